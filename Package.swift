@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+// Quarry: local-first semantic code search.
+//
+// Data flows one way through the targets:
+//   GitSource -> Chunker -> Encoder -> Store -> Search -> QuarryCLI
+// with QuarryCore holding the value types they exchange.
+import PackageDescription
+
+let package = Package(
+    name: "Quarry",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "quarry", targets: ["quarry"]),
+    ],
+    targets: [
+        // System libraries from Debian (-dev packages, found via pkg-config).
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2",
+                       providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CTreeSitter", pkgConfig: "tree-sitter",
+                       providers: [.apt(["libtree-sitter-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        // extern "C" shim over the C++ libsentencepiece.
+        .target(name: "CSentencePiece",
+                cxxSettings: [.unsafeFlags(["-std=c++17"])],
+                linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("stdc++")]),
+        // Hand-written SIMD kernels for the encoder's hot matrix products.
+        .target(name: "CKernels",
+                cSettings: [.unsafeFlags(["-O3"])]),
+
+        .target(name: "QuarryCore"),
+        .target(name: "GitSource", dependencies: ["QuarryCore", "CGit2"]),
+        .target(name: "Chunker", dependencies: ["QuarryCore", "CTreeSitter"]),
+        .target(name: "Tokenizers", dependencies: ["CSentencePiece"]),
+        .target(name: "Encoder", dependencies: ["Tokenizers", "COpenBLAS", "CKernels"]),
+        .target(name: "Store", dependencies: ["QuarryCore", "CSQLite"]),
+        .target(name: "Search", dependencies: ["QuarryCore", "Store", "Encoder"]),
+        .target(name: "Arguments"),
+        .target(name: "QuarryCLI", dependencies: [
+            "QuarryCore", "GitSource", "Chunker", "Tokenizers", "Encoder",
+            "Store", "Search", "Arguments",
+        ]),
+        .executableTarget(name: "quarry", dependencies: ["QuarryCLI"]),
+
+        .testTarget(name: "QuarryCoreTests", dependencies: ["QuarryCore"]),
+        .testTarget(name: "GitSourceTests", dependencies: ["GitSource"]),
+        .testTarget(name: "ChunkerTests", dependencies: ["Chunker"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "EncoderTests", dependencies: ["Encoder", "Tokenizers"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Store"]),
+        .testTarget(name: "ArgumentsTests", dependencies: ["Arguments"]),
+        .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "COpenBLAS"]),
+    ]
+)

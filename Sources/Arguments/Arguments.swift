@@ -1,0 +1,1 @@
+// Arguments module: see CONTRIBUTING.md.

@@ -1,0 +1,1 @@
+// Chunker module: see CONTRIBUTING.md.

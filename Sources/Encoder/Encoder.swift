@@ -1,0 +1,1 @@
+// Encoder module: see CONTRIBUTING.md.

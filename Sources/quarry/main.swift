@@ -1,0 +1,2 @@
+import QuarryCLI
+QuarryCLI.main()

@@ -1,0 +1,6 @@
+import XCTest
+import CKernels
+
+final class CKernelsSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

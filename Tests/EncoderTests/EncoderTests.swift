@@ -1,0 +1,6 @@
+import XCTest
+@testable import Encoder
+
+final class EncoderSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import GitSource
+
+final class GitSourceSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import QuarryCore
+
+final class QuarryCoreSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Search
+
+final class SearchSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}
