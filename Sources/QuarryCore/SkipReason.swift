@@ -10,6 +10,8 @@ public enum SkipReason: String, Sendable, Codable, CaseIterable, Hashable {
     case lfsPointer = "lfs-pointer"
     /// A submodule (gitlink) entry: its content lives in another repository.
     case submodule
+    /// A symbolic link: its target is a path, not source.
+    case symlink
     /// Not valid UTF-8 text.
     case invalidUTF8 = "invalid-utf8"
 }
