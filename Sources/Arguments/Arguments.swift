@@ -259,7 +259,7 @@ extension CommandSpec {
 }
 
 /// Levenshtein distance over characters; option names are short.
-func editDistance(_ a: String, _ b: String) -> Int {
+public func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }

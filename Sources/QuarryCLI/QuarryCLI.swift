@@ -1,8 +1,135 @@
+import Arguments
 import Foundation
 
+/// Exit statuses, like grep: results found, none found, or an error.
+public enum ExitStatus: Int32, Sendable {
+    case success = 0
+    case noResults = 1
+    case failure = 2
+}
+
+/// An error the CLI reports as `quarry: <description>` with exit status 2.
+public struct CLIError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// What every command gets: its parsed arguments, the console and the environment.
+public struct CommandContext {
+    public var arguments: ParsedArguments
+    public var console: Console
+    public var environment: [String: String]
+    public var paths: QuarryPaths
+}
+
+/// One subcommand: its grammar and what it does.
+public struct Command {
+    public var spec: CommandSpec
+    public var run: (CommandContext) throws -> ExitStatus
+
+    public init(spec: CommandSpec, run: @escaping (CommandContext) throws -> ExitStatus) {
+        self.spec = spec
+        self.run = run
+    }
+
+    public var name: String { String(spec.path.split(separator: " ").last ?? "") }
+}
+
 public enum QuarryCLI {
-    public static func main() {
-        print("quarry: not implemented yet")
-        exit(2)
+    public static let version = "0.1.0"
+
+    /// Top-level commands in help order.
+    static var commands: [Command] {
+        [IndexCommand.command, SearchCommand.command, StatusCommand.command]
+    }
+
+    static let group = CommandGroup(
+        path: "quarry",
+        summary: "Quarry \(version): local-first semantic code search over git repositories.",
+        commands: [],
+        footer: """
+        Run 'quarry <command> --help' for a command's options.
+
+        Examples:
+          quarry index                      index HEAD of the repository you are in
+          quarry search "where is auth handled"
+          quarry search --lang python -k 5 parse config --json
+
+        Environment:
+          QUARRY_HOME      grammars, models and downloads (default ~/.cache/quarry)
+          QUARRY_GRAMMARS  compiled grammars directory (default $QUARRY_HOME/grammars)
+          NO_COLOR         disable colour even on a terminal
+        """)
+
+    /// Runs the CLI with `arguments` (without the program name) and returns the exit status.
+    public static func run(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+                           console: Console = Console()) -> ExitStatus {
+        defer { console.flush() }
+        var group = group
+        group.commands = commands.map { ($0.name, $0.spec.summary) }
+        guard let first = arguments.first else {
+            console.error(group.helpText.trimmingCharacters(in: .newlines))
+            return .failure
+        }
+        switch first {
+        case "-h", "--help", "help":
+            console.line(group.helpText)
+            return .success
+        case "-V", "--version":
+            console.line("quarry \(version)")
+            return .success
+        default:
+            break
+        }
+        guard let command = commands.first(where: { $0.name == first }) else {
+            let names = commands.map(\.name)
+            let hint = names.min(by: { editDistance($0, first) < editDistance($1, first) })
+                .flatMap { editDistance($0, first) <= 2 ? $0 : nil }
+            console.error("quarry: unknown command '\(first)'" + (hint.map { " (did you mean '\($0)'?)" } ?? "")
+                          + "; see 'quarry --help'")
+            return .failure
+        }
+        do {
+            let parsed = try command.spec.parse(Array(arguments.dropFirst()))
+            if parsed.flag("help") {
+                console.line(command.spec.helpText)
+                return .success
+            }
+            let context = CommandContext(arguments: parsed, console: console, environment: environment,
+                                         paths: QuarryPaths(environment: environment))
+            return try command.run(context)
+        } catch let error as ArgumentError {
+            console.flush()
+            console.error("quarry \(command.name): \(error)")
+            console.error(command.spec.usage)
+            return .failure
+        } catch {
+            console.flush()
+            console.error("quarry: \(error)")
+            return .failure
+        }
+    }
+
+    public static func main() -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        let status = run(Array(CommandLine.arguments.dropFirst()))
+        exit(status.rawValue)
+    }
+}
+
+/// Where Quarry keeps what it installs: grammars, models, downloads.
+public struct QuarryPaths: Sendable {
+    public var home: String
+    public var grammars: String
+    public var models: String
+    public var downloads: String
+
+    public init(environment: [String: String]) {
+        let home = environment["QUARRY_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.cache/quarry")
+        self.home = home
+        grammars = environment["QUARRY_GRAMMARS"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/grammars"
+        models = home + "/models"
+        downloads = home + "/downloads"
     }
 }

@@ -1,0 +1,56 @@
+import Arguments
+import Foundation
+import GitSource
+import QuarryCore
+import Store
+
+enum IndexCommand {
+    static let spec = CommandSpec(
+        path: "quarry index",
+        summary: "Index a git revision: chunk every supported file and store it for search.",
+        discussion: """
+        What is indexed comes from git objects, not the working tree: uncommitted
+        changes are not seen, and .gitignore'd files never are. Blobs already in the
+        index are not read again, so re-running on an unchanged repository is a no-op,
+        and an interrupted run resumes where it stopped.
+
+        The index lives at <git dir>/quarry/index.sqlite unless --index is given.
+
+        Examples:
+          quarry index                       index HEAD of the repository you are in
+          quarry index ~/src/project --rev v2.0
+          quarry index --json                print a summary object when done
+        """,
+        options: [
+            OptionSpec("rev", value: "REV", help: "Revision to index (default HEAD)."),
+            OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
+            OptionSpec("max-file-size", value: "BYTES", help: "Skip blobs larger than this (default 1048576)."),
+            .flag("json", help: "Print a JSON summary on stdout."),
+            .flag("quiet", short: "q", help: "No progress or summary on stderr."),
+        ],
+        positionals: [PositionalSpec("PATH", optional: true, help: "Any path inside the repository (default .).")])
+
+    static let command = Command(spec: spec) { context in
+        let args = context.arguments
+        let path = args.positional("PATH") ?? "."
+        var options = Indexer.Options()
+        options.revision = args.value("rev") ?? "HEAD"
+        options.maxFileSize = try args.integer("max-file-size", default: options.maxFileSize, in: 1...(1 << 34))
+        options.grammarDirectory = context.paths.grammars
+        let repository = try GitRepository(discoveringFrom: path)
+        let indexPath = args.value("index") ?? Indexer.defaultIndexPath(for: repository)
+        let quiet = args.flag("quiet")
+        let progress = ProgressLine(enabled: context.console.stderrIsTerminal && !quiet)
+        let indexer = Indexer(repository: repository, indexPath: indexPath, options: options)
+        let summary = try indexer.run { state in
+            progress.update(state.progressText)
+        }
+        progress.finish()
+        if args.flag("json") {
+            context.console.line(summary.json.serialized)
+        } else if !quiet {
+            context.console.error(summary.humanText)
+        }
+        return .success
+    }
+}

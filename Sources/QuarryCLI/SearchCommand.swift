@@ -1,0 +1,119 @@
+import Arguments
+import Foundation
+import GitSource
+import QuarryCore
+import Search
+import Store
+
+enum SearchCommand {
+    static let spec = CommandSpec(
+        path: "quarry search",
+        summary: "Search the index for code matching a question or keywords.",
+        discussion: """
+        Results are printed best first as `path:start-end  symbol  [language kind]`
+        followed by the chunk's most relevant lines. Identifiers are matched by
+        their parts too: `login user` finds `loginUser` and `login_user`.
+
+        Exit status: 0 when something matched, 1 when nothing did, 2 on error.
+
+        Examples:
+          quarry search "parse config file"
+          quarry search --lang go --path 'cmd/**' -k 5 retry backoff
+          quarry search --json http handler | jq .path
+        """,
+        options: [
+            OptionSpec("repo", value: "PATH", help: "Repository whose index to search (default .)."),
+            OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
+            OptionSpec("top", short: "k", value: "N", help: "Number of results (default 10)."),
+            OptionSpec("lang", value: "LANG", repeatable: true,
+                       help: "Only these languages (\(Language.allCases.map(\.rawValue).joined(separator: ", ")))."),
+            OptionSpec("path", value: "GLOB", repeatable: true, help: "Only paths matching the glob, e.g. 'src/**/*.py'."),
+            OptionSpec("rev", value: "REV", help: "Indexed revision to search (default: the newest indexed)."),
+            OptionSpec("context", short: "C", value: "N", help: "Lines of each result to show (default 3; 0 = none)."),
+            .flag("json", help: "JSON Lines: one object per result."),
+        ],
+        positionals: [PositionalSpec("QUERY", variadic: true, help: "Words or a question.")])
+
+    static let command = Command(spec: spec) { context in
+        let args = context.arguments
+        let query = args.allPositionals("QUERY").joined(separator: " ")
+        let top = try args.integer("top", default: 10, in: 1...10_000)
+        let contextLines = try args.integer("context", default: 3, in: 0...1000)
+        var languages: [Language] = []
+        for name in args.allValues("lang") {
+            guard let language = Language(rawValue: name.lowercased()) else {
+                throw ArgumentError.invalidValue(option: "--lang", value: name,
+                                                 expected: Language.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            languages.append(language)
+        }
+        let indexPath = try resolveIndexPath(index: args.value("index"), repo: args.value("repo"))
+        let store = try IndexStore(path: indexPath, mode: .readOnly)
+        let searcher = LexicalSearcher(store: store)
+        var request = LexicalQuery(text: query, limit: top)
+        request.languages = languages
+        request.pathGlobs = args.allValues("path")
+        request.revision = args.value("rev")
+        let results = try searcher.search(request)
+        let printer = ResultPrinter(console: context.console, contextLines: contextLines)
+        for result in results {
+            if args.flag("json") { printer.printJSON(result) } else { printer.printHuman(result) }
+        }
+        return results.isEmpty ? .noResults : .success
+    }
+
+    /// `--index` wins; else the default index of the repository at `--repo` (or `.`).
+    static func resolveIndexPath(index: String?, repo: String?) throws -> String {
+        if let index { return index }
+        let repository = try GitRepository(discoveringFrom: repo ?? ".")
+        let path = Indexer.defaultIndexPath(for: repository)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError("no index at \(path); run 'quarry index' first")
+        }
+        return path
+    }
+}
+
+/// Prints search results for people or for machines.
+struct ResultPrinter {
+    let console: Console
+    let contextLines: Int
+
+    func printHuman(_ result: SearchResult) {
+        let location = console.style("\(result.path):\(result.startLine)-\(result.endLine)", "35")
+        let symbol = result.symbol.isEmpty ? "" : "  " + console.style(result.symbol, "1")
+        let tag = console.style("[\(result.language.rawValue) \(result.kind.rawValue)]", "2")
+        console.line("\(location)\(symbol)  \(tag)")
+        let lines = result.text.split(separator: "\n", omittingEmptySubsequences: false)
+        for lineNumber in result.relevantLines.prefix(contextLines) {
+            let offset = lineNumber - result.startLine
+            guard lines.indices.contains(offset) else { continue }
+            let number = console.style(String(lineNumber), "32")
+            console.line("  \(number): \(lines[offset].trimmingTrailingWhitespace)")
+        }
+        if contextLines > 0 { console.line("") }
+    }
+
+    func printJSON(_ result: SearchResult) {
+        console.line(JSON.object([
+            ("path", .string(result.path)),
+            ("start_line", .int(result.startLine)),
+            ("end_line", .int(result.endLine)),
+            ("language", .string(result.language.rawValue)),
+            ("kind", .string(result.kind.rawValue)),
+            ("symbol", .string(result.symbol)),
+            ("score", .double(result.score)),
+            ("blob", .string(result.blobID)),
+            ("rev", .string(result.revision)),
+            ("text", .string(result.text)),
+        ]).serialized)
+    }
+}
+
+extension Substring {
+    var trimmingTrailingWhitespace: Substring {
+        var end = endIndex
+        while end > startIndex, let last = self[..<end].last, last.isWhitespace { end = index(before: end) }
+        return self[..<end]
+    }
+}
