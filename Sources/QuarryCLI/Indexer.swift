@@ -145,6 +145,7 @@ struct IndexSummary {
             ("chunks", .int(chunks)),
             ("bytes", .int(bytes)),
             ("seconds", .double((seconds * 1000).rounded() / 1000)),
+            ("peak_rss_bytes", .int(peakResidentBytes())),
         ])
     }
 
