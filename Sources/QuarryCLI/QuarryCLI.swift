@@ -40,7 +40,8 @@ public enum QuarryCLI {
 
     /// Top-level commands in help order.
     static var commands: [Command] {
-        [IndexCommand.command, SearchCommand.command, StatusCommand.command]
+        [IndexCommand.command, SearchCommand.command, StatusCommand.command, EmbedCommand.command,
+         ModelCommand.command]
     }
 
     static let group = CommandGroup(
@@ -90,7 +91,11 @@ public enum QuarryCLI {
             return .failure
         }
         do {
-            let parsed = try command.spec.parse(Array(arguments.dropFirst()))
+            let rest = Array(arguments.dropFirst())
+            if command.name == "model" {
+                return try ModelCommand.run(rest, console: console, environment: environment)
+            }
+            let parsed = try command.spec.parse(rest)
             if parsed.flag("help") {
                 console.line(command.spec.helpText)
                 return .success
