@@ -146,3 +146,26 @@ final class RepositoryTests: XCTestCase {
                        Array("int main(void) { return 0; }\n".utf8))
     }
 }
+
+final class ConcurrencyTests: XCTestCase {
+    /// One shared repository read from many threads at once returns the same
+    /// bytes as sequential reads (calls are serialised internally).
+    func testSharedRepositoryReadsFromManyThreads() throws {
+        let fixture = try GitFixture()
+        try fixture.initRepository("repo")
+        for index in 0..<64 {
+            try fixture.write("repo/dir\(index % 4)/file\(index).txt", String(repeating: "line \(index)\n", count: index + 1))
+        }
+        try fixture.commitAll("repo", message: "Files")
+        let repository = try GitRepository(discoveringFrom: fixture.path("repo"))
+        let entries = try repository.treeEntries(of: repository.resolveCommit())
+        XCTAssertEqual(entries.count, 64)
+        // Each iteration writes only its own slot.
+        nonisolated(unsafe) let sizes = UnsafeMutableBufferPointer<Int>.allocate(capacity: entries.count)
+        defer { sizes.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: entries.count) { index in
+            sizes[index] = (try? repository.blobContents(entries[index].blobID).count) ?? -1
+        }
+        XCTAssertEqual(Array(sizes), entries.map(\.size))
+    }
+}
