@@ -3,7 +3,8 @@ import CGit2
 /// libgit2 must be initialised once per process before any other call; a
 /// global `let` is initialised lazily and exactly once, even across threads.
 let libgit2Initialized: Void = {
-    git_libgit2_init()
+    // Returns the number of initialisations so far; nothing to check.
+    _ = git_libgit2_init()
 }()
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -50,7 +50,9 @@ final class LargeRepositoryTests: XCTestCase {
             let options = ["--git-dir=\(fixture.path("lib/.git"))", "--work-tree=\(library)"]
             try fixture.git(options + ["add", "-A"])
             try fixture.git(options + ["commit", "-q", "-m", "Python library from \(library)"])
-            print("LargeRepositoryTests: committed \(library)")
+            // Packed, with deltas, like real clones: sizes must come out whole.
+            try fixture.git(["repack", "-a", "-d", "-q"], in: "lib")
+            print("LargeRepositoryTests: committed and packed \(library)")
             self.fixture = fixture
         } catch {
             setupError = "\(error)"
