@@ -35,6 +35,10 @@ final class RepositoryTests: XCTestCase {
         XCTAssertFalse(repository.isShallow)
         let head = try repository.resolveCommit()
         XCTAssertEqual(head.id, try fixture.revParse("HEAD", in: "repo"))
+        let fromFile = try GitRepository(discoveringFrom: fixture.path("repo/src/main.c"))
+        XCTAssertEqual(fromFile.commonDirectory, fixture.path("repo/.git"))
+        let fromGitDirectory = try GitRepository(discoveringFrom: fixture.path("repo/.git"))
+        XCTAssertEqual(fromGitDirectory.workingDirectory, fixture.path("repo"))
     }
 
     func testOpensBareRepository() throws {
