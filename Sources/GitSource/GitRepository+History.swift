@@ -15,6 +15,12 @@ extension GitRepository {
         try references(under: "refs/tags/")
     }
 
+    /// Remote-tracking branches (`refs/remotes/*`, named like `origin/main`),
+    /// sorted by name; the symbolic `<remote>/HEAD` entries are left out.
+    public func remoteBranches() throws(GitSourceError) -> [GitReference] {
+        try references(under: "refs/remotes/").filter { !$0.name.hasSuffix("/HEAD") }
+    }
+
     private func references(under prefix: String) throws(GitSourceError) -> [GitReference] {
         lock.lock()
         defer { lock.unlock() }

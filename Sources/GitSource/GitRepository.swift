@@ -111,8 +111,12 @@ public final class GitRepository: @unchecked Sendable {
     /// shallow clone's boundary).
     func lookUpCommit(_ id: String) throws(GitSourceError) -> CommitInfo? {
         var oid = try objectID(fromHex: id)
-        var commit: OpaquePointer?
-        guard git_commit_lookup(&commit, handle, &oid) == 0, let commit else { return nil }
+        var found: OpaquePointer?
+        let status = git_commit_lookup(&found, handle, &oid)
+        if status == GIT_ENOTFOUND.rawValue { return nil }
+        guard status == 0, let commit = found else {
+            throw .libgit2(operation: "read commit \(id)", message: lastErrorMessage())
+        }
         defer { git_commit_free(commit) }
         return commitInfo(commit)
     }

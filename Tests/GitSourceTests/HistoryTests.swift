@@ -114,5 +114,9 @@ final class HistoryTests: XCTestCase {
         try fixture.git(["clone", "-q", "--depth", "1", "file://\(fixture.path("repo"))", "tip"])
         let tip = try GitRepository(discoveringFrom: fixture.path("tip"))
         XCTAssertEqual(try tip.firstParentHistory(limit: 50).map(\.id), [mainLine[3]])
+        XCTAssertEqual(try tip.branches().map(\.name), ["main"])
+        XCTAssertEqual(try tip.remoteBranches(), [
+            GitReference(name: "origin/main", fullName: "refs/remotes/origin/main", commitID: mainLine[3]),
+        ])
     }
 }
