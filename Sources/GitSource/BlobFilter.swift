@@ -1,0 +1,110 @@
+import QuarryCore
+
+/// What to do with a blob: index it as text in a language, or skip it for a
+/// reason that gets counted.
+public enum BlobClassification: Sendable, Hashable {
+    case text(Language, String)
+    case skipped(SkipReason)
+}
+
+/// Decides which blobs are indexed. Nothing is dropped silently: every blob
+/// is either text in a language or skipped with a `SkipReason`.
+public struct BlobFilter: Sendable, Hashable {
+    /// Blobs larger than this are skipped as `.tooLarge`, decided from the
+    /// tree entry size before the blob is read.
+    public var maxBytes: Int
+    /// Any line longer than this (in bytes) marks a file as generated/minified.
+    public var maxLineLength: Int
+    /// For languages with a grammar, a mean line length above this (in bytes)
+    /// marks the file as minified.
+    public var maxAverageLineLength: Int
+    /// How many leading lines are searched for generated-code markers.
+    public var markerLines: Int
+    /// How many leading bytes are searched for a NUL to detect binaries.
+    public var binaryProbeBytes: Int
+
+    public init(maxBytes: Int = 1 << 20, maxLineLength: Int = 5_000, maxAverageLineLength: Int = 300,
+                markerLines: Int = 10, binaryProbeBytes: Int = 8_192) {
+        self.maxBytes = maxBytes
+        self.maxLineLength = maxLineLength
+        self.maxAverageLineLength = maxAverageLineLength
+        self.markerLines = markerLines
+        self.binaryProbeBytes = binaryProbeBytes
+    }
+
+    /// The reason to skip an entry known from the tree alone (mode and size),
+    /// so that such blobs are never read; nil when the content must decide.
+    public func skipReason(for entry: TreeEntry) -> SkipReason? {
+        switch entry.mode {
+        case .submodule: return .submodule
+        case .symlink: return .symlink
+        case .file, .executable: return entry.size > maxBytes ? .tooLarge : nil
+        }
+    }
+
+    /// Classifies a tree entry, reading its blob only when the tree entry
+    /// alone does not settle it.
+    public func classify(_ entry: TreeEntry, in repository: GitRepository) throws(GitSourceError) -> BlobClassification {
+        if let reason = skipReason(for: entry) { return .skipped(reason) }
+        return classify(path: entry.path, bytes: try repository.blobContents(entry.blobID))
+    }
+
+    /// Classifies a blob's content. A leading UTF-8 byte order mark is
+    /// dropped from the returned text.
+    public func classify(path: String, bytes: [UInt8]) -> BlobClassification {
+        if bytes.count > maxBytes { return .skipped(.tooLarge) }
+        if isLFSPointer(bytes) { return .skipped(.lfsPointer) }
+        if bytes.prefix(binaryProbeBytes).contains(0) { return .skipped(.binary) }
+        let content = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+        guard let text = String(validating: content, as: UTF8.self) else { return .skipped(.invalidUTF8) }
+        let firstLine = text.prefix { $0 != "\n" }
+        let language = detectLanguage(path: path, firstLine: firstLine)
+        if hasGeneratedMarker(text) || isMinified(content, language: language) {
+            return .skipped(.generated)
+        }
+        return .text(language, text)
+    }
+
+    private func isLFSPointer(_ bytes: [UInt8]) -> Bool {
+        // Pointer files are tiny; a large file merely quoting the line is content.
+        bytes.count < 1_024 && bytes.starts(with: lfsPointerPrefix)
+    }
+
+    /// `@generated` (Facebook/Meta convention) or Go's
+    /// `Code generated ... DO NOT EDIT.` in the first lines.
+    private func hasGeneratedMarker(_ text: String) -> Bool {
+        var remaining = markerLines
+        for line in text.split(separator: "\n", maxSplits: markerLines, omittingEmptySubsequences: false) {
+            guard remaining > 0 else { break }
+            remaining -= 1
+            if line.contains("@generated") { return true }
+            if line.contains("Code generated "), line.contains("DO NOT EDIT") { return true }
+        }
+        return false
+    }
+
+    /// Whether line lengths say the file is minified or machine-written.
+    private func isMinified(_ bytes: ArraySlice<UInt8>, language: Language) -> Bool {
+        var longest = 0
+        var current = 0
+        var lines = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                longest = max(longest, current)
+                current = 0
+                lines += 1
+            } else {
+                current += 1
+            }
+        }
+        if current > 0 {
+            longest = max(longest, current)
+            lines += 1
+        }
+        if longest > maxLineLength { return true }
+        guard language.hasGrammar, lines > 0 else { return false }
+        return bytes.count / lines > maxAverageLineLength
+    }
+}
+
+private let lfsPointerPrefix = Array("version https://git-lfs.github.com/spec/v1".utf8)

@@ -1,1 +1,0 @@
-// GitSource module: see CONTRIBUTING.md.
