@@ -1,0 +1,154 @@
+import CSQLite
+import Foundation
+import QuarryCore
+
+extension IndexStore {
+    /// Runs a full-text query within one revision, best first. A blob held at
+    /// several paths yields one hit: `path` is the first passing path in path
+    /// order and `otherPaths` the rest.
+    public func lexicalSearch(_ query: LexicalQuery) throws(StoreError) -> [ChunkHit] {
+        guard query.limit > 0, let (revisionRow, revisionName) = try resolveRevision(query.revision) else {
+            return []
+        }
+        var languageClause = ""
+        if let languages = query.languages {
+            if languages.isEmpty { return [] }
+            let list = languages.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+            languageClause = "AND b.language IN (\(list))"
+        }
+        let statement = try db.prepare("""
+            SELECT c.id, b.oid, b.language, c.kind, c.symbol, c.start_line, c.end_line,
+                   c.start_byte, c.end_byte, c.text, c.content_hash, c.blob_id,
+                   bm25(chunks_fts, ?1, ?2, ?3) AS rank
+            FROM chunks_fts
+            JOIN chunks c ON c.id = chunks_fts.rowid
+            JOIN blobs b ON b.id = c.blob_id
+            WHERE chunks_fts MATCH ?4
+              AND EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND f.revision_id = ?5)
+              \(languageClause)
+            ORDER BY rank, c.id
+            """)
+        statement.bind(query.weights.symbol, at: 1)
+        statement.bind(query.weights.path, at: 2)
+        statement.bind(query.weights.text, at: 3)
+        statement.bind(query.match, at: 4)
+        statement.bind(revisionRow, at: 5)
+
+        let pathsOfBlob = try db.prepare("SELECT path FROM files WHERE revision_id = ? AND blob_id = ? ORDER BY path")
+        var hits: [ChunkHit] = []
+        while hits.count < query.limit, try statement.step() {
+            pathsOfBlob.bind(revisionRow, at: 1)
+            pathsOfBlob.bind(statement.int64(11), at: 2)
+            var paths: [String] = []
+            while try pathsOfBlob.step() {
+                let path = pathsOfBlob.string(0)
+                if query.pathFilter?(path) ?? true { paths.append(path) }
+            }
+            pathsOfBlob.reset()
+            guard let first = paths.first else { continue }
+            hits.append(ChunkHit(
+                chunkID: statement.int64(0), blobID: statement.string(1), path: first,
+                otherPaths: Array(paths.dropFirst()), revision: revisionName,
+                language: Language(rawValue: statement.string(2)) ?? .other,
+                kind: ChunkKind(rawValue: statement.string(3)) ?? .lines,
+                symbol: statement.string(4), startLine: statement.int(5), endLine: statement.int(6),
+                startByte: statement.int(7), endByte: statement.int(8), text: statement.string(9),
+                contentHash: ContentHash(bytes: statement.bytes(10)) ?? ContentHash(of: statement.string(9)),
+                score: -statement.double(12)))
+        }
+        return hits
+    }
+
+    /// Counts for a revision (default: the newest) and for the whole store.
+    public func statistics(revision: String? = nil) throws(StoreError) -> StoreStatistics {
+        var stats = StoreStatistics()
+        stats.revisions = Int(try db.integer("SELECT count(*) FROM revisions"))
+        stats.blobs = Int(try db.integer("SELECT count(*) FROM blobs"))
+        stats.chunks = Int(try db.integer("SELECT count(*) FROM chunks"))
+        stats.embeddings = Int(try db.integer("SELECT count(*) FROM embeddings"))
+
+        let perLanguage = try db.prepare("""
+            SELECT language, count(*), sum(chunk_count) FROM blobs WHERE skip_reason IS NULL GROUP BY language
+            """)
+        while try perLanguage.step() {
+            let language = Language(rawValue: perLanguage.string(0)) ?? .other
+            stats.languages[language, default: .init()].blobs += perLanguage.int(1)
+            stats.languages[language, default: .init()].chunks += perLanguage.int(2)
+        }
+        let skipped = try db.prepare("SELECT skip_reason, count(*) FROM blobs WHERE skip_reason IS NOT NULL GROUP BY 1")
+        while try skipped.step() {
+            if let reason = SkipReason(rawValue: skipped.string(0)) { stats.skipped[reason, default: 0] += skipped.int(1) }
+        }
+
+        if let (row, name) = try resolveRevision(revision) {
+            stats.revision = name
+            let files = try db.prepare("""
+                SELECT b.language, count(*) FROM files f JOIN blobs b ON b.id = f.blob_id
+                WHERE f.revision_id = ? GROUP BY 1
+                """)
+            files.bind(row, at: 1)
+            while try files.step() {
+                let language = Language(rawValue: files.string(0)) ?? .other
+                stats.languages[language, default: .init()].files += files.int(1)
+                stats.files += files.int(1)
+            }
+        }
+        stats.fileSize = [path, path + "-wal"].reduce(0) { total, file in
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+            return total + (size ?? 0)
+        }
+        return stats
+    }
+
+    /// Deletes every blob no revision's file list reaches, with its chunks,
+    /// full-text rows, and the embeddings no remaining chunk shares, in one
+    /// transaction; then returns the freed pages to the file system.
+    /// Run it after `recordRevision`: blobs written for a revision not yet
+    /// recorded are unreachable too.
+    @discardableResult
+    public func collectGarbage() throws(StoreError) -> GarbageCollection {
+        if mode == .readOnly { throw .readOnly(path: path) }
+        let result = try db.transaction { () throws(StoreError) -> GarbageCollection in
+            var result = GarbageCollection()
+            let unreachable = try db.prepare("""
+                SELECT id, path FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)
+                """)
+            var blobs: [(row: Int64, path: String)] = []
+            while try unreachable.step() { blobs.append((unreachable.int64(0), unreachable.string(1))) }
+
+            let chunksOfBlob = try db.prepare("SELECT id, symbol, text FROM chunks WHERE blob_id = ?")
+            // A contentless FTS5 row is deleted by repeating the exact values it was indexed with.
+            let deleteFTS = try db.prepare("""
+                INSERT INTO chunks_fts(chunks_fts, rowid, symbol, path, text) VALUES ('delete', ?, ?, ?, ?)
+                """)
+            let deleteChunks = try db.prepare("DELETE FROM chunks WHERE blob_id = ?")
+            let deleteBlob = try db.prepare("DELETE FROM blobs WHERE id = ?")
+            for blob in blobs {
+                chunksOfBlob.bind(blob.row, at: 1)
+                while try chunksOfBlob.step() {
+                    deleteFTS.bind(chunksOfBlob.int64(0), at: 1)
+                    bindExpanded(chunksOfBlob.string(1), to: deleteFTS, at: 2)
+                    bindExpanded(blob.path, to: deleteFTS, at: 3)
+                    bindExpanded(chunksOfBlob.string(2), to: deleteFTS, at: 4)
+                    try deleteFTS.run()
+                }
+                chunksOfBlob.reset()
+                deleteChunks.bind(blob.row, at: 1)
+                try deleteChunks.run()
+                result.chunks += db.changes
+                deleteBlob.bind(blob.row, at: 1)
+                try deleteBlob.run()
+                result.blobs += 1
+            }
+            try db.execute("""
+                DELETE FROM embeddings WHERE NOT EXISTS
+                    (SELECT 1 FROM chunks c WHERE c.content_hash = embeddings.content_hash)
+                """)
+            result.embeddings = db.changes
+            return result
+        }
+        try db.execute("PRAGMA incremental_vacuum")
+        try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return result
+    }
+}
