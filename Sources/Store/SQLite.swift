@@ -58,15 +58,18 @@ final class Connection {
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     /// Runs `body` in one write transaction: all of it commits, or none of it.
+    /// Inside an open transaction it nests as a savepoint instead.
     func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try execute("BEGIN IMMEDIATE")
+        let nested = isInTransaction
+        try execute(nested ? "SAVEPOINT quarry_write" : "BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try execute(nested ? "RELEASE quarry_write" : "COMMIT")
             return result
         } catch {
-            // The rollback can only fail if SQLite already rolled back itself.
-            _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+            // Rolling back can only fail when SQLite already rolled back by itself.
+            let undo = nested ? "ROLLBACK TO quarry_write; RELEASE quarry_write" : "ROLLBACK"
+            _ = sqlite3_exec(handle, undo, nil, nil, nil)
             throw error
         }
     }
