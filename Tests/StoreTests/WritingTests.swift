@@ -187,6 +187,41 @@ final class WritingTests: XCTestCase {
                        ["first", "second"])
     }
 
+    /// The files as a SIGKILL would leave them mid-batch: copied while the
+    /// transaction is open (the `-shm` index is rebuilt on open, so it is not copied).
+    func testFilesCopiedMidTransactionOpenConsistentWithoutTheBatch() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/index.db"
+        let writer = try IndexStore(path: path, mode: .create)
+        // A small cache makes SQLite spill uncommitted pages into the log, the hard case.
+        try writer.db.execute("PRAGMA cache_size = 50")
+        try writer.write([blob("committed", path: "a.py", chunks: [("kept", "def kept(): pass")])])
+        try writer.db.execute("BEGIN IMMEDIATE")
+        try writer.write((0..<300).map { i in
+            blob("pending\(i)", path: "p\(i).py",
+                 chunks: [("lost\(i)", String(repeating: "def lost\(i)(): return pending_value\n", count: 40))])
+        })
+        let crashed = directory + "/crashed.db"
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: crashed + suffix)
+        }
+        try writer.db.execute("ROLLBACK")
+        let logSize = try FileManager.default.attributesOfItem(atPath: crashed + "-wal")[.size] as? Int ?? 0
+        XCTAssertGreaterThan(logSize, 200_000, "uncommitted pages reached the copied log")
+
+        let recovered = try IndexStore(path: crashed, mode: .readWrite)
+        XCTAssertEqual(try recovered.storedBlobIDs(), ["committed"])
+        XCTAssertEqual(try recovered.db.integer("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'pending_value'"), 0)
+        XCTAssertEqual(try recovered.db.integer("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'kept'"), 1)
+        try recovered.db.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 0)")
+        let check = try recovered.db.prepare("PRAGMA integrity_check")
+        XCTAssertTrue(try check.step())
+        XCTAssertEqual(check.string(0), "ok")
+        // The resumed run writes the lost batch again.
+        try recovered.write([blob("pending0", path: "p0.py", chunks: [("lost0", "def lost0(): return pending_value")])])
+        XCTAssertEqual(try recovered.db.integer("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'pending_value'"), 1)
+    }
+
     func testReadOnlyOpenAfterTheWriterClosed() throws {
         let path = try makeTemporaryDirectory(self) + "/index.db"
         do {
