@@ -17,28 +17,26 @@ public struct SearchFilters: Sendable {
     }
 }
 
-/// One search answer: a chunk located in a revision.
+/// One search answer: a stored chunk located in a revision (`hit`, whose
+/// fields read through: `result.path`, `result.chunk.symbol`, `result.score`),
+/// plus the lines to highlight.
+///
+/// A blob held at several paths of the revision is one result: `path` is its
+/// first path (in path order) passing the filters, `otherPaths` the rest.
+@dynamicMemberLookup
 public struct SearchResult: Sendable, Hashable {
-    /// The first path (in path order) of the chunk's blob that passes the filters.
-    public var path: String
-    /// Further paths in the revision holding the identical blob; one result
-    /// stands for all of them rather than repeating the same chunk.
-    public var otherPaths: [String]
-    public var startLine: Int
-    public var endLine: Int
-    public var language: Language
-    public var kind: ChunkKind
-    public var symbol: String
-    /// Higher is better. For lexical search, the negated BM25 rank.
-    public var score: Double
-    public var blobID: String
-    public var revision: String
-    public var text: String
-    /// File line numbers within `startLine...endLine` with the most query-term
-    /// hits (up to three, ascending), for highlighting.
+    public var hit: ChunkHit
+    /// File line numbers within the chunk's lines holding the most query
+    /// terms (up to three, ascending). For a split chunk whose text starts
+    /// with a repeated signature these are counted from `startLine` too.
     public var relevantLines: [Int]
-    public var chunkID: Int64
-    public var contentHash: ContentHash
+
+    public init(hit: ChunkHit, relevantLines: [Int]) {
+        self.hit = hit
+        self.relevantLines = relevantLines
+    }
+
+    public subscript<Value>(dynamicMember keyPath: KeyPath<ChunkHit, Value>) -> Value { hit[keyPath: keyPath] }
 }
 
 /// Full-text search over an index: the user's words, split like identifiers
@@ -73,12 +71,8 @@ public final class LexicalSearcher {
         }
         let termSet = Set(terms)
         return hits.map { hit in
-            SearchResult(
-                path: hit.path, otherPaths: hit.otherPaths, startLine: hit.startLine, endLine: hit.endLine,
-                language: hit.language, kind: hit.kind, symbol: hit.symbol, score: hit.score, blobID: hit.blobID,
-                revision: hit.revision, text: hit.text,
-                relevantLines: Self.relevantLines(in: hit.text, firstLine: hit.startLine, terms: termSet),
-                chunkID: hit.chunkID, contentHash: hit.contentHash)
+            SearchResult(hit: hit, relevantLines: Self.relevantLines(
+                in: hit.chunk.text, firstLine: hit.chunk.startLine, terms: termSet))
         }
     }
 

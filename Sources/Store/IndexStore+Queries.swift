@@ -46,14 +46,16 @@ extension IndexStore {
             }
             pathsOfBlob.reset()
             guard let first = paths.first else { continue }
-            hits.append(ChunkHit(
-                chunkID: statement.int64(0), blobID: statement.string(1), path: first,
-                otherPaths: Array(paths.dropFirst()), revision: revisionName,
+            let text = statement.string(9)
+            let chunk = Chunk(
                 language: Language(rawValue: statement.string(2)) ?? .other,
                 kind: ChunkKind(rawValue: statement.string(3)) ?? .lines,
                 symbol: statement.string(4), startLine: statement.int(5), endLine: statement.int(6),
-                startByte: statement.int(7), endByte: statement.int(8), text: statement.string(9),
-                contentHash: ContentHash(bytes: statement.bytes(10)) ?? ContentHash(of: statement.string(9)),
+                startByte: statement.int(7), endByte: statement.int(8), text: text)
+            hits.append(ChunkHit(
+                chunkID: statement.int64(0), blobID: statement.string(1), path: first,
+                otherPaths: Array(paths.dropFirst()), revision: revisionName, chunk: chunk,
+                contentHash: ContentHash(bytes: statement.bytes(10)) ?? ContentHash(of: text),
                 score: -statement.double(12)))
         }
         return hits

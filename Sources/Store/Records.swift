@@ -139,7 +139,7 @@ public struct LexicalQuery: Sendable {
 
 /// One stored chunk that matched, located in a revision.
 public struct ChunkHit: Sendable, Hashable {
-    /// Row id of the chunk (stable while the blob is stored).
+    /// Row id of the chunk (stable while its blob is stored).
     public var chunkID: Int64
     public var blobID: String
     /// The first matching path of the blob in the revision, in path order.
@@ -147,15 +147,21 @@ public struct ChunkHit: Sendable, Hashable {
     /// Further paths in the revision holding the same blob (and passing the filter).
     public var otherPaths: [String]
     public var revision: String
-    public var language: Language
-    public var kind: ChunkKind
-    public var symbol: String
-    public var startLine: Int
-    public var endLine: Int
-    public var startByte: Int
-    public var endByte: Int
-    public var text: String
+    /// The chunk as written (language, kind, symbol, line and byte ranges, text).
+    public var chunk: Chunk
     public var contentHash: ContentHash
     /// Higher is better: the negated BM25 rank.
     public var score: Double
+
+    public init(chunkID: Int64, blobID: String, path: String, otherPaths: [String], revision: String,
+                chunk: Chunk, contentHash: ContentHash, score: Double) {
+        self.chunkID = chunkID
+        self.blobID = blobID
+        self.path = path
+        self.otherPaths = otherPaths
+        self.revision = revision
+        self.chunk = chunk
+        self.contentHash = contentHash
+        self.score = score
+    }
 }

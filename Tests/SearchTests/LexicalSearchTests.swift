@@ -82,7 +82,7 @@ final class LexicalSearchTests: XCTestCase {
     func testFunctionNamedLoginUserRanksFirstForLoginUser() throws {
         for query in ["login user", "loginUser", "loginuser", "login_user", "LOGIN-USER"] {
             let results = try search(query)
-            XCTAssertEqual(results.first?.symbol, "auth.views.loginUser", "query \(query)")
+            XCTAssertEqual(results.first?.chunk.symbol, "auth.views.loginUser", "query \(query)")
             XCTAssertEqual(results.first?.path, "src/auth/views.py")
             XCTAssertEqual(results.first?.revision, "HEAD")
         }
@@ -93,20 +93,20 @@ final class LexicalSearchTests: XCTestCase {
     }
 
     func testSplitIdentifiersMatchTheirParts() throws {
-        XCTAssertEqual(try search("http server").first?.symbol, "main.NewHTTPServer")
-        XCTAssertEqual(try search("newhttpserver").first?.symbol, "main.NewHTTPServer")
-        XCTAssertEqual(try search("snake case").first?.symbol, "strings.snake_case")
-        XCTAssertEqual(try search("display name").first?.symbol, "users.models.User")
+        XCTAssertEqual(try search("http server").first?.chunk.symbol, "main.NewHTTPServer")
+        XCTAssertEqual(try search("newhttpserver").first?.chunk.symbol, "main.NewHTTPServer")
+        XCTAssertEqual(try search("snake case").first?.chunk.symbol, "strings.snake_case")
+        XCTAssertEqual(try search("display name").first?.chunk.symbol, "users.models.User")
     }
 
     func testResultCarriesChunkFieldsAndRelevantLines() throws {
         let result = try XCTUnwrap(try search("authenticate credentials").first)
-        XCTAssertEqual(result.symbol, "auth.views.loginUser")
-        XCTAssertEqual(result.language, .python)
-        XCTAssertEqual(result.kind, .function)
+        XCTAssertEqual(result.chunk.symbol, "auth.views.loginUser")
+        XCTAssertEqual(result.chunk.language, .python)
+        XCTAssertEqual(result.chunk.kind, .function)
         XCTAssertEqual(result.blobID, "auth")
-        XCTAssertEqual([result.startLine, result.endLine], [10, 12])
-        XCTAssertTrue(result.text.hasPrefix("def loginUser(request):"))
+        XCTAssertEqual([result.chunk.startLine, result.chunk.endLine], [10, 12])
+        XCTAssertTrue(result.chunk.text.hasPrefix("def loginUser(request):"))
         // Line 12 holds both terms, line 11 one; line 10 none.
         XCTAssertEqual(result.relevantLines, [11, 12])
     }
@@ -133,8 +133,8 @@ final class LexicalSearchTests: XCTestCase {
     func testLanguageAndPathFilters() throws {
         let python = try search("server user login", SearchFilters(languages: [.python]))
         XCTAssertFalse(python.isEmpty)
-        XCTAssertTrue(python.allSatisfy { $0.language == .python })
-        XCTAssertEqual(try search("server", SearchFilters(languages: [.go])).map(\.symbol), ["main.NewHTTPServer"])
+        XCTAssertTrue(python.allSatisfy { $0.chunk.language == .python })
+        XCTAssertEqual(try search("server", SearchFilters(languages: [.go])).map(\.chunk.symbol), ["main.NewHTTPServer"])
         XCTAssertEqual(try search("http server", SearchFilters(languages: [.java])), [])
 
         let goFiles = try search("server user login", SearchFilters(paths: [try PathGlob("*.go")]))

@@ -31,11 +31,9 @@ final class WritingTests: XCTestCase {
         XCTAssertEqual(hit.path, "auth/views.py")
         XCTAssertEqual(hit.otherPaths, [])
         XCTAssertEqual(hit.revision, "HEAD")
-        XCTAssertEqual(hit.language, .python)
-        XCTAssertEqual(hit.kind, .function)
-        XCTAssertEqual(hit.symbol, "auth.login_user")
-        XCTAssertEqual([hit.startLine, hit.endLine, hit.startByte, hit.endByte], [1, 3, 0, text.utf8.count])
-        XCTAssertEqual(hit.text, text)
+        XCTAssertEqual(hit.chunk, chunk(text, symbol: "auth.login_user"))
+        XCTAssertEqual([hit.chunk.startLine, hit.chunk.endLine, hit.chunk.startByte, hit.chunk.endByte],
+                       [1, 3, 0, text.utf8.count])
         XCTAssertEqual(hit.contentHash, ContentHash(of: text))
         XCTAssertGreaterThan(hit.score, 0)
         let stats = try store.statistics()
@@ -180,10 +178,10 @@ final class WritingTests: XCTestCase {
 
         let reader = try IndexStore(path: path, mode: .readOnly)
         XCTAssertEqual(try reader.storedBlobIDs(), ["one"])
-        XCTAssertEqual(try reader.lexicalSearch(LexicalQuery(match: orMatch("first", "second"))).map(\.symbol), ["first"])
+        XCTAssertEqual(try reader.lexicalSearch(LexicalQuery(match: orMatch("first", "second"))).map(\.chunk.symbol), ["first"])
         try writer.db.execute("COMMIT")
         XCTAssertEqual(try reader.storedBlobIDs(), ["one", "two"])
-        XCTAssertEqual(Set(try reader.lexicalSearch(LexicalQuery(match: orMatch("first", "second"))).map(\.symbol)),
+        XCTAssertEqual(Set(try reader.lexicalSearch(LexicalQuery(match: orMatch("first", "second"))).map(\.chunk.symbol)),
                        ["first", "second"])
     }
 
