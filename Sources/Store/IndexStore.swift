@@ -180,7 +180,15 @@ public final class IndexStore {
                 insert.bind(revisionRow, at: 1)
                 insert.bind(file.path, at: 2)
                 insert.bind(file.blobID, at: 3)
-                try insert.run()
+                do throws(StoreError) {
+                    try insert.run()
+                } catch {
+                    // SQLITE_CONSTRAINT_PRIMARYKEY, a C macro Swift does not import.
+                    if case .sqlite(_, let code, _) = error, code == SQLITE_CONSTRAINT | (6 << 8) {
+                        throw StoreError.invalidArgument("revision \(revision.name) lists \(file.path) twice")
+                    }
+                    throw error
+                }
                 if db.changes != 1 { throw StoreError.unknownBlob(file.blobID) }
             }
         }

@@ -35,6 +35,15 @@ final class ThroughputTests: XCTestCase {
         let megabytes = Double(textBytes) / 1_000_000
         print(String(format: "Store write throughput: %.1f MB of chunk text, %d chunks, %d blobs in %.2f s = %.1f MB/s; file %.1f MB",
                      megabytes, chunkCount, stats.blobs, seconds, megabytes / seconds, Double(stats.fileSize) / 1_000_000))
+
+        // Query latency over the same index: every blob is in the revision, common terms match most chunks.
+        try store.recordRevision(revision("HEAD"), files: batches.joined().map { FileRecord(path: $0.path, blobID: $0.id) })
+        for match in [orMatch("login", "user"), orMatch("parse", "http", "request", "timeout"), orMatch("return")] {
+            let queryStart = Date()
+            let hits = try store.lexicalSearch(LexicalQuery(match: match, limit: 10))
+            XCTAssertEqual(hits.count, 10)
+            print(String(format: "Store query %@: %.1f ms", match, Date().timeIntervalSince(queryStart) * 1000))
+        }
     }
 }
 
@@ -94,7 +103,7 @@ struct SyntheticCode {
         let python = next(2) == 0
         let functions = (0..<(1 + next(8))).map { _ in function(python: python) }
         let id = String(format: "%040x", blobNumber)
-        let path = "src/\(word())/\(identifier()).\(python ? "py" : "go")"
+        let path = "src/\(word())/\(identifier())\(blobNumber).\(python ? "py" : "go")"
         return StoreTests.blob(id, path: path, language: python ? .python : .go,
                                chunks: functions.map { (symbol: $0.0, text: $0.1) })
     }

@@ -106,6 +106,13 @@ final class WritingTests: XCTestCase {
         }
         XCTAssertEqual(try store.files(in: "main"), [FileRecord(path: "app.py", blobID: "v2")])
         XCTAssertEqual(try store.revisions().map(\.commitID), ["c2"])
+
+        XCTAssertStoreError(.invalidArgument("revision main lists lib.py twice")) { () throws(StoreError) in
+            try store.recordRevision(revision("main", commit: "c4"), files: [
+                FileRecord(path: "lib.py", blobID: "lib"), FileRecord(path: "lib.py", blobID: "v1"),
+            ])
+        }
+        XCTAssertEqual(try store.files(in: "main"), [FileRecord(path: "app.py", blobID: "v2")])
     }
 
     func testRevisionsAreNewestFirstAndTheNewestIsTheDefault() throws {
