@@ -34,39 +34,34 @@ extension IndexStore {
         ranked.bind(query.match, at: 4)
         ranked.bind(revisionRow, at: 5)
 
-        let pathsOfBlob = try db.prepare("SELECT path FROM files WHERE revision_id = ? AND blob_id = ? ORDER BY path")
-        let details = try db.prepare("""
-            SELECT b.oid, b.language, c.kind, c.symbol, c.start_line, c.end_line, c.start_byte, c.end_byte,
-                   c.text, c.content_hash
-            FROM chunks c JOIN blobs b ON b.id = c.blob_id WHERE c.id = ?
-            """)
+        let builder = try HitBuilder(db, revision: (revisionRow, revisionName), pathFilter: query.pathFilter)
         var hits: [ChunkHit] = []
         while hits.count < query.limit, try ranked.step() {
-            let chunkRow = ranked.int64(0)
-            pathsOfBlob.bind(revisionRow, at: 1)
-            pathsOfBlob.bind(ranked.int64(1), at: 2)
-            var paths: [String] = []
-            while try pathsOfBlob.step() {
-                let path = pathsOfBlob.string(0)
-                if query.pathFilter?(path) ?? true { paths.append(path) }
+            if let hit = try builder.hit(chunk: ranked.int64(0), blob: ranked.int64(1), score: -ranked.double(2)) {
+                hits.append(hit)
             }
-            pathsOfBlob.reset()
-            guard let first = paths.first else { continue }
+        }
+        return hits
+    }
 
-            details.bind(chunkRow, at: 1)
-            guard try details.step() else { details.reset(); continue }
-            let text = details.string(8)
-            let chunk = Chunk(
-                language: Language(rawValue: details.string(1)) ?? .other,
-                kind: ChunkKind(rawValue: details.string(2)) ?? .lines,
-                symbol: details.string(3), startLine: details.int(4), endLine: details.int(5),
-                startByte: details.int(6), endByte: details.int(7), text: text)
-            hits.append(ChunkHit(
-                chunkID: chunkRow, blobID: details.string(0), path: first,
-                otherPaths: Array(paths.dropFirst()), revision: revisionName, chunk: chunk,
-                contentHash: ContentHash(bytes: details.bytes(9)) ?? ContentHash(of: text),
-                score: -ranked.double(2)))
-            details.reset()
+    /// Turns chunk ids scored elsewhere (e.g. by vector similarity) into hits
+    /// located in a revision, in the given order, dropping chunks the revision
+    /// does not reach or the filters reject. Same path rules as `lexicalSearch`.
+    public func chunkHits(_ scored: [(chunkID: Int64, score: Double)], revision: String? = nil,
+                          languages: Set<Language>? = nil, pathFilter: (@Sendable (String) -> Bool)? = nil,
+                          limit: Int = .max) throws(StoreError) -> [ChunkHit] {
+        guard limit > 0, let resolved = try resolveRevision(revision) else { return [] }
+        let builder = try HitBuilder(db, revision: resolved, pathFilter: pathFilter)
+        let blobOfChunk = try db.prepare("""
+            SELECT c.blob_id, b.language FROM chunks c JOIN blobs b ON b.id = c.blob_id WHERE c.id = ?
+            """)
+        var hits: [ChunkHit] = []
+        for (chunkID, score) in scored where hits.count < limit {
+            blobOfChunk.bind(chunkID, at: 1)
+            defer { blobOfChunk.reset() }
+            guard try blobOfChunk.step() else { continue }
+            if let languages, !languages.contains(Language(rawValue: blobOfChunk.string(1)) ?? .other) { continue }
+            if let hit = try builder.hit(chunk: chunkID, blob: blobOfChunk.int64(0), score: score) { hits.append(hit) }
         }
         return hits
     }
@@ -162,5 +157,52 @@ extension IndexStore {
         try db.execute("PRAGMA incremental_vacuum")
         try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return result
+    }
+}
+
+/// Locates ranked chunks in one revision: finds the blob's paths there,
+/// applies the path filter, and loads the chunk.
+private final class HitBuilder {
+    private let pathsOfBlob: Statement
+    private let details: Statement
+    private let revision: (row: Int64, name: String)
+    private let pathFilter: (@Sendable (String) -> Bool)?
+
+    init(_ db: Connection, revision: (Int64, String), pathFilter: (@Sendable (String) -> Bool)?) throws(StoreError) {
+        pathsOfBlob = try db.prepare("SELECT path FROM files WHERE revision_id = ? AND blob_id = ? ORDER BY path")
+        details = try db.prepare("""
+            SELECT b.oid, b.language, c.kind, c.symbol, c.start_line, c.end_line, c.start_byte, c.end_byte,
+                   c.text, c.content_hash
+            FROM chunks c JOIN blobs b ON b.id = c.blob_id WHERE c.id = ?
+            """)
+        self.revision = revision
+        self.pathFilter = pathFilter
+    }
+
+    /// The hit for one chunk, or nil when no path of its blob in the revision passes the filter.
+    func hit(chunk chunkRow: Int64, blob blobRow: Int64, score: Double) throws(StoreError) -> ChunkHit? {
+        pathsOfBlob.bind(revision.row, at: 1)
+        pathsOfBlob.bind(blobRow, at: 2)
+        var paths: [String] = []
+        while try pathsOfBlob.step() {
+            let path = pathsOfBlob.string(0)
+            if pathFilter?(path) ?? true { paths.append(path) }
+        }
+        pathsOfBlob.reset()
+        guard let first = paths.first else { return nil }
+
+        details.bind(chunkRow, at: 1)
+        defer { details.reset() }
+        guard try details.step() else { return nil }
+        let text = details.string(8)
+        let chunk = Chunk(
+            language: Language(rawValue: details.string(1)) ?? .other,
+            kind: ChunkKind(rawValue: details.string(2)) ?? .lines,
+            symbol: details.string(3), startLine: details.int(4), endLine: details.int(5),
+            startByte: details.int(6), endByte: details.int(7), text: text)
+        return ChunkHit(
+            chunkID: chunkRow, blobID: details.string(0), path: first, otherPaths: Array(paths.dropFirst()),
+            revision: revision.name, chunk: chunk,
+            contentHash: ContentHash(bytes: details.bytes(9)) ?? ContentHash(of: text), score: score)
     }
 }
