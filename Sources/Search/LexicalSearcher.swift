@@ -44,8 +44,7 @@ public struct SearchResult: Sendable, Hashable {
 /// weighted above the path, and the path above the text.
 public final class LexicalSearcher {
     public let store: IndexStore
-    /// BM25 weights for the symbol, path and text columns.
-    public var weights: (symbol: Double, path: Double, text: Double) = (10, 4, 1)
+    public var weights = ColumnWeights()
 
     public init(store: IndexStore) {
         self.store = store

@@ -111,6 +111,20 @@ public struct GarbageCollection: Sendable, Hashable {
     public init() {}
 }
 
+/// BM25 weights of the full-text columns: a hit in a symbol name counts
+/// more than one in a path, which counts more than one in the body.
+public struct ColumnWeights: Sendable, Hashable {
+    public var symbol: Double
+    public var path: Double
+    public var text: Double
+
+    public init(symbol: Double = 10, path: Double = 4, text: Double = 1) {
+        self.symbol = symbol
+        self.path = path
+        self.text = text
+    }
+}
+
 /// A full-text query the store runs. `match` is an FTS5 MATCH expression;
 /// build it with care (the Search module quotes every term).
 public struct LexicalQuery: Sendable {
@@ -122,12 +136,11 @@ public struct LexicalQuery: Sendable {
     /// Keeps a path only when this returns true; nil keeps all.
     public var pathFilter: (@Sendable (String) -> Bool)?
     public var limit: Int
-    /// BM25 column weights: symbol, path, text.
-    public var weights: (symbol: Double, path: Double, text: Double)
+    public var weights: ColumnWeights
 
     public init(match: String, revision: String? = nil, languages: Set<Language>? = nil,
                 pathFilter: (@Sendable (String) -> Bool)? = nil, limit: Int = 20,
-                weights: (symbol: Double, path: Double, text: Double) = (10, 4, 1)) {
+                weights: ColumnWeights = ColumnWeights()) {
         self.match = match
         self.revision = revision
         self.languages = languages
