@@ -71,20 +71,13 @@ struct TermExpander {
     /// Replaces `output` with the index form of `text`: for each token its
     /// whole lowercased form, then its parts when they differ from it.
     mutating func expand(_ text: String) {
-        output.removeAll(keepingCapacity: true)
         var copy = text
         copy.withUTF8 { bytes in expand(bytes) }
     }
 
     mutating func expand(_ bytes: UnsafeBufferPointer<UInt8>) {
         output.removeAll(keepingCapacity: true)
-        var index = 0
-        while index < bytes.count {
-            guard Self.isTokenByte(bytes[index]) else { index += 1; continue }
-            let start = index
-            while index < bytes.count, Self.isTokenByte(bytes[index]) { index += 1 }
-            appendToken(UnsafeBufferPointer(rebasing: bytes[start..<index]))
-        }
+        Self.forEachTokenRange(in: bytes) { appendToken(UnsafeBufferPointer(rebasing: bytes[$0])) }
     }
 
     /// Calls `body` with each token's whole form and its parts (empty when the
@@ -92,17 +85,24 @@ struct TermExpander {
     mutating func forEachToken(in text: String, _ body: (String, [String]) -> Void) {
         var copy = text
         copy.withUTF8 { bytes in
-            var index = 0
-            while index < bytes.count {
-                guard Self.isTokenByte(bytes[index]) else { index += 1; continue }
-                let start = index
-                while index < bytes.count, Self.isTokenByte(bytes[index]) { index += 1 }
+            Self.forEachTokenRange(in: bytes) { range in
                 output.removeAll(keepingCapacity: true)
-                appendToken(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                appendToken(UnsafeBufferPointer(rebasing: bytes[range]))
                 let words = output.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
-                guard let whole = words.first else { continue }
+                guard let whole = words.first else { return }
                 body(whole, Array(words.dropFirst()))
             }
+        }
+    }
+
+    @inline(__always)
+    private static func forEachTokenRange(in bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+        var index = 0
+        while index < bytes.count {
+            guard isTokenByte(bytes[index]) else { index += 1; continue }
+            let start = index
+            while index < bytes.count, isTokenByte(bytes[index]) { index += 1 }
+            body(start..<index)
         }
     }
 
