@@ -102,11 +102,12 @@ enum Schema {
     /// Checks that the open file is a Quarry index this build can use and
     /// returns its schema version (0 for a brand-new, empty database).
     static func inspect(_ db: Connection) throws(StoreError) -> Int {
+        // Reading the schema first surfaces a damaged first page as `.corrupt`.
+        let objects = try db.integer("SELECT count(*) FROM sqlite_master")
         let applicationID = Int32(truncatingIfNeeded: try db.integer("PRAGMA application_id"))
         let version = Int(try db.integer("PRAGMA user_version"))
         if applicationID == 0 {
             // An empty database is ours to initialise; one with tables is someone else's.
-            let objects = try db.integer("SELECT count(*) FROM sqlite_master")
             guard objects == 0, version == 0 else {
                 throw .foreignDatabase(path: db.path, applicationID: applicationID)
             }
