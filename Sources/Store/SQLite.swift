@@ -120,12 +120,12 @@ final class Statement {
     }
 
     func bind(text bytes: UnsafeBufferPointer<UInt8>, at index: Int32) {
-        if bytes.isEmpty {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else {
             sqlite3_bind_text(handle, index, "", 0, transient)
-        } else {
-            sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
-                              Int32(bytes.count), transient)
+            return
         }
+        sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
+                          Int32(bytes.count), transient)
     }
 
     /// Advances to the next row; false once the statement is done.
