@@ -98,8 +98,10 @@ final class Statement {
         return self
     }
 
+    /// Binds with an explicit length, so text holding NUL characters is stored whole.
     func bind(_ value: String, at index: Int32) {
-        sqlite3_bind_text(handle, index, value, -1, transient)
+        var copy = value
+        copy.withUTF8 { bind(text: $0, at: index) }
     }
 
     func bind(_ value: String?, at index: Int32) {

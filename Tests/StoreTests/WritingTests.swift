@@ -238,3 +238,23 @@ final class WritingTests: XCTestCase {
         XCTAssertEqual(try reader.storedBlobIDs(), ["one"])
     }
 }
+
+final class TextFidelityTests: XCTestCase {
+    func testTextWithNULAndNonASCIISurvivesAndCollectsCleanly() throws {
+        let store = try IndexStore(path: try makeTemporaryDirectory(self) + "/index.db", mode: .create)
+        let text = "s = \"a\u{0}b\" # naïve 日本語 trailingWord"
+        try store.write([blob("nul", path: "données/nul.py", chunks: [("naïve_func", text)])])
+        try store.recordRevision(revision("HEAD"), files: [FileRecord(path: "données/nul.py", blobID: "nul")])
+        let hit = try XCTUnwrap(try store.lexicalSearch(LexicalQuery(match: orMatch("trailingword"))).first)
+        XCTAssertEqual(hit.chunk.text, text)
+        XCTAssertEqual(hit.contentHash, ContentHash(of: text))
+        XCTAssertEqual(try store.lexicalSearch(LexicalQuery(match: orMatch("naive"))).count, 1, "diacritics folded")
+        XCTAssertEqual(try store.lexicalSearch(LexicalQuery(match: orMatch("donnees"))).count, 1)
+
+        try store.removeRevision(named: "HEAD")
+        XCTAssertEqual(try store.collectGarbage().chunks, 1)
+        XCTAssertEqual(try store.db.integer("""
+            SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'trailingword OR naive OR donnees OR func OR s OR b'
+            """), 0)
+    }
+}
