@@ -1,0 +1,109 @@
+import QuarryCore
+import Store
+
+/// Which chunks a search may return.
+public struct SearchFilters: Sendable {
+    /// Only these languages; nil or empty means all.
+    public var languages: Set<Language>?
+    /// Keep a path when it matches any of these; empty means all paths.
+    public var paths: [PathGlob]
+    /// Revision name; nil means the most recently indexed revision.
+    public var revision: String?
+
+    public init(languages: Set<Language>? = nil, paths: [PathGlob] = [], revision: String? = nil) {
+        self.languages = languages
+        self.paths = paths
+        self.revision = revision
+    }
+}
+
+/// One search answer: a stored chunk located in a revision (`hit`, whose
+/// fields read through: `result.path`, `result.chunk.symbol`, `result.score`),
+/// plus the lines to highlight.
+///
+/// A blob held at several paths of the revision is one result: `path` is its
+/// first path (in path order) passing the filters, `otherPaths` the rest.
+@dynamicMemberLookup
+public struct SearchResult: Sendable, Hashable {
+    public var hit: ChunkHit
+    /// File line numbers within the chunk's lines holding the most query
+    /// terms (up to three, ascending). For a split chunk whose text starts
+    /// with a repeated signature these are counted from `startLine` too.
+    public var relevantLines: [Int]
+
+    public init(hit: ChunkHit, relevantLines: [Int]) {
+        self.hit = hit
+        self.relevantLines = relevantLines
+    }
+
+    public subscript<Value>(dynamicMember keyPath: KeyPath<ChunkHit, Value>) -> Value { hit[keyPath: keyPath] }
+}
+
+/// Full-text search over an index: the user's words, split like identifiers
+/// are at indexing time, OR-ed together and ranked by BM25 with the symbol
+/// weighted above the path, and the path above the text.
+public final class LexicalSearcher {
+    public let store: IndexStore
+    public var weights = ColumnWeights()
+
+    public init(store: IndexStore) {
+        self.store = store
+    }
+
+    /// The best `limit` chunks for `query`. A query without a single letter or
+    /// digit has no terms and returns no results.
+    public func search(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 10)
+        throws(SearchError) -> [SearchResult]
+    {
+        let terms = Self.terms(of: query)
+        guard let match = Self.matchExpression(terms: terms) else { return [] }
+        let globs = filters.paths
+        var lexical = LexicalQuery(match: match, revision: filters.revision, limit: limit, weights: weights)
+        if let languages = filters.languages, !languages.isEmpty { lexical.languages = languages }
+        if !globs.isEmpty { lexical.pathFilter = { path in globs.contains { $0.matches(path) } } }
+
+        let hits: [ChunkHit]
+        do {
+            hits = try store.lexicalSearch(lexical)
+        } catch {
+            throw .store(error)
+        }
+        let termSet = Set(terms)
+        return hits.map { hit in
+            SearchResult(hit: hit, relevantLines: Self.relevantLines(
+                in: hit.chunk.text, firstLine: hit.chunk.startLine, terms: termSet))
+        }
+    }
+
+    /// The index terms of a query: each word whole and split into its parts,
+    /// keeping only terms with a letter or digit.
+    public static func terms(of query: String) -> [String] {
+        IdentifierSplitter.terms(in: query).filter { term in
+            term.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
+        }
+    }
+
+    /// `"a" OR "b" ...` with every term quoted, so no user input is ever read
+    /// as FTS5 syntax (operators, column filters, `*`, `^`, parentheses); nil
+    /// when there are no terms.
+    public static func matchExpression(terms: [String]) -> String? {
+        guard !terms.isEmpty else { return nil }
+        return terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " OR ")
+    }
+
+    /// Up to `limit` file line numbers of `text` (which starts at `firstLine`)
+    /// holding the most distinct query terms, in ascending order; earlier lines
+    /// win ties. Lines without any term are never returned.
+    public static func relevantLines(in text: String, firstLine: Int, terms: Set<String>, limit: Int = 3) -> [Int] {
+        guard !terms.isEmpty, limit > 0 else { return [] }
+        var scored: [(line: Int, hits: Int)] = []
+        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let hits = IdentifierSplitter.terms(in: String(line)).reduce(0) { $0 + (terms.contains($1) ? 1 : 0) }
+            if hits > 0 { scored.append((firstLine + offset, hits)) }
+        }
+        let best = scored.enumerated().sorted { a, b in
+            a.element.hits != b.element.hits ? a.element.hits > b.element.hits : a.offset < b.offset
+        }
+        return best.prefix(limit).map(\.element.line).sorted()
+    }
+}

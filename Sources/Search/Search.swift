@@ -1,1 +1,0 @@
-// Search module: see CONTRIBUTING.md.

@@ -1,0 +1,208 @@
+import CSQLite
+import Foundation
+import QuarryCore
+
+extension IndexStore {
+    /// Runs a full-text query within one revision, best first. A blob held at
+    /// several paths yields one hit: `path` is the first passing path in path
+    /// order and `otherPaths` the rest.
+    public func lexicalSearch(_ query: LexicalQuery) throws(StoreError) -> [ChunkHit] {
+        guard query.limit > 0, let (revisionRow, revisionName) = try resolveRevision(query.revision) else {
+            return []
+        }
+        var languageClause = ""
+        if let languages = query.languages {
+            if languages.isEmpty { return [] }
+            let list = languages.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+            languageClause = "AND b.language IN (\(list))"
+        }
+        // Phase 1 sorts ids and ranks only: carrying chunk text through the
+        // sort of every match made common-word queries several times slower.
+        let ranked = try db.prepare("""
+            SELECT c.id, c.blob_id, bm25(chunks_fts, ?1, ?2, ?3) AS rank
+            FROM chunks_fts
+            JOIN chunks c ON c.id = chunks_fts.rowid
+            JOIN blobs b ON b.id = c.blob_id
+            WHERE chunks_fts MATCH ?4
+              AND EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND f.revision_id = ?5)
+              \(languageClause)
+            ORDER BY rank, c.id
+            """)
+        ranked.bind(query.weights.symbol, at: 1)
+        ranked.bind(query.weights.path, at: 2)
+        ranked.bind(query.weights.text, at: 3)
+        ranked.bind(query.match, at: 4)
+        ranked.bind(revisionRow, at: 5)
+
+        let builder = try HitBuilder(db, revision: (revisionRow, revisionName), pathFilter: query.pathFilter)
+        var hits: [ChunkHit] = []
+        while hits.count < query.limit, try ranked.step() {
+            if let hit = try builder.hit(chunk: ranked.int64(0), blob: ranked.int64(1), score: -ranked.double(2)) {
+                hits.append(hit)
+            }
+        }
+        return hits
+    }
+
+    /// Turns chunk ids scored elsewhere (e.g. by vector similarity) into hits
+    /// located in a revision, in the given order, dropping chunks the revision
+    /// does not reach or the filters reject. Same path rules as `lexicalSearch`.
+    public func chunkHits(_ scored: [(chunkID: Int64, score: Double)], revision: String? = nil,
+                          languages: Set<Language>? = nil, pathFilter: (@Sendable (String) -> Bool)? = nil,
+                          limit: Int = .max) throws(StoreError) -> [ChunkHit] {
+        guard limit > 0, let resolved = try resolveRevision(revision) else { return [] }
+        let builder = try HitBuilder(db, revision: resolved, pathFilter: pathFilter)
+        let blobOfChunk = try db.prepare("""
+            SELECT c.blob_id, b.language FROM chunks c JOIN blobs b ON b.id = c.blob_id WHERE c.id = ?
+            """)
+        var hits: [ChunkHit] = []
+        for (chunkID, score) in scored where hits.count < limit {
+            blobOfChunk.bind(chunkID, at: 1)
+            defer { blobOfChunk.reset() }
+            guard try blobOfChunk.step() else { continue }
+            if let languages, !languages.contains(Language(rawValue: blobOfChunk.string(1)) ?? .other) { continue }
+            if let hit = try builder.hit(chunk: chunkID, blob: blobOfChunk.int64(0), score: score) { hits.append(hit) }
+        }
+        return hits
+    }
+
+    /// Counts for a revision (default: the newest) and for the whole store.
+    public func statistics(revision: String? = nil) throws(StoreError) -> StoreStatistics {
+        var stats = StoreStatistics()
+        stats.revisions = Int(try db.integer("SELECT count(*) FROM revisions"))
+        stats.blobs = Int(try db.integer("SELECT count(*) FROM blobs"))
+        stats.chunks = Int(try db.integer("SELECT count(*) FROM chunks"))
+        stats.embeddings = Int(try db.integer("SELECT count(*) FROM embeddings"))
+
+        let perLanguage = try db.prepare("""
+            SELECT language, count(*), sum(chunk_count) FROM blobs WHERE skip_reason IS NULL GROUP BY language
+            """)
+        while try perLanguage.step() {
+            let language = Language(rawValue: perLanguage.string(0)) ?? .other
+            stats.languages[language, default: .init()].blobs += perLanguage.int(1)
+            stats.languages[language, default: .init()].chunks += perLanguage.int(2)
+        }
+        let skipped = try db.prepare("SELECT skip_reason, count(*) FROM blobs WHERE skip_reason IS NOT NULL GROUP BY 1")
+        while try skipped.step() {
+            if let reason = SkipReason(rawValue: skipped.string(0)) { stats.skipped[reason, default: 0] += skipped.int(1) }
+        }
+
+        if let (row, name) = try resolveRevision(revision) {
+            stats.revision = name
+            let files = try db.prepare("""
+                SELECT b.language, count(*) FROM files f JOIN blobs b ON b.id = f.blob_id
+                WHERE f.revision_id = ? GROUP BY 1
+                """)
+            files.bind(row, at: 1)
+            while try files.step() {
+                let language = Language(rawValue: files.string(0)) ?? .other
+                stats.languages[language, default: .init()].files += files.int(1)
+                stats.files += files.int(1)
+            }
+        }
+        stats.fileSize = [path, path + "-wal"].reduce(0) { total, file in
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+            return total + (size ?? 0)
+        }
+        return stats
+    }
+
+    /// Deletes every blob no revision's file list reaches, with its chunks,
+    /// full-text rows, and the embeddings no remaining chunk shares, in one
+    /// transaction; then returns the freed pages to the file system.
+    /// Run it after `recordRevision`: blobs written for a revision not yet
+    /// recorded are unreachable too.
+    @discardableResult
+    public func collectGarbage() throws(StoreError) -> GarbageCollection {
+        if mode == .readOnly { throw .readOnly(path: path) }
+        let result = try db.transaction { () throws(StoreError) -> GarbageCollection in
+            var result = GarbageCollection()
+            let unreachable = try db.prepare("""
+                SELECT id, path FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)
+                """)
+            var blobs: [(row: Int64, path: String)] = []
+            while try unreachable.step() { blobs.append((unreachable.int64(0), unreachable.string(1))) }
+
+            let chunksOfBlob = try db.prepare("SELECT id, symbol, text FROM chunks WHERE blob_id = ?")
+            // A contentless FTS5 row is deleted by repeating the exact values it was indexed with.
+            let deleteFTS = try db.prepare("""
+                INSERT INTO chunks_fts(chunks_fts, rowid, symbol, path, text) VALUES ('delete', ?, ?, ?, ?)
+                """)
+            let deleteChunks = try db.prepare("DELETE FROM chunks WHERE blob_id = ?")
+            let deleteBlob = try db.prepare("DELETE FROM blobs WHERE id = ?")
+            for blob in blobs {
+                chunksOfBlob.bind(blob.row, at: 1)
+                while try chunksOfBlob.step() {
+                    deleteFTS.bind(chunksOfBlob.int64(0), at: 1)
+                    bindExpanded(chunksOfBlob.string(1), to: deleteFTS, at: 2)
+                    bindExpanded(blob.path, to: deleteFTS, at: 3)
+                    bindExpanded(chunksOfBlob.string(2), to: deleteFTS, at: 4)
+                    try deleteFTS.run()
+                }
+                chunksOfBlob.reset()
+                deleteChunks.bind(blob.row, at: 1)
+                try deleteChunks.run()
+                result.chunks += db.changes
+                deleteBlob.bind(blob.row, at: 1)
+                try deleteBlob.run()
+                result.blobs += 1
+            }
+            try db.execute("""
+                DELETE FROM embeddings WHERE NOT EXISTS
+                    (SELECT 1 FROM chunks c WHERE c.content_hash = embeddings.content_hash)
+                """)
+            result.embeddings = db.changes
+            return result
+        }
+        try db.execute("PRAGMA incremental_vacuum")
+        try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return result
+    }
+}
+
+/// Locates ranked chunks in one revision: finds the blob's paths there,
+/// applies the path filter, and loads the chunk.
+private final class HitBuilder {
+    private let pathsOfBlob: Statement
+    private let details: Statement
+    private let revision: (row: Int64, name: String)
+    private let pathFilter: (@Sendable (String) -> Bool)?
+
+    init(_ db: Connection, revision: (Int64, String), pathFilter: (@Sendable (String) -> Bool)?) throws(StoreError) {
+        pathsOfBlob = try db.prepare("SELECT path FROM files WHERE revision_id = ? AND blob_id = ? ORDER BY path")
+        details = try db.prepare("""
+            SELECT b.oid, b.language, c.kind, c.symbol, c.start_line, c.end_line, c.start_byte, c.end_byte,
+                   c.text, c.content_hash
+            FROM chunks c JOIN blobs b ON b.id = c.blob_id WHERE c.id = ?
+            """)
+        self.revision = revision
+        self.pathFilter = pathFilter
+    }
+
+    /// The hit for one chunk, or nil when no path of its blob in the revision passes the filter.
+    func hit(chunk chunkRow: Int64, blob blobRow: Int64, score: Double) throws(StoreError) -> ChunkHit? {
+        pathsOfBlob.bind(revision.row, at: 1)
+        pathsOfBlob.bind(blobRow, at: 2)
+        var paths: [String] = []
+        while try pathsOfBlob.step() {
+            let path = pathsOfBlob.string(0)
+            if pathFilter?(path) ?? true { paths.append(path) }
+        }
+        pathsOfBlob.reset()
+        guard let first = paths.first else { return nil }
+
+        details.bind(chunkRow, at: 1)
+        defer { details.reset() }
+        guard try details.step() else { return nil }
+        let text = details.string(8)
+        let chunk = Chunk(
+            language: Language(rawValue: details.string(1)) ?? .other,
+            kind: ChunkKind(rawValue: details.string(2)) ?? .lines,
+            symbol: details.string(3), startLine: details.int(4), endLine: details.int(5),
+            startByte: details.int(6), endByte: details.int(7), text: text)
+        return ChunkHit(
+            chunkID: chunkRow, blobID: details.string(0), path: first, otherPaths: Array(paths.dropFirst()),
+            revision: revision.name, chunk: chunk,
+            contentHash: ContentHash(bytes: details.bytes(9)) ?? ContentHash(of: text), score: score)
+    }
+}

@@ -1,1 +1,0 @@
-// Store module: see CONTRIBUTING.md.
