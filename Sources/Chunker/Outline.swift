@@ -189,12 +189,27 @@ struct Outline {
 
     // MARK: Doc comments
 
-    /// Just past a `;` that follows `offset` on the same line (`struct S {...};`,
-    /// a SQL statement's terminator), else `offset`.
+    /// Just past what trails a definition on its last line and belongs to it:
+    /// a `;` (`struct S {...};`, a SQL terminator) and a line comment
+    /// (`}  // namespace auth`); else `offset`.
     private func semicolonEnd(after offset: Int) -> Int {
+        var index = skipSpaces(from: offset)
+        var end = offset
+        if index < source.count && source.bytes[index] == UInt8(ascii: ";") {
+            end = index + 1
+            index = skipSpaces(from: end)
+        }
+        if index < source.count && isLineComment(at: index, end: source.count) {
+            end = source.lineEnd(containing: index)
+            while end > index && SourceText.isSpace(source.bytes[end - 1]) { end -= 1 }
+        }
+        return end
+    }
+
+    private func skipSpaces(from offset: Int) -> Int {
         var index = offset
         while index < source.count && (source.bytes[index] == 0x20 || source.bytes[index] == 0x09) { index += 1 }
-        return index < source.count && source.bytes[index] == UInt8(ascii: ";") ? index + 1 : offset
+        return index
     }
 
     /// Start of the comment lines directly above `offset` (no blank line

@@ -116,7 +116,7 @@ final class FixtureTests: XCTestCase {
     func testCPlusPlus() throws {
         let result = try chunks("session.cpp", .cpp)
         XCTAssertEqual(TestSupport.outline(result), [
-            "toplevel  1-60",
+            "toplevel  1-2",
             "module auth 4-60",
             "type auth.Session 6-10",
             "type auth.SessionStore 12-27",
