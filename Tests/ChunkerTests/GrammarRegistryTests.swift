@@ -1,0 +1,125 @@
+import Foundation
+import QuarryCore
+import XCTest
+@testable import Chunker
+
+/// Loading grammars from a directory, and the errors when that fails.
+final class GrammarRegistryTests: XCTestCase {
+    private var scratch = ""
+
+    override func setUpWithError() throws {
+        scratch = NSTemporaryDirectory() + "chunker-registry-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    private func write(_ text: String, to name: String) throws {
+        try text.write(toFile: scratch + "/" + name, atomically: true, encoding: .utf8)
+    }
+
+    /// A real grammar's shared object, for manifests that point at it.
+    private func pythonLibrary() throws -> String {
+        let registry = try TestSupport.grammarRegistry(for: .python)
+        return try XCTUnwrap(registry.grammar(for: .python)?.libraryPath)
+    }
+
+    func testMissingDirectoryIsAnError() {
+        XCTAssertThrowsError(try GrammarRegistry(directory: scratch + "/absent")) { error in
+            XCTAssertEqual(error as? ChunkerError, .directoryMissing(path: scratch + "/absent"))
+            XCTAssertTrue("\(error)".contains("Grammars/build.sh"))
+        }
+    }
+
+    func testMissingOrCorruptManifestIsAnError() throws {
+        XCTAssertThrowsError(try GrammarRegistry(directory: scratch)) { error in
+            guard case .manifestUnreadable(_, let reason)? = error as? ChunkerError else { return XCTFail("\(error)") }
+            XCTAssertEqual(reason, "file missing or unreadable")
+        }
+        try write("{\"grammars\": [", to: "manifest.json")
+        XCTAssertThrowsError(try GrammarRegistry(directory: scratch)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("grammar manifest \(scratch)/manifest.json is unusable: not JSON"), "\(error)")
+        }
+        try write("{\"grammars\": 3}", to: "manifest.json")
+        XCTAssertThrowsError(try GrammarRegistry(directory: scratch))
+    }
+
+    func testBrokenEntriesFallBackToLineWindowsWithAReason() throws {
+        let library = try pythonLibrary()
+        try write("(function_definition name: (identifier) @name) @function", to: "good.scm")
+        try write("(function_definition nonsense: (identifier)) @function", to: "bad.scm")
+        try write("""
+        {"grammars": [
+          {"language": "python", "library": "\(library)", "query": "good.scm"},
+          {"language": "go", "library": "missing.so"},
+          {"language": "ruby", "library": "\(library)", "symbol": "tree_sitter_nope"},
+          {"language": "java", "library": "\(library)", "symbol": "tree_sitter_python", "query": "bad.scm"},
+          {"language": "c", "library": "\(library)", "symbol": "tree_sitter_python", "query": "absent.scm"},
+          {"language": "kotlin", "library": "kotlin.so"}
+        ]}
+        """, to: "manifest.json")
+        let registry = try GrammarRegistry(directory: scratch)
+        XCTAssertEqual(registry.loadedLanguages, [.python])
+        XCTAssertEqual(registry.unknownLanguages, ["kotlin"])
+        guard case .libraryLoadFailed(let language, let path, _)? = registry.problem(for: .go) else {
+            return XCTFail("\(String(describing: registry.problem(for: .go)))")
+        }
+        XCTAssertEqual(language, "go")
+        XCTAssertEqual(path, scratch + "/missing.so")
+        XCTAssertEqual(registry.problem(for: .ruby), .symbolMissing(language: "ruby", symbol: "tree_sitter_nope", path: library))
+        guard case .queryInvalid(_, _, let offset, let problem)? = registry.problem(for: .java) else {
+            return XCTFail("\(String(describing: registry.problem(for: .java)))")
+        }
+        XCTAssertEqual(offset, 21)
+        XCTAssertEqual(problem, "unknown field")
+        XCTAssertEqual(registry.problem(for: .c), .queryUnreadable(language: "c", path: scratch + "/absent.scm"))
+        for language in [Language.go, .ruby, .java, .c] {
+            XCTAssertFalse(registry.problem(for: language)!.description.contains("\n"))
+        }
+
+        let chunker = Chunker(registry: registry)
+        XCTAssertNil(chunker.fallbackReason(for: .python))
+        XCTAssertEqual(chunker.fallbackReason(for: .ruby), "ruby grammar \(library) does not export tree_sitter_nope")
+        XCTAssertEqual(chunker.fallbackReason(for: .sql), "no sql grammar in the manifest")
+        let lines = chunker.chunks(of: "package main\nfunc main() {}\n", language: .go, path: "m.go")
+        XCTAssertEqual(lines.map(\.kind), [.lines])
+        let parsed = chunker.chunks(of: "def f():\n    return 1\n", language: .python, path: "f.py")
+        XCTAssertEqual(parsed.map(\.kind), [.function])
+    }
+
+    func testQueryWithoutDefinitionCapturesIsRejected() throws {
+        let library = try pythonLibrary()
+        try write("(identifier) @name", to: "python.scm")
+        try write("[{\"language\": \"python\", \"library\": \"\(library)\"}]", to: "manifest.json")
+        let registry = try GrammarRegistry(directory: scratch)
+        XCTAssertEqual(registry.problem(for: .python),
+                       .queryWithoutDefinitions(language: "python", path: scratch + "/python.scm"))
+    }
+
+    func testKeyedManifestWithConventionalFileNames() throws {
+        let library = try pythonLibrary()
+        try FileManager.default.createSymbolicLink(atPath: scratch + "/python.so", withDestinationPath: library)
+        try FileManager.default.copyItem(atPath: TestSupport.queries + "/python.scm", toPath: scratch + "/python.scm")
+        try write("{\"languages\": {\"python\": {}}}", to: "manifest.json")
+        let registry = try GrammarRegistry(directory: scratch)
+        let grammar = try XCTUnwrap(registry.grammar(for: .python))
+        XCTAssertEqual(grammar.libraryPath, scratch + "/python.so")
+        XCTAssertEqual(grammar.queryPath, scratch + "/python.scm")
+        XCTAssertEqual(grammar.abiVersion, 14)
+    }
+
+    func testDefaultDirectoryPrecedence() {
+        XCTAssertEqual(GrammarRegistry.defaultDirectory(environment: ["QUARRY_GRAMMARS": "/g", "QUARRY_HOME": "/h"]), "/g")
+        XCTAssertEqual(GrammarRegistry.defaultDirectory(environment: ["QUARRY_HOME": "/h", "HOME": "/u"]), "/h/grammars")
+        XCTAssertEqual(GrammarRegistry.defaultDirectory(environment: ["HOME": "/u"]), "/u/.cache/quarry/grammars")
+    }
+
+    func testEveryShippedQueryCompilesAgainstItsGrammar() throws {
+        guard let registry = TestSupport.registry else { throw XCTSkip("no grammar directory; run Grammars/build.sh") }
+        for language in Language.parsed {
+            if let problem = registry.problem(for: language) { XCTFail("\(problem)") }
+        }
+    }
+}

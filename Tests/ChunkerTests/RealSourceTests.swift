@@ -1,0 +1,105 @@
+import Foundation
+import QuarryCore
+import XCTest
+@testable import Chunker
+
+/// Chunking real files found on this machine; each test skips when its files are absent.
+final class RealSourceTests: XCTestCase {
+    private func chunks(ofFile path: String, _ language: Language, as logicalPath: String? = nil) throws -> [Chunk] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw XCTSkip("\(path) not present") }
+        let registry = try TestSupport.grammarRegistry(for: language)
+        return Chunker(registry: registry).chunks(of: text, language: language, path: logicalPath ?? path)
+    }
+
+    private func pythonLibrary() throws -> String {
+        let candidates = ["/root/.pyenv/versions/3.11.7/lib/python3.11", "/usr/lib/python3.11", "/usr/lib/python3"]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/json/decoder.py") }) else {
+            throw XCTSkip("no CPython standard library found")
+        }
+        return found
+    }
+
+    func testPythonStandardLibraryModule() throws {
+        let library = try pythonLibrary()
+        let result = try chunks(ofFile: library + "/json/decoder.py", .python)
+        let symbols = Set(result.map(\.symbol))
+        for expected in ["json.decoder.JSONDecoder", "json.decoder.JSONDecoder.decode",
+                         "json.decoder.JSONDecoder.raw_decode", "json.decoder.JSONDecodeError.__init__",
+                         "json.decoder.py_scanstring"] {
+            XCTAssertTrue(symbols.contains(expected), "\(expected) not in \(symbols.sorted())")
+        }
+        let decode = try XCTUnwrap(result.first { $0.symbol == "json.decoder.JSONDecoder.decode" })
+        XCTAssertTrue(decode.text.hasPrefix("def decode(self, s, _w=WHITESPACE.match):"))
+        XCTAssertTrue(decode.text.contains("Return the Python representation"), "docstring stays with its function")
+        let type = try XCTUnwrap(result.first { $0.symbol == "json.decoder.JSONDecoder" && $0.kind == .type })
+        XCTAssertFalse(type.text.contains("obj, end = self.raw_decode"), "method bodies are not repeated in the class")
+        XCTAssertTrue(type.text.contains("def decode(self, s, _w=WHITESPACE.match):"), "method signatures are")
+        XCTAssertEqual(result.filter { $0.kind == .toplevel }.count, 1)
+    }
+
+    func testCSource() throws {
+        let result = try chunks(ofFile: "/root/.pyenv/src/realpath.c", .c)
+        XCTAssertTrue(result.contains { $0.symbol == "realpath_builtin" && $0.kind == .function })
+    }
+
+    func testGoSource() throws {
+        let result = try chunks(ofFile: "/usr/share/doc/git/contrib/persistent-https/client.go", .go)
+        let symbols = Set(result.map(\.symbol))
+        for expected in ["main.Client", "main.Client.Run", "main.Client.connect", "main.Client.startProxy"] {
+            XCTAssertTrue(symbols.contains(expected), "\(expected) not in \(symbols.sorted())")
+        }
+    }
+
+    func testJavaScriptSource() throws {
+        let result = try chunks(ofFile: "/usr/lib/node_modules/npm/lib/npm.js", .javascript)
+        let symbols = Set(result.map(\.symbol))
+        for expected in ["Npm", "Npm.load", "Npm.exec"] {
+            XCTAssertTrue(symbols.contains(expected), "\(expected) not in \(symbols.sorted())")
+        }
+    }
+
+    func testPHPSource() throws {
+        let path = "/usr/lib/google-cloud-sdk/platform/google_appengine/google/appengine/tools/devappserver2/php/runtime/setup.php"
+        let result = try chunks(ofFile: path, .php)
+        XCTAssertTrue(result.contains { $0.symbol == "_gae_stderr_log" && $0.kind == .function })
+    }
+
+    func testSQLSource() throws {
+        let result = try chunks(ofFile: "/usr/share/postgresql-common/t/foo/foo-123/sql/foo.sql", .sql)
+        XCTAssertFalse(result.isEmpty)
+        XCTAssertTrue(result.allSatisfy { $0.language == .sql })
+    }
+
+    /// Prints single-threaded throughput over the standard library (not asserted:
+    /// the machine is shared). Chunking targets 15 MB/s in release builds.
+    func testThroughputOverPythonStandardLibrary() throws {
+        let library = try pythonLibrary()
+        let registry = try TestSupport.grammarRegistry(for: .python)
+        var files: [(String, String)] = []
+        var total = 0
+        let budget = 12 << 20
+        let enumerator = FileManager.default.enumerator(atPath: library)
+        while let relative = enumerator?.nextObject() as? String, total < budget {
+            guard relative.hasSuffix(".py"), !relative.hasPrefix("site-packages"), !relative.hasPrefix("test"),
+                  let text = try? String(contentsOfFile: library + "/" + relative, encoding: .utf8) else { continue }
+            files.append((relative, text))
+            total += text.utf8.count
+        }
+        XCTAssertGreaterThan(files.count, 100)
+        let chunker = Chunker(registry: registry)
+        var chunkCount = 0
+        var oversized = 0
+        let start = Date()
+        for (path, text) in files {
+            let chunks = chunker.chunks(of: text, language: .python, path: path)
+            chunkCount += chunks.count
+            oversized += chunks.filter { chunker.options.measure($0.text) > chunker.options.maxChunkSize }.count
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let rate = Double(total) / 1_048_576 / seconds
+        print(String(format: "chunker throughput: %d Python files, %.1f MB, %d chunks in %.2f s = %.1f MB/s",
+                     files.count, Double(total) / 1_048_576, chunkCount, seconds, rate))
+        XCTAssertEqual(oversized, 0)
+        XCTAssertGreaterThan(chunkCount, files.count)
+    }
+}

@@ -1,0 +1,95 @@
+import QuarryCore
+import XCTest
+@testable import Chunker
+
+/// Inputs that must never crash the chunker or lose a whole file.
+final class RobustnessTests: XCTestCase {
+    private var chunker: Chunker { Chunker(registry: TestSupport.registry ?? .empty) }
+
+    func testEmptyAndBlankFilesHaveNoChunks() {
+        for language in Language.allCases {
+            XCTAssertEqual(chunker.chunks(of: "", language: language, path: "x").count, 0)
+            XCTAssertEqual(chunker.chunks(of: " \n\t\n\r\n", language: language, path: "x").count, 0)
+        }
+    }
+
+    func testCommentOnlyFileIsOneTopLevelChunk() throws {
+        let registry = try TestSupport.grammarRegistry(for: .c)
+        let text = "/* Copyright notice.\n * All rights reserved.\n */\n\n// nothing else here\n"
+        let chunks = Chunker(registry: registry).chunks(of: text, language: .c, path: "empty.c")
+        XCTAssertEqual(TestSupport.outline(chunks), ["toplevel  1-5"])
+    }
+
+    func testDeeplyNestedCodeDoesNotCrash() throws {
+        let depth = 20_000
+        let samples: [(Language, String)] = [
+            (.python, "def f():\n    x = " + String(repeating: "(", count: depth) + "1" + String(repeating: ")", count: depth) + "\n"),
+            (.javascript, "function f() { return " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "; }\n"),
+            (.c, "int f(void) " + String(repeating: "{", count: depth) + String(repeating: "}", count: depth) + "\n"),
+            (.ruby, String(repeating: "module M\n", count: 2_000) + String(repeating: "end\n", count: 2_000)),
+            (.cpp, String(repeating: "namespace n {\n", count: 2_000) + "void g() {}\n" + String(repeating: "}\n", count: 2_000)),
+        ]
+        let options = ChunkingOptions()
+        for (language, text) in samples {
+            let chunks = Chunker(registry: TestSupport.registry ?? .empty, options: options)
+                .chunks(of: text, language: language, path: "deep")
+            XCTAssertFalse(chunks.isEmpty, language.rawValue)
+            XCTAssertTrue(chunks.allSatisfy { options.measure($0.text) <= options.maxChunkSize }, language.rawValue)
+        }
+    }
+
+    func testParseErrorsKeepTheDefinitionsThatParsed() throws {
+        let registry = try TestSupport.grammarRegistry(for: .python)
+        let text = """
+        def first(a):
+            return a + 1
+
+        def broken(:
+            return ]]]
+
+        class Later:
+            def method(self):
+                return 2
+
+        def last():
+            pass
+        """
+        let chunks = Chunker(registry: registry).chunks(of: text, language: .python, path: "bad.py")
+        let symbols = Set(chunks.map(\.symbol))
+        for expected in ["bad.first", "bad.Later", "bad.Later.method", "bad.last"] {
+            XCTAssertTrue(symbols.contains(expected), "\(expected) missing from \(symbols)")
+        }
+        XCTAssertTrue(chunks.contains { $0.text.contains("return ]]]") }, "broken text is still indexed")
+    }
+
+    func testWindowsLineEndingsAndNulBytes() throws {
+        let registry = try TestSupport.grammarRegistry(for: .go)
+        let text = "package p\r\n\r\n// Add adds.\r\nfunc Add(a, b int) int {\r\n\treturn a + b\r\n}\r\n\u{0}\u{0}garbage\r\n"
+        let chunks = Chunker(registry: registry).chunks(of: text, language: .go, path: "p.go")
+        let add = try XCTUnwrap(chunks.first { $0.symbol == "p.Add" })
+        XCTAssertEqual(add.startLine, 3)
+        XCTAssertEqual(add.endLine, 6)
+        XCTAssertTrue(add.text.hasPrefix("// Add adds.\r\nfunc Add"))
+    }
+
+    func testChunkTextMatchesTheFileSliceForDefinitions() throws {
+        let registry = try TestSupport.grammarRegistry(for: .java)
+        let text = try TestSupport.fixture("java/LoginController.java")
+        let bytes = Array(text.utf8)
+        for chunk in Chunker(registry: registry).chunks(of: text, language: .java, path: "L.java")
+        where chunk.kind == .function {
+            XCTAssertEqual(chunk.text, String(decoding: bytes[chunk.startByte..<chunk.endByte], as: UTF8.self))
+        }
+    }
+
+    func testOneChunkerServesSeveralLanguagesInTurn() throws {
+        let registry = try TestSupport.grammarRegistry(for: .python)
+        _ = try TestSupport.grammarRegistry(for: .go)
+        let chunker = Chunker(registry: registry)
+        for _ in 0..<3 {
+            XCTAssertEqual(chunker.chunks(of: "def f():\n    pass\n", language: .python, path: "f.py").first?.symbol, "f.f")
+            XCTAssertEqual(chunker.chunks(of: "package m\nfunc G() {}\n", language: .go, path: "g.go")
+                .first { $0.kind == .function }?.symbol, "m.G")
+        }
+    }
+}
