@@ -1,0 +1,171 @@
+// Hand-written equivalents of the pre-tokenizer regexes, following the regex engine's
+// leftmost-first alternation and greedy backtracking exactly.
+
+/// The pre-tokenizer regexes recognised in tokenizer.json.
+enum SplitRegex: Sendable {
+    /// tiktoken's o200k_base pattern (GPT-4o), used by Granite R2 97m.
+    case o200k
+    /// GPT-2's pattern (ByteLevel pre-tokenizer with `use_regex`).
+    case gpt2
+
+    static let o200kPattern =
+        #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"#
+        + #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"#
+        + #"\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+
+    init?(pattern: String) {
+        switch pattern {
+        case Self.o200kPattern: self = .o200k
+        case Self.gpt2Pattern: self = .gpt2
+        default: return nil
+        }
+    }
+
+    /// End (scalar index) of the match starting at `start`; both patterns match at
+    /// every position, so the result is always greater than `start`.
+    func matchEnd(in text: ScalarText, from start: Int) -> Int {
+        let end: Int?
+        switch self {
+        case .o200k: end = O200kScanner(text: text).match(at: start)
+        case .gpt2: end = GPT2Scanner(text: text).match(at: start)
+        }
+        return max(end ?? start + 1, start + 1)
+    }
+}
+
+private struct O200kScanner {
+    let text: ScalarText
+
+    private func has(_ index: Int, _ cls: ScalarClass) -> Bool {
+        index < text.count && text.classes[index].contains(cls)
+    }
+
+    /// `[^\r\n\p{L}\p{N}]`
+    private func isPrefix(_ index: Int) -> Bool {
+        index < text.count && text.classes[index].isDisjoint(with: [.lineBreak, .letter, .number])
+    }
+
+    /// `[^\s\p{L}\p{N}]`
+    private func isSymbol(_ index: Int) -> Bool {
+        index < text.count && text.classes[index].isDisjoint(with: [.whitespace, .letter, .number])
+    }
+
+    func match(at i: Int) -> Int? {
+        // Alternatives 1 and 2, each first with the optional prefix character taken.
+        if isPrefix(i), let end = casedRunThenLower(i + 1) { return contraction(after: end) }
+        if let end = casedRunThenLower(i) { return contraction(after: end) }
+        if isPrefix(i), let end = upperThenLower(i + 1) { return contraction(after: end) }
+        if let end = upperThenLower(i) { return contraction(after: end) }
+        if has(i, .number) {  // \p{N}{1,3}
+            var end = i + 1
+            while end < i + 3, has(end, .number) { end += 1 }
+            return end
+        }
+        var symbolStart: Int?  // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+        if text.values[i] == 0x20, isSymbol(i + 1) {
+            symbolStart = i + 1
+        } else if isSymbol(i) {
+            symbolStart = i
+        }
+        if var end = symbolStart {
+            while isSymbol(end) { end += 1 }
+            while end < text.count, isBreakOrSlash(text.values[end]) { end += 1 }
+            return end
+        }
+        guard has(i, .whitespace) else { return nil }
+        var runEnd = i
+        while has(runEnd, .whitespace) { runEnd += 1 }
+        // `\s*[\r\n]+`: backtracks to the last line break of the run.
+        if let lastBreak = (i..<runEnd).last(where: { has($0, .lineBreak) }) { return lastBreak + 1 }
+        // `\s+(?!\S)`, then `\s+`.
+        if runEnd == text.count { return runEnd }
+        return runEnd - 1 > i ? runEnd - 1 : runEnd
+    }
+
+    private func isBreakOrSlash(_ value: UInt32) -> Bool {
+        value == 0x0D || value == 0x0A || value == 0x2F
+    }
+
+    /// `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+`
+    private func casedRunThenLower(_ j: Int) -> Int? {
+        var k = j
+        while has(k, .upperish) { k += 1 }
+        if has(k, .lowerish) {
+            var end = k + 1
+            while has(end, .lowerish) { end += 1 }
+            return end
+        }
+        // Backtrack: give back the run's last character that can start the lower part;
+        // everything after it was not lower-ish, so the match ends right after it.
+        var m = k - 1
+        while m >= j {
+            if has(m, .lowerish) { return m + 1 }
+            m -= 1
+        }
+        return nil
+    }
+
+    /// `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*`
+    private func upperThenLower(_ j: Int) -> Int? {
+        guard has(j, .upperish) else { return nil }
+        var end = j + 1
+        while has(end, .upperish) { end += 1 }
+        while has(end, .lowerish) { end += 1 }
+        return end
+    }
+
+    /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)?`
+    private func contraction(after end: Int) -> Int {
+        contractionEnd(text, at: end) ?? end
+    }
+}
+
+private struct GPT2Scanner {
+    let text: ScalarText
+
+    private func has(_ index: Int, _ cls: ScalarClass) -> Bool {
+        index < text.count && text.classes[index].contains(cls)
+    }
+
+    private func isSymbol(_ index: Int) -> Bool {
+        index < text.count && text.classes[index].isDisjoint(with: [.whitespace, .letter, .number])
+    }
+
+    func match(at i: Int) -> Int? {
+        if let end = contractionEnd(text, at: i, caseSensitive: true) { return end }
+        let afterSpace = text.values[i] == 0x20 ? i + 1 : i
+        for cls in [ScalarClass.letter, .number] where has(afterSpace, cls) {
+            var end = afterSpace + 1
+            while has(end, cls) { end += 1 }
+            return end
+        }
+        if isSymbol(afterSpace) {
+            var end = afterSpace + 1
+            while isSymbol(end) { end += 1 }
+            return end
+        }
+        guard has(i, .whitespace) else { return nil }
+        var runEnd = i
+        while has(runEnd, .whitespace) { runEnd += 1 }
+        if runEnd == text.count { return runEnd }
+        return runEnd - 1 > i ? runEnd - 1 : runEnd
+    }
+}
+
+/// End of `'s|'t|'re|'ve|'m|'ll|'d` at `index` (ASCII apostrophe), if present.
+private func contractionEnd(_ text: ScalarText, at index: Int, caseSensitive: Bool = false) -> Int? {
+    guard index + 1 < text.count, text.values[index] == 0x27 else { return nil }
+    func letter(_ offset: Int) -> UInt32? {
+        guard index + offset < text.count else { return nil }
+        let value = text.values[index + offset]
+        if !caseSensitive, value >= 0x41, value <= 0x5A { return value + 0x20 }
+        return value
+    }
+    switch letter(1) {
+    case 0x73, 0x74, 0x6D, 0x64: return index + 2  // s t m d
+    case 0x72, 0x76: return letter(2) == 0x65 ? index + 3 : nil  // re ve
+    case 0x6C: return letter(2) == 0x6C ? index + 3 : nil  // ll
+    default: return nil
+    }
+}
