@@ -10,6 +10,9 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     // const encode path is thread-safe.
     private let processor: OpaquePointer
     private let unknownPieceID: Int32
+    /// `<s> <pad> </s> <unk> <mask>` are matched in raw text before SentencePiece runs,
+    /// as transformers' XLMRobertaTokenizer does.
+    private let addedTokens: AddedTokenMatcher
     public let specialTokens: SpecialTokenIDs
     public let vocabularySize: Int
     public let modelMaxLength: Int?
@@ -39,8 +42,12 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         // <s> <pad> </s> <unk> replace SentencePiece's three specials (+1 for <pad>), and
         // <mask> is appended after the last piece.
         vocabularySize = pieceCount + 2
-        specialTokens = SpecialTokenIDs(classification: 0, separator: 2, padding: 1, unknown: 3,
-                                        mask: Int32(pieceCount + 1))
+        let maskID = Int32(pieceCount + 1)
+        specialTokens = SpecialTokenIDs(classification: 0, separator: 2, padding: 1, unknown: 3, mask: maskID)
+        addedTokens = AddedTokenMatcher([("<s>", 0), ("<pad>", 1), ("</s>", 2), ("<unk>", 3), ("<mask>", maskID)].map {
+            AddedToken(id: $0.1, content: Array($0.0.utf8), singleWord: false, leftStrip: false, rightStrip: false,
+                       normalized: false, special: true)
+        })
         self.modelMaxLength = modelMaxLength
     }
 
@@ -75,14 +82,26 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     }
 
     public func encode(_ text: String, addSpecialTokens: Bool, maxLength: Int?) -> [Int32] {
-        let content = pieceIDs(text)
+        var content: [Int32] = []
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            for segment in addedTokens.split(buffer, range: 0..<buffer.count) {
+                switch segment {
+                case .token(let id):
+                    content.append(id)
+                case .text(let range):
+                    for id in pieceIDs(UnsafeBufferPointer(rebasing: buffer[range])) {
+                        content.append(modelID(forPieceID: id))
+                    }
+                }
+            }
+        }
+        bytes.removeAll()
         let specialCount = addSpecialTokens ? 2 : 0
         var ids: [Int32] = []
         ids.reserveCapacity(content.count + specialCount)
         if addSpecialTokens { ids.append(0) }
-        for id in truncated(content, specialCount: specialCount, maxLength: maxLength) {
-            ids.append(modelID(forPieceID: id))
-        }
+        ids.append(contentsOf: truncated(content, specialCount: specialCount, maxLength: maxLength))
         if addSpecialTokens { ids.append(2) }
         return ids
     }
@@ -91,28 +110,41 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     /// which for a loaded model only happens on allocation failure).
     public func pieceIDs(_ text: String) -> [Int32] {
         var text = text
-        return text.withUTF8 { bytes -> [Int32] in
-            // One piece covers at least one normalised byte; normalisation rarely grows
-            // text by more than a few bytes, and the call is retried when it does.
-            var capacity = bytes.count + 16
-            while true {
-                var error: UnsafeMutablePointer<CChar>?
-                var ids = [Int32](repeating: 0, count: capacity)
-                let total = bytes.withMemoryRebound(to: CChar.self) { chars in
-                    ids.withUnsafeMutableBufferPointer {
-                        spm_encode(processor, chars.baseAddress, chars.count, $0.baseAddress, capacity, &error)
-                    }
+        return text.withUTF8 { pieceIDs($0) }
+    }
+
+    private func pieceIDs(_ utf8: UnsafeBufferPointer<UInt8>) -> [Int32] {
+        // transformers splits words on Unicode whitespace after normalisation; NEL (U+0085)
+        // is the one such character that nmt_nfkc keeps, so it becomes a plain space here.
+        let nextLine: [UInt8] = [0xC2, 0x85]
+        if occurrences(of: nextLine, in: utf8, range: 0..<utf8.count).isEmpty {
+            return encodeNormalizedSpaces(utf8)
+        }
+        let replaced = replacingOccurrences(of: nextLine, with: [0x20], in: Array(utf8))
+        return replaced.withUnsafeBufferPointer { encodeNormalizedSpaces($0) }
+    }
+
+    private func encodeNormalizedSpaces(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int32] {
+        // One piece covers at least one normalised byte; normalisation rarely grows
+        // text by more than a few bytes, and the call is retried when it does.
+        var capacity = bytes.count + 16
+        while true {
+            var error: UnsafeMutablePointer<CChar>?
+            var ids = [Int32](repeating: 0, count: capacity)
+            let total = bytes.withMemoryRebound(to: CChar.self) { chars in
+                ids.withUnsafeMutableBufferPointer {
+                    spm_encode(processor, chars.baseAddress, chars.count, $0.baseAddress, capacity, &error)
                 }
-                if total < 0 {
-                    _ = takeMessage(error)
-                    return []
-                }
-                if Int(total) <= capacity {
-                    ids.removeLast(capacity - Int(total))
-                    return ids
-                }
-                capacity = Int(total)
             }
+            if total < 0 {
+                _ = takeMessage(error)
+                return []
+            }
+            if Int(total) <= capacity {
+                ids.removeLast(capacity - Int(total))
+                return ids
+            }
+            capacity = Int(total)
         }
     }
 }
