@@ -33,7 +33,7 @@ struct BPEModel: Sendable {
     /// Ids of single-scalar tokens for character-level (non byte-level) models.
     private let scalarIDs: [UInt32: Int32]
     let options: Options
-    private let cache = WordCache()
+    private let cache = IDCache()
 
     init(vocabulary: [ByteKey: Int32], merges: [(ByteKey, ByteKey)], options: Options) {
         self.vocabulary = vocabulary
@@ -226,7 +226,7 @@ struct BPEScratch {
 }
 
 /// Thread-safe memo of word -> ids, bounded by clearing when full.
-final class WordCache: @unchecked Sendable {
+final class IDCache: @unchecked Sendable {
     // @unchecked: every access to `entries` holds `lock`.
     private let lock = NSLock()
     private var entries: [ByteKey: [Int32]] = [:]

@@ -1,54 +1,72 @@
-// SentencePiece unigram through libsentencepiece, with Hugging Face's XLM-R id layout.
+// SentencePiece unigram models with Hugging Face's XLM-R id layout.
 import CSentencePiece
 import Foundation
 
-/// A SentencePiece model exposed with the fairseq id layout that Hugging Face's
+/// A SentencePiece unigram model exposed with the fairseq id layout that Hugging Face's
 /// `XLMRobertaTokenizer` uses: `<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, SentencePiece
-/// id `i >= 1` becomes `i + 1`, SentencePiece's unk becomes 3, and `<mask>` is the last id.
+/// id `i >= 3` becomes `i + 1`, SentencePiece's unk becomes 3, and `<mask>` is the last id.
+/// `<s> <pad> </s> <unk> <mask>` written in the text are matched as those tokens.
 public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
-    // @unchecked: the processor is never mutated after loading, and libsentencepiece's
-    // const encode path is thread-safe.
+    // @unchecked: nothing is mutated after loading (the word cache locks), and
+    // libsentencepiece's const encode path is thread-safe.
+
+    /// Which segmentation runs.
+    public enum Engine: Sendable {
+        /// The pipeline transformers' XLMRobertaTokenizer builds (Precompiled normaliser
+        /// per grapheme, whitespace split, Metaspace, Viterbi in Double). It differs from
+        /// libsentencepiece on score ties and a few combining-mark sequences, and is the
+        /// reference the published models were evaluated with.
+        case transformers
+        /// libsentencepiece's own `Encode`.
+        case sentencePiece
+    }
+
     private let processor: OpaquePointer
     private let unknownPieceID: Int32
-    /// `<s> <pad> </s> <unk> <mask>` are matched in raw text before SentencePiece runs,
-    /// as transformers' XLMRobertaTokenizer does.
+    private let engine: Engine
     private let addedTokens: AddedTokenMatcher
+    private let unigram: UnigramModel
+    private let charsmap: PrecompiledCharsmap?
+    private let cache = IDCache()
     public let specialTokens: SpecialTokenIDs
     public let vocabularySize: Int
     public let modelMaxLength: Int?
 
     /// Offset fairseq adds to every SentencePiece id (the `<pad>` slot).
     private static let fairseqOffset: Int32 = 1
+    private static let metaspace: [UInt8] = Array("▁".utf8)
 
-    public convenience init(modelPath: String, modelMaxLength: Int? = nil) throws(TokenizerError) {
-        guard FileManager.default.fileExists(atPath: modelPath) else { throw .fileNotFound(modelPath) }
-        var error: UnsafeMutablePointer<CChar>?
-        let loaded = spm_load_file(modelPath, &error)
-        try self.init(loaded: loaded, error: error, modelMaxLength: modelMaxLength)
+    public convenience init(modelPath: String, modelMaxLength: Int? = nil,
+                            engine: Engine = .transformers) throws(TokenizerError) {
+        try self.init(modelData: try readFile(modelPath), modelMaxLength: modelMaxLength, engine: engine)
     }
 
-    public convenience init(modelData: Data, modelMaxLength: Int? = nil) throws(TokenizerError) {
+    public init(modelData: Data, modelMaxLength: Int? = nil, engine: Engine = .transformers) throws(TokenizerError) {
         var error: UnsafeMutablePointer<CChar>?
         let loaded = modelData.withUnsafeBytes { spm_load_bytes($0.baseAddress, $0.count, &error) }
-        try self.init(loaded: loaded, error: error, modelMaxLength: modelMaxLength)
-    }
-
-    private init(loaded: OpaquePointer?, error: UnsafeMutablePointer<CChar>?,
-                 modelMaxLength: Int?) throws(TokenizerError) {
         guard let loaded else { throw .sentencePiece(takeMessage(error) ?? "load failed") }
         processor = loaded
         unknownPieceID = spm_unk_id(loaded)
-        let pieceCount = Int(spm_piece_count(loaded))
-        // <s> <pad> </s> <unk> replace SentencePiece's three specials (+1 for <pad>), and
-        // <mask> is appended after the last piece.
-        vocabularySize = pieceCount + 2
-        let maskID = Int32(pieceCount + 1)
+        self.engine = engine
+        self.modelMaxLength = modelMaxLength
+
+        let contents = try SentencePieceModelContents(modelData)
+        guard contents.pieces.count == Int(spm_piece_count(loaded)), contents.pieces.count >= 3 else {
+            throw .invalidModel("ModelProto has \(contents.pieces.count) pieces, libsentencepiece \(spm_piece_count(loaded))")
+        }
+        // transformers' XLMRobertaConverter: four fairseq specials, pieces[3...], then <mask>.
+        let maskID = Int32(contents.pieces.count + 1)
+        var vocabulary: [(text: String, score: Double)] = [("<s>", 0), ("<pad>", 0), ("</s>", 0), ("<unk>", 0)]
+        vocabulary += contents.pieces.dropFirst(3).map { ($0.piece, Double($0.score)) }
+        vocabulary.append(("<mask>", 0))
+        unigram = UnigramModel(pieces: vocabulary, unknownID: 3)
+        charsmap = contents.precompiledCharsmap.isEmpty ? nil : try PrecompiledCharsmap(contents.precompiledCharsmap)
+        vocabularySize = vocabulary.count
         specialTokens = SpecialTokenIDs(classification: 0, separator: 2, padding: 1, unknown: 3, mask: maskID)
         addedTokens = AddedTokenMatcher([("<s>", 0), ("<pad>", 1), ("</s>", 2), ("<unk>", 3), ("<mask>", maskID)].map {
             AddedToken(id: $0.1, content: Array($0.0.utf8), singleWord: false, leftStrip: false, rightStrip: false,
                        normalized: false, special: true)
         })
-        self.modelMaxLength = modelMaxLength
     }
 
     deinit { spm_free(processor) }
@@ -83,6 +101,8 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
 
     public func encode(_ text: String, addSpecialTokens: Bool, maxLength: Int?) -> [Int32] {
         var content: [Int32] = []
+        content.reserveCapacity(text.utf8.count / 3 + 4)
+        var scratch = UnigramScratch()
         var bytes = Array(text.utf8)
         bytes.withUnsafeBufferPointer { buffer in
             for segment in addedTokens.split(buffer, range: 0..<buffer.count) {
@@ -90,8 +110,10 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                 case .token(let id):
                     content.append(id)
                 case .text(let range):
-                    for id in pieceIDs(UnsafeBufferPointer(rebasing: buffer[range])) {
-                        content.append(modelID(forPieceID: id))
+                    let piece = UnsafeBufferPointer(rebasing: buffer[range])
+                    switch engine {
+                    case .transformers: encodeLikeTransformers(piece, into: &content, scratch: &scratch)
+                    case .sentencePiece: content += pieceIDs(piece).map(modelID(forPieceID:))
                     }
                 }
             }
@@ -106,8 +128,61 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         return ids
     }
 
-    /// Raw SentencePiece ids of `text` (empty if libsentencepiece reports an error,
-    /// which for a loaded model only happens on allocation failure).
+    /// Precompiled normaliser, split on Unicode whitespace, "▁" prefix and split on "▁"
+    /// (Metaspace, prepend always), then unigram per word.
+    private func encodeLikeTransformers(_ utf8: UnsafeBufferPointer<UInt8>, into output: inout [Int32],
+                                        scratch: inout UnigramScratch) {
+        var normalized: [UInt8] = []
+        if let charsmap {
+            charsmap.normalize(Substring(String(decoding: utf8, as: UTF8.self)), into: &normalized)
+        } else {
+            normalized = Array(utf8)
+        }
+        var word: [UInt8] = []
+        normalized.withUnsafeBufferPointer { bytes in
+            var index = 0
+            while index < bytes.count {
+                let (scalar, length) = decodeUTF8(bytes, at: index)
+                if scalar.properties.isWhitespace {
+                    encodeWord(&word, into: &output, scratch: &scratch)
+                } else {
+                    word.append(contentsOf: bytes[index..<(index + length)])
+                }
+                index += length
+            }
+        }
+        encodeWord(&word, into: &output, scratch: &scratch)
+    }
+
+    private func encodeWord(_ word: inout [UInt8], into output: inout [Int32], scratch: inout UnigramScratch) {
+        guard !word.isEmpty else { return }
+        defer { word.removeAll(keepingCapacity: true) }
+        if !word.starts(with: Self.metaspace) { word.insert(contentsOf: Self.metaspace, at: 0) }
+        let key = ByteKey(word)
+        if let hit = cache.lookup(key) {
+            output += hit
+            return
+        }
+        let first = output.count
+        word.withUnsafeBufferPointer { bytes in
+            // Split before every "▁" (MergedWithNext), so each piece starts with one.
+            var start = 0
+            var index = Self.metaspace.count
+            while index <= bytes.count {
+                if index == bytes.count || bytes[index...].starts(with: Self.metaspace) {
+                    unigram.tokenize(UnsafeBufferPointer(rebasing: bytes[start..<index]), into: &output, scratch: &scratch)
+                    start = index
+                    index += Self.metaspace.count
+                } else {
+                    index += 1
+                }
+            }
+        }
+        cache.store(key, Array(output[first...]))
+    }
+
+    /// Raw SentencePiece ids of `text` from libsentencepiece (empty if it reports an
+    /// error, which for a loaded model only happens on allocation failure).
     public func pieceIDs(_ text: String) -> [Int32] {
         var text = text
         return text.withUTF8 { pieceIDs($0) }
@@ -118,13 +193,13 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         // is the one such character that nmt_nfkc keeps, so it becomes a plain space here.
         let nextLine: [UInt8] = [0xC2, 0x85]
         if occurrences(of: nextLine, in: utf8, range: 0..<utf8.count).isEmpty {
-            return encodeNormalizedSpaces(utf8)
+            return encodeWithLibrary(utf8)
         }
         let replaced = replacingOccurrences(of: nextLine, with: [0x20], in: Array(utf8))
-        return replaced.withUnsafeBufferPointer { encodeNormalizedSpaces($0) }
+        return replaced.withUnsafeBufferPointer { encodeWithLibrary($0) }
     }
 
-    private func encodeNormalizedSpaces(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int32] {
+    private func encodeWithLibrary(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int32] {
         // One piece covers at least one normalised byte; normalisation rarely grows
         // text by more than a few bytes, and the call is retried when it does.
         var capacity = bytes.count + 16
