@@ -7,7 +7,9 @@ Writes:
   gemma-style.tokenizer.json      tiny Gemma-style BPE with Granite R2 311m's pipeline
                                   (Replace " " -> "▁", byte_fallback, fuse_unk)
   parity.json                     {"strings": [...], "expected": {"bytelevel": [[ids]],
-                                  "gemma": [[ids]], "e5": [[ids]]}} (ids with special tokens)
+                                  "gemma": [[ids]], "e5": [[ids]]}} (ids with special tokens),
+                                  "splits": {"o200k"|"cl100k"|"gpt2": [[piece lengths in
+                                  code points]]} (the Split pre-tokenizer with each regex)
 
 The expected ids come from the Hugging Face `tokenizers` library (the two BPE files) and
 from transformers' XLMRobertaTokenizer over the SentencePiece model that the Swift
@@ -47,6 +49,8 @@ O200K = (
     r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
     r"\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
+CL100K = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 
 LANGUAGES = {
     "english": ["The quick brown fox jumps over the lazy dog.", "It's what they'd've wanted, isn't it? We'LL see."],
@@ -315,8 +319,13 @@ def main():
             e5 = XLMRobertaTokenizer.from_pretrained(directory)
             assert len(e5) == 250002, len(e5)
             expected["e5"] = [e5(s)["input_ids"] for s in strings]
+    splits = {}
+    for name, pattern in [("o200k", O200K), ("cl100k", CL100K), ("gpt2", GPT2)]:
+        split = pre_tokenizers.Split(Regex(pattern), behavior="isolated", invert=False)
+        splits[name] = [[len(piece) for piece, _ in split.pre_tokenize_str(s)] for s in strings]
     with open(os.path.join(HERE, "parity.json"), "w", encoding="utf-8") as f:
-        json.dump({"strings": strings, "expected": expected}, f, ensure_ascii=False, separators=(",", ":"))
+        json.dump({"strings": strings, "expected": expected, "splits": splits}, f, ensure_ascii=False,
+                  separators=(",", ":"))
     print(f"{len(strings)} strings; tokenizers: {sorted(expected)}")
 
 

@@ -7,17 +7,22 @@ enum SplitRegex: Sendable {
     case o200k
     /// GPT-2's pattern (ByteLevel pre-tokenizer with `use_regex`).
     case gpt2
+    /// tiktoken's cl100k_base pattern (GPT-4, Llama 3).
+    case cl100k
 
     static let o200kPattern =
         #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"#
         + #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"#
         + #"\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    static let cl100kPattern =
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
 
     init?(pattern: String) {
         switch pattern {
         case Self.o200kPattern: self = .o200k
         case Self.gpt2Pattern: self = .gpt2
+        case Self.cl100kPattern: self = .cl100k
         default: return nil
         }
     }
@@ -29,6 +34,7 @@ enum SplitRegex: Sendable {
         switch self {
         case .o200k: end = O200kScanner(text: text).match(at: start)
         case .gpt2: end = GPT2Scanner(text: text).match(at: start)
+        case .cl100k: end = CL100kScanner(text: text).match(at: start)
         }
         return max(end ?? start + 1, start + 1)
     }
@@ -73,14 +79,7 @@ private struct O200kScanner {
             while end < text.count, isBreakOrSlash(text.values[end]) { end += 1 }
             return end
         }
-        guard has(i, .whitespace) else { return nil }
-        var runEnd = i
-        while has(runEnd, .whitespace) { runEnd += 1 }
-        // `\s*[\r\n]+`: backtracks to the last line break of the run.
-        if let lastBreak = (i..<runEnd).last(where: { has($0, .lineBreak) }) { return lastBreak + 1 }
-        // `\s+(?!\S)`, then `\s+`.
-        if runEnd == text.count { return runEnd }
-        return runEnd - 1 > i ? runEnd - 1 : runEnd
+        return whitespaceMatchEnd(text, at: i)
     }
 
     private func isBreakOrSlash(_ value: UInt32) -> Bool {
@@ -151,6 +150,58 @@ private struct GPT2Scanner {
         if runEnd == text.count { return runEnd }
         return runEnd - 1 > i ? runEnd - 1 : runEnd
     }
+}
+
+private struct CL100kScanner {
+    let text: ScalarText
+
+    private func has(_ index: Int, _ cls: ScalarClass) -> Bool {
+        index < text.count && text.classes[index].contains(cls)
+    }
+
+    private func isSymbol(_ index: Int) -> Bool {
+        index < text.count && text.classes[index].isDisjoint(with: [.whitespace, .letter, .number])
+    }
+
+    func match(at i: Int) -> Int? {
+        if let end = contractionEnd(text, at: i) { return end }
+        // `[^\r\n\p{L}\p{N}]?\p{L}+`
+        let prefixed = text.classes[i].isDisjoint(with: [.lineBreak, .letter, .number]) && has(i + 1, .letter)
+        if prefixed || has(i, .letter) {
+            var end = prefixed ? i + 2 : i + 1
+            while has(end, .letter) { end += 1 }
+            return end
+        }
+        if has(i, .number) {
+            var end = i + 1
+            while end < i + 3, has(end, .number) { end += 1 }
+            return end
+        }
+        var symbolStart: Int?  // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+        if text.values[i] == 0x20, isSymbol(i + 1) {
+            symbolStart = i + 1
+        } else if isSymbol(i) {
+            symbolStart = i
+        }
+        if var end = symbolStart {
+            while isSymbol(end) { end += 1 }
+            while has(end, .lineBreak) { end += 1 }
+            return end
+        }
+        return whitespaceMatchEnd(text, at: i)
+    }
+}
+
+/// `\s*[\r\n]+|\s+(?!\S)|\s+` at `i`, shared by the tiktoken-style patterns.
+private func whitespaceMatchEnd(_ text: ScalarText, at i: Int) -> Int? {
+    func isSpace(_ index: Int) -> Bool { index < text.count && text.classes[index].contains(.whitespace) }
+    guard isSpace(i) else { return nil }
+    var runEnd = i
+    while isSpace(runEnd) { runEnd += 1 }
+    // `\s*[\r\n]+` backtracks to the last line break of the run.
+    if let lastBreak = (i..<runEnd).last(where: { text.classes[$0].contains(.lineBreak) }) { return lastBreak + 1 }
+    if runEnd == text.count { return runEnd }
+    return runEnd - 1 > i ? runEnd - 1 : runEnd
 }
 
 /// End of `'s|'t|'re|'ve|'m|'ll|'d` at `index` (ASCII apostrophe), if present.

@@ -14,6 +14,8 @@ enum Fixtures {
     struct Cases: Decodable {
         let strings: [String]
         let expected: [String: [[Int32]]]
+        /// Split pre-tokenizer pieces per regex, as lengths in Unicode scalars.
+        let splits: [String: [[Int]]]
     }
 
     static func cases() throws -> Cases {

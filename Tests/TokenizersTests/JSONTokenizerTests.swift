@@ -60,6 +60,26 @@ final class JSONTokenizerTests: XCTestCase {
         }
     }
 
+    /// Every scanner against the HF `tokenizers` Split pre-tokenizer over all parity strings.
+    func testRegexScannersMatchHuggingFaceSplits() throws {
+        let cases = try Fixtures.cases()
+        for (name, regex) in [("o200k", SplitRegex.o200k), ("cl100k", .cl100k), ("gpt2", .gpt2)] {
+            let expected = try XCTUnwrap(cases.splits[name])
+            var failures = 0
+            for (text, lengths) in zip(cases.strings, expected) {
+                var buffer = Array(text.utf8)
+                let ranges = PreTokenizerStep.splitRegex(regex, .isolated, invert: false)
+                    .apply(buffer: &buffer, pieces: [0..<buffer.count])
+                let actual = ranges.map { String(decoding: buffer[$0], as: UTF8.self).unicodeScalars.count }
+                if actual != lengths {
+                    failures += 1
+                    if failures <= 3 { XCTFail("\(name): \(text.prefix(80).debugDescription)\n \(lengths.prefix(30))\n \(actual.prefix(30))") }
+                }
+            }
+            XCTAssertEqual(failures, 0, "\(name): \(failures) strings split differently")
+        }
+    }
+
     func testRejectsUnknownRegex() throws {
         var object = try XCTUnwrap(JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: Self.byteLevelPath))) as? [String: Any])
