@@ -62,32 +62,20 @@ public final class JSONTokenizer: Tokenizer {
     }
 
     public func encode(_ text: String, addSpecialTokens: Bool, maxLength: Int?) -> [Int32] {
-        var content: [Int32] = []
-        content.reserveCapacity(text.utf8.count / 3 + 4)
         var scratch = BPEScratch()
-        var raw = Array(text.utf8)
-        raw.withUnsafeBufferPointer { bytes in
-            for segment in rawAddedTokens.split(bytes, range: 0..<bytes.count) {
-                switch segment {
-                case .token(let id): content.append(id)
-                case .text(let range): encodeUnmatched(Array(bytes[range]), into: &content, scratch: &scratch)
-                }
-            }
+        let content = rawAddedTokens.encode(text) { piece, output in
+            encodeUnmatched(piece, into: &output, scratch: &scratch)
         }
-        raw.removeAll()
-        let prefix = addSpecialTokens ? postProcessor.prefix : []
-        let suffix = addSpecialTokens ? postProcessor.suffix : []
-        return prefix + truncated(content, specialCount: prefix.count + suffix.count, maxLength: maxLength) + suffix
+        return postProcessor.apply(to: content, addSpecialTokens: addSpecialTokens, maxLength: maxLength)
     }
 
     /// Normalises text outside raw added tokens, then matches the normalised added tokens.
-    private func encodeUnmatched(_ bytes: [UInt8], into output: inout [Int32], scratch: inout BPEScratch) {
-        let normalized = normalizer?.apply(bytes) ?? bytes
-        let segments = normalized.withUnsafeBufferPointer { normalizedAddedTokens.split($0, range: 0..<$0.count) }
-        for segment in segments {
-            switch segment {
-            case .token(let id): output.append(id)
-            case .text(let range): encodeWords(Array(normalized[range]), into: &output, scratch: &scratch)
+    private func encodeUnmatched(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [Int32],
+                                 scratch: inout BPEScratch) {
+        let normalized = normalizer?.apply(Array(bytes)) ?? Array(bytes)
+        normalized.withUnsafeBufferPointer { buffer in
+            normalizedAddedTokens.encode(buffer, into: &output) { piece, output in
+                encodeWords(Array(piece), into: &output, scratch: &scratch)
             }
         }
     }

@@ -43,63 +43,32 @@ enum SplitRegex: Sendable {
 private struct O200kScanner {
     let text: ScalarText
 
-    private func has(_ index: Int, _ cls: ScalarClass) -> Bool {
-        index < text.count && text.classes[index].contains(cls)
-    }
-
-    /// `[^\r\n\p{L}\p{N}]`
-    private func isPrefix(_ index: Int) -> Bool {
-        index < text.count && text.classes[index].isDisjoint(with: [.lineBreak, .letter, .number])
-    }
-
-    /// `[^\s\p{L}\p{N}]`
-    private func isSymbol(_ index: Int) -> Bool {
-        index < text.count && text.classes[index].isDisjoint(with: [.whitespace, .letter, .number])
-    }
-
     func match(at i: Int) -> Int? {
         // Alternatives 1 and 2, each first with the optional prefix character taken.
-        if isPrefix(i), let end = casedRunThenLower(i + 1) { return contraction(after: end) }
+        if text.isPrefix(i), let end = casedRunThenLower(i + 1) { return contraction(after: end) }
         if let end = casedRunThenLower(i) { return contraction(after: end) }
-        if isPrefix(i), let end = upperThenLower(i + 1) { return contraction(after: end) }
+        if text.isPrefix(i), let end = upperThenLower(i + 1) { return contraction(after: end) }
         if let end = upperThenLower(i) { return contraction(after: end) }
-        if has(i, .number) {  // \p{N}{1,3}
-            var end = i + 1
-            while end < i + 3, has(end, .number) { end += 1 }
-            return end
-        }
-        var symbolStart: Int?  // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
-        if text.values[i] == 0x20, isSymbol(i + 1) {
-            symbolStart = i + 1
-        } else if isSymbol(i) {
-            symbolStart = i
-        }
-        if var end = symbolStart {
-            while isSymbol(end) { end += 1 }
-            while end < text.count, isBreakOrSlash(text.values[end]) { end += 1 }
-            return end
-        }
+        if let end = text.digitsEnd(i) { return end }
+        // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+        if let end = text.symbolsEnd(i, trailing: { $0 == 0x0D || $0 == 0x0A || $0 == 0x2F }) { return end }
         return whitespaceMatchEnd(text, at: i)
-    }
-
-    private func isBreakOrSlash(_ value: UInt32) -> Bool {
-        value == 0x0D || value == 0x0A || value == 0x2F
     }
 
     /// `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+`
     private func casedRunThenLower(_ j: Int) -> Int? {
         var k = j
-        while has(k, .upperish) { k += 1 }
-        if has(k, .lowerish) {
+        while text.has(k, .upperish) { k += 1 }
+        if text.has(k, .lowerish) {
             var end = k + 1
-            while has(end, .lowerish) { end += 1 }
+            while text.has(end, .lowerish) { end += 1 }
             return end
         }
         // Backtrack: give back the run's last character that can start the lower part;
         // everything after it was not lower-ish, so the match ends right after it.
         var m = k - 1
         while m >= j {
-            if has(m, .lowerish) { return m + 1 }
+            if text.has(m, .lowerish) { return m + 1 }
             m -= 1
         }
         return nil
@@ -107,10 +76,10 @@ private struct O200kScanner {
 
     /// `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*`
     private func upperThenLower(_ j: Int) -> Int? {
-        guard has(j, .upperish) else { return nil }
+        guard text.has(j, .upperish) else { return nil }
         var end = j + 1
-        while has(end, .upperish) { end += 1 }
-        while has(end, .lowerish) { end += 1 }
+        while text.has(end, .upperish) { end += 1 }
+        while text.has(end, .lowerish) { end += 1 }
         return end
     }
 
@@ -123,30 +92,22 @@ private struct O200kScanner {
 private struct GPT2Scanner {
     let text: ScalarText
 
-    private func has(_ index: Int, _ cls: ScalarClass) -> Bool {
-        index < text.count && text.classes[index].contains(cls)
-    }
-
-    private func isSymbol(_ index: Int) -> Bool {
-        index < text.count && text.classes[index].isDisjoint(with: [.whitespace, .letter, .number])
-    }
-
     func match(at i: Int) -> Int? {
         if let end = contractionEnd(text, at: i, caseSensitive: true) { return end }
         let afterSpace = text.values[i] == 0x20 ? i + 1 : i
-        for cls in [ScalarClass.letter, .number] where has(afterSpace, cls) {
+        for cls in [ScalarClass.letter, .number] where text.has(afterSpace, cls) {
             var end = afterSpace + 1
-            while has(end, cls) { end += 1 }
+            while text.has(end, cls) { end += 1 }
             return end
         }
-        if isSymbol(afterSpace) {
+        if text.isSymbol(afterSpace) {
             var end = afterSpace + 1
-            while isSymbol(end) { end += 1 }
+            while text.isSymbol(end) { end += 1 }
             return end
         }
-        guard has(i, .whitespace) else { return nil }
+        guard text.has(i, .whitespace) else { return nil }
         var runEnd = i
-        while has(runEnd, .whitespace) { runEnd += 1 }
+        while text.has(runEnd, .whitespace) { runEnd += 1 }
         if runEnd == text.count { return runEnd }
         return runEnd - 1 > i ? runEnd - 1 : runEnd
     }
@@ -155,49 +116,27 @@ private struct GPT2Scanner {
 private struct CL100kScanner {
     let text: ScalarText
 
-    private func has(_ index: Int, _ cls: ScalarClass) -> Bool {
-        index < text.count && text.classes[index].contains(cls)
-    }
-
-    private func isSymbol(_ index: Int) -> Bool {
-        index < text.count && text.classes[index].isDisjoint(with: [.whitespace, .letter, .number])
-    }
-
     func match(at i: Int) -> Int? {
         if let end = contractionEnd(text, at: i) { return end }
         // `[^\r\n\p{L}\p{N}]?\p{L}+`
-        let prefixed = text.classes[i].isDisjoint(with: [.lineBreak, .letter, .number]) && has(i + 1, .letter)
-        if prefixed || has(i, .letter) {
+        let prefixed = text.isPrefix(i) && text.has(i + 1, .letter)
+        if prefixed || text.has(i, .letter) {
             var end = prefixed ? i + 2 : i + 1
-            while has(end, .letter) { end += 1 }
+            while text.has(end, .letter) { end += 1 }
             return end
         }
-        if has(i, .number) {
-            var end = i + 1
-            while end < i + 3, has(end, .number) { end += 1 }
-            return end
-        }
-        var symbolStart: Int?  // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
-        if text.values[i] == 0x20, isSymbol(i + 1) {
-            symbolStart = i + 1
-        } else if isSymbol(i) {
-            symbolStart = i
-        }
-        if var end = symbolStart {
-            while isSymbol(end) { end += 1 }
-            while has(end, .lineBreak) { end += 1 }
-            return end
-        }
+        if let end = text.digitsEnd(i) { return end }
+        // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+        if let end = text.symbolsEnd(i, trailing: { $0 == 0x0D || $0 == 0x0A }) { return end }
         return whitespaceMatchEnd(text, at: i)
     }
 }
 
 /// `\s*[\r\n]+|\s+(?!\S)|\s+` at `i`, shared by the tiktoken-style patterns.
 private func whitespaceMatchEnd(_ text: ScalarText, at i: Int) -> Int? {
-    func isSpace(_ index: Int) -> Bool { index < text.count && text.classes[index].contains(.whitespace) }
-    guard isSpace(i) else { return nil }
+    guard text.has(i, .whitespace) else { return nil }
     var runEnd = i
-    while isSpace(runEnd) { runEnd += 1 }
+    while text.has(runEnd, .whitespace) { runEnd += 1 }
     // `\s*[\r\n]+` backtracks to the last line break of the run.
     if let lastBreak = (i..<runEnd).last(where: { text.classes[$0].contains(.lineBreak) }) { return lastBreak + 1 }
     if runEnd == text.count { return runEnd }
@@ -218,5 +157,44 @@ private func contractionEnd(_ text: ScalarText, at index: Int, caseSensitive: Bo
     case 0x72, 0x76: return letter(2) == 0x65 ? index + 3 : nil  // re ve
     case 0x6C: return letter(2) == 0x6C ? index + 3 : nil  // ll
     default: return nil
+    }
+}
+
+extension ScalarText {
+    func has(_ index: Int, _ cls: ScalarClass) -> Bool {
+        index < count && classes[index].contains(cls)
+    }
+
+    /// `[^\r\n\p{L}\p{N}]`
+    func isPrefix(_ index: Int) -> Bool {
+        index < count && classes[index].isDisjoint(with: [.lineBreak, .letter, .number])
+    }
+
+    /// `[^\s\p{L}\p{N}]`
+    func isSymbol(_ index: Int) -> Bool {
+        index < count && classes[index].isDisjoint(with: [.whitespace, .letter, .number])
+    }
+
+    /// `\p{N}{1,3}`
+    func digitsEnd(_ i: Int) -> Int? {
+        guard has(i, .number) else { return nil }
+        var end = i + 1
+        while end < i + 3, has(end, .number) { end += 1 }
+        return end
+    }
+
+    /// ` ?[^\s\p{L}\p{N}]+` then a run of scalars accepted by `trailing`.
+    func symbolsEnd(_ i: Int, trailing: (UInt32) -> Bool) -> Int? {
+        var end: Int
+        if values[i] == 0x20, isSymbol(i + 1) {
+            end = i + 1
+        } else if isSymbol(i) {
+            end = i
+        } else {
+            return nil
+        }
+        while isSymbol(end) { end += 1 }
+        while end < count, trailing(values[end]) { end += 1 }
+        return end
     }
 }

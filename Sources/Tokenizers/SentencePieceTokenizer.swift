@@ -100,33 +100,17 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     }
 
     public func encode(_ text: String, addSpecialTokens: Bool, maxLength: Int?) -> [Int32] {
-        var content: [Int32] = []
-        content.reserveCapacity(text.utf8.count / 3 + 4)
         var scratch = UnigramScratch()
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeBufferPointer { buffer in
-            for segment in addedTokens.split(buffer, range: 0..<buffer.count) {
-                switch segment {
-                case .token(let id):
-                    content.append(id)
-                case .text(let range):
-                    let piece = UnsafeBufferPointer(rebasing: buffer[range])
-                    switch engine {
-                    case .transformers: encodeLikeTransformers(piece, into: &content, scratch: &scratch)
-                    case .sentencePiece: content += pieceIDs(piece).map(modelID(forPieceID:))
-                    }
-                }
+        let content = addedTokens.encode(text) { piece, output in
+            switch engine {
+            case .transformers: encodeLikeTransformers(piece, into: &output, scratch: &scratch)
+            case .sentencePiece: output += pieceIDs(piece).map(modelID(forPieceID:))
             }
         }
-        bytes.removeAll()
-        let specialCount = addSpecialTokens ? 2 : 0
-        var ids: [Int32] = []
-        ids.reserveCapacity(content.count + specialCount)
-        if addSpecialTokens { ids.append(0) }
-        ids.append(contentsOf: truncated(content, specialCount: specialCount, maxLength: maxLength))
-        if addSpecialTokens { ids.append(2) }
-        return ids
+        return Self.template.apply(to: content, addSpecialTokens: addSpecialTokens, maxLength: maxLength)
     }
+
+    private static let template = PostProcessor(prefix: [0], suffix: [2])
 
     /// Precompiled normaliser, split on Unicode whitespace, "▁" prefix and split on "▁"
     /// (Metaspace, prepend always), then unigram per word.

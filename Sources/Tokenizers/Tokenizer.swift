@@ -103,10 +103,3 @@ func readFile(_ path: String) throws(TokenizerError) -> Data {
     }
     return data
 }
-
-/// Cuts `content` so that it plus `specialCount` template ids fit in `maxLength`.
-func truncated(_ content: [Int32], specialCount: Int, maxLength: Int?) -> ArraySlice<Int32> {
-    guard let maxLength else { return content[...] }
-    let room = max(0, maxLength - specialCount)
-    return content.prefix(room)
-}

@@ -225,6 +225,26 @@ struct AddedTokenMatcher: Sendable {
 
     var isEmpty: Bool { tokens.isEmpty }
 
+    /// The ids of `text`: added tokens directly, the text between them through `encodeText`.
+    func encode(_ text: String, encodeText: (UnsafeBufferPointer<UInt8>, inout [Int32]) -> Void) -> [Int32] {
+        var output: [Int32] = []
+        output.reserveCapacity(text.utf8.count / 3 + 4)
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { encode($0, into: &output, encodeText: encodeText) }
+        return output
+    }
+
+    /// Appends the ids of `bytes`: added tokens directly, the text between them through `encodeText`.
+    func encode(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [Int32],
+                encodeText: (UnsafeBufferPointer<UInt8>, inout [Int32]) -> Void) {
+        for segment in split(bytes, range: 0..<bytes.count) {
+            switch segment {
+            case .token(let id): output.append(id)
+            case .text(let range): encodeText(UnsafeBufferPointer(rebasing: bytes[range]), &output)
+            }
+        }
+    }
+
     func split(_ bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>) -> [Segment] {
         guard !tokens.isEmpty else { return [.text(range)] }
         var segments: [Segment] = []
@@ -290,4 +310,17 @@ struct AddedTokenMatcher: Sendable {
 struct PostProcessor: Sendable {
     var prefix: [Int32] = []
     var suffix: [Int32] = []
+
+    /// `prefix + content + suffix`, the content cut from the right so that the whole
+    /// holds at most `maxLength` ids.
+    func apply(to content: [Int32], addSpecialTokens: Bool, maxLength: Int?) -> [Int32] {
+        guard addSpecialTokens else { return Array(content.prefix(max(0, maxLength ?? content.count))) }
+        let room = max(0, (maxLength ?? Int.max) - prefix.count - suffix.count)
+        var ids: [Int32] = []
+        ids.reserveCapacity(prefix.count + min(room, content.count) + suffix.count)
+        ids += prefix
+        ids += content.prefix(room)
+        ids += suffix
+        return ids
+    }
 }
