@@ -80,6 +80,18 @@ final class JSONTokenizerTests: XCTestCase {
         }
     }
 
+    /// One tokenizer shared by many threads (word caches included) gives the same ids.
+    func testConcurrentEncodingIsConsistent() throws {
+        let tokenizer = try JSONTokenizer(contentsOf: Self.byteLevelPath)
+        let cases = try Fixtures.cases()
+        let expected = try XCTUnwrap(cases.expected["bytelevel"])
+        let results = ResultBox(count: cases.strings.count)
+        DispatchQueue.concurrentPerform(iterations: cases.strings.count) { index in
+            results.set(index, tokenizer.encode(cases.strings[index]))
+        }
+        XCTAssertEqual(results.values, expected)
+    }
+
     func testRejectsUnknownRegex() throws {
         var object = try XCTUnwrap(JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: Self.byteLevelPath))) as? [String: Any])
@@ -101,5 +113,26 @@ final class JSONTokenizerTests: XCTestCase {
         XCTAssertTrue(tokenizer is JSONTokenizer)
         XCTAssertEqual(tokenizer.modelMaxLength, 8192)
         XCTAssertEqual(tokenizer.specialTokens.classification, 2)
+    }
+}
+
+/// Collects per-index results from concurrent work.
+private final class ResultBox: @unchecked Sendable {
+    // @unchecked: `values` is only touched under `lock`.
+    private let lock = NSLock()
+    private var storage: [[Int32]]
+
+    init(count: Int) { storage = Array(repeating: [], count: count) }
+
+    func set(_ index: Int, _ value: [Int32]) {
+        lock.lock()
+        storage[index] = value
+        lock.unlock()
+    }
+
+    var values: [[Int32]] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
     }
 }

