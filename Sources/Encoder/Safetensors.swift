@@ -203,10 +203,14 @@ enum SafetensorsWriter {
         }
         // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
         while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }
-        guard let stream = fopen(path, "wb") else {
+        // Write beside the target and rename: readers never see a partial file, and a file
+        // that is still memory-mapped (e.g. the model being replaced) is never truncated under them.
+        let temporaryPath = path + ".partial"
+        guard let stream = fopen(temporaryPath, "wb") else {
             throw .writeFailed(path: path, reason: String(cString: strerror(errno)))
         }
-        defer { fclose(stream) }
+        var closed = false
+        defer { if !closed { fclose(stream); unlink(temporaryPath) } }
         var length = UInt64(headerBytes.count).littleEndian
         var ok = withUnsafeBytes(of: &length) { fwrite($0.baseAddress, 1, 8, stream) == 8 }
         ok = ok && headerBytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, stream) == $0.count }
@@ -217,8 +221,12 @@ enum SafetensorsWriter {
             }
             ok = values.withUnsafeBytes { $0.isEmpty || fwrite($0.baseAddress, 1, $0.count, stream) == $0.count }
         }
-        guard ok, fflush(stream) == 0 else {
-            throw .writeFailed(path: path, reason: String(cString: strerror(errno)))
+        closed = true
+        let flushed = fclose(stream) == 0
+        guard ok, flushed, rename(temporaryPath, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw .writeFailed(path: path, reason: reason)
         }
     }
 }
