@@ -16,7 +16,7 @@ expected.json) under Fixtures/encoder/:
   tiny-bert              BertModel, mean pooling (sentence-transformers files), fp16 weights
   tiny-xlm-roberta       XLMRobertaModel (padding-offset positions), CLS pooling, fp32 weights
 Both ModernBERTs: 6 layers, global attention every 3rd layer, local window 16, different
-global/local theta, inputs of 1..100 tokens run as one right-padded batch. Weights are drawn
+global/local theta, inputs of 1..300 tokens run as one right-padded batch. Weights are drawn
 with a large spread so attention is sharp and every classic porting mistake shows.
 expected.json: {"inputs": [[ids]], "pooled": [[L2-normalised pooled vector]],
                 "hidden_index": i, "hidden": [[final hidden state per token of inputs[i]]]}.
@@ -137,7 +137,7 @@ POOLING_FILES = {
 
 
 def tiny():
-    lengths = [100, 77, 40, 17, 3, 1]
+    lengths = [300, 100, 77, 40, 17, 3, 1]  # 300 > one 128-query block of global attention
     for name, activation, thetas, seed, dtype, old_keys in [
         ("tiny-modernbert-silu", "silu", (80000.0, 10000.0), 1, torch.float32, False),
         ("tiny-modernbert-gelu", "gelu", (160000.0, 5000.0), 2, torch.bfloat16, True),

@@ -68,6 +68,7 @@ struct SelfAttention {
 
     func callAsFunction(qkv: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         sequences: [Range<Int>], scratch: [ScratchBuffer]) {
+        _ = useSingleThreadedBLAS
         let jobs = jobs(for: sequences)
         let workers = min(scratch.count, jobs.count)
         guard workers > 0 else { return }

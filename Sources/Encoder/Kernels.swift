@@ -49,17 +49,26 @@ final class ScratchBuffer: @unchecked Sendable {
 
 /// The one matrix product of the encoder: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`.
 /// Every projection goes through here, so faster kernels (CKernels) can be swapped in at one place.
+/// Rows are split across the workers, each running a single-threaded BLAS call: the attention
+/// loop already runs on those threads, and OpenBLAS's own pool nested inside them thrashes.
 func linear(_ input: UnsafePointer<Float>, _ weight: WeightTensor, bias: WeightTensor?,
             _ output: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
     guard m > 0, n > 0 else { return }
-    var beta: Float = 0
-    if let bias {
-        for row in 0..<m { (output + row * n).update(from: bias.data, count: n) }
-        beta = 1
+    _ = useSingleThreadedBLAS
+    parallelRanges(m, minimumPerWorker: 8) { rows in
+        let out = output + rows.lowerBound * n
+        var beta: Float = 0
+        if let bias {
+            for row in 0..<rows.count { (out + row * n).update(from: bias.data, count: n) }
+            beta = 1
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(n), Int32(k),
+                    1, input + rows.lowerBound * k, Int32(k), weight.data, Int32(k), beta, out, Int32(n))
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                1, input, Int32(k), weight.data, Int32(k), beta, output, Int32(n))
 }
+
+/// The encoder schedules its own threads; OpenBLAS must not start a second pool under them.
+let useSingleThreadedBLAS: Void = openblas_set_num_threads(1)
 
 /// Number of worker threads for the element-wise and attention loops.
 let encoderWorkerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
