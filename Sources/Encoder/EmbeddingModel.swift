@@ -145,6 +145,9 @@ public final class EmbeddingModel: @unchecked Sendable {
         return result
     }
 
+    /// Floats held by one worker's attention score buffer (memory checks in tests).
+    var workspaceScoreCapacity: Int { workspace.scores.map(\.capacity).max() ?? 0 }
+
     /// Validates, sorts by length and packs sequences into batches of at most
     /// `maxBatchTokens` tokens, runs the network on each and hands over the states.
     /// Sequences are concatenated without padding, so no compute is spent on pad tokens.

