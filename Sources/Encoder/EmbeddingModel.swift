@@ -77,7 +77,7 @@ public final class EmbeddingModel: @unchecked Sendable {
         self.directory = directory
         self.options = options
         name = (directory as NSString).lastPathComponent
-        dimension = description.architecture.hiddenSize
+        dimension = description.architecture.shape.hiddenSize
         maxTokens = min(options.maxTokens ?? .max, description.architecture.maxSequenceLength)
         pooling = description.pooling
         prompts = description.prompts
@@ -153,7 +153,7 @@ public final class EmbeddingModel: @unchecked Sendable {
     /// Sequences are concatenated without padding, so no compute is spent on pad tokens.
     private func forEachBatch(_ sequences: [[Int32]],
                               _ consume: (_ indices: [Int], _ ranges: [Range<Int>], _ states: UnsafeMutablePointer<Float>) -> Void) throws(EncoderError) {
-        let vocabulary = description.architecture.vocabularySize
+        let vocabulary = description.architecture.shape.vocabularySize
         for (index, sequence) in sequences.enumerated() {
             guard !sequence.isEmpty else { throw .invalidInput("sequence \(index) is empty") }
             guard sequence.count <= maxTokens else {

@@ -8,14 +8,33 @@ public enum Pooling: String, Sendable {
     case mean
 }
 
-/// Hyper-parameters of a BERT or XLM-RoBERTa encoder (post-LayerNorm).
-struct BertConfiguration: Sendable, Equatable {
+/// The sizes every supported encoder has, read from the same config.json keys.
+struct TransformerShape: Sendable, Equatable {
     var vocabularySize: Int
     var hiddenSize: Int
     var layerCount: Int
     var headCount: Int
     var intermediateSize: Int
     var maxPositions: Int
+
+    init(_ reader: ConfigReader, defaultMaxPositions: Int?) throws(EncoderError) {
+        vocabularySize = try reader.int("vocab_size")
+        hiddenSize = try reader.int("hidden_size")
+        layerCount = try reader.int("num_hidden_layers")
+        headCount = try reader.int("num_attention_heads")
+        intermediateSize = try reader.int("intermediate_size")
+        maxPositions = try reader.int("max_position_embeddings", default: defaultMaxPositions)
+        try reader.require([vocabularySize, hiddenSize, layerCount, headCount, intermediateSize, maxPositions].allSatisfy { $0 > 0 },
+                           "model sizes must be positive")
+        try reader.require(hiddenSize % headCount == 0,
+                           "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
+    }
+}
+
+/// Hyper-parameters of a BERT or XLM-RoBERTa encoder (post-LayerNorm).
+@dynamicMemberLookup
+struct BertConfiguration: Sendable, Equatable {
+    var shape: TransformerShape
     var typeVocabularySize: Int
     var layerNormEpsilon: Float
     var activation: Activation
@@ -23,21 +42,19 @@ struct BertConfiguration: Sendable, Equatable {
     /// BERT numbers them 0, 1, 2, … . nil means BERT numbering.
     var positionPaddingIndex: Int?
 
+    subscript<Value>(dynamicMember key: KeyPath<TransformerShape, Value>) -> Value { shape[keyPath: key] }
+
     /// Longest sequence the position table allows.
     var maxSequenceLength: Int {
-        if let pad = positionPaddingIndex { return maxPositions - pad - 1 }
-        return maxPositions
+        if let pad = positionPaddingIndex { return shape.maxPositions - pad - 1 }
+        return shape.maxPositions
     }
 }
 
 /// Hyper-parameters of a ModernBERT encoder.
+@dynamicMemberLookup
 struct ModernBertConfiguration: Sendable, Equatable {
-    var vocabularySize: Int
-    var hiddenSize: Int
-    var layerCount: Int
-    var headCount: Int
-    var intermediateSize: Int
-    var maxPositions: Int
+    var shape: TransformerShape
     var normEpsilon: Float
     var normBias: Bool
     var attentionBias: Bool
@@ -49,23 +66,18 @@ struct ModernBertConfiguration: Sendable, Equatable {
     var localRopeTheta: Float
     /// Total local window (`local_attention`); a query sees keys within half of it on each side.
     var localWindow: Int
+
+    subscript<Value>(dynamicMember key: KeyPath<TransformerShape, Value>) -> Value { shape[keyPath: key] }
 }
 
 enum Architecture: Sendable, Equatable {
     case bert(BertConfiguration)
     case modernBert(ModernBertConfiguration)
 
-    var hiddenSize: Int {
+    var shape: TransformerShape {
         switch self {
-        case let .bert(c): return c.hiddenSize
-        case let .modernBert(c): return c.hiddenSize
-        }
-    }
-
-    var vocabularySize: Int {
-        switch self {
-        case let .bert(c): return c.vocabularySize
-        case let .modernBert(c): return c.vocabularySize
+        case let .bert(c): return c.shape
+        case let .modernBert(c): return c.shape
         }
     }
 
@@ -121,18 +133,12 @@ struct ModelDescription: Sendable, Equatable {
         }
         let usesPaddingOffset = modelType != "bert"
         let configuration = BertConfiguration(
-            vocabularySize: try reader.int("vocab_size"),
-            hiddenSize: try reader.int("hidden_size"),
-            layerCount: try reader.int("num_hidden_layers"),
-            headCount: try reader.int("num_attention_heads"),
-            intermediateSize: try reader.int("intermediate_size"),
-            maxPositions: try reader.int("max_position_embeddings"),
+            shape: try TransformerShape(reader, defaultMaxPositions: nil),
             typeVocabularySize: try reader.int("type_vocab_size", default: 2),
             layerNormEpsilon: try reader.float("layer_norm_eps", default: 1e-12),
             activation: activation,
             positionPaddingIndex: usesPaddingOffset ? try reader.int("pad_token_id", default: 1) : nil)
-        try reader.require(configuration.hiddenSize % configuration.headCount == 0,
-                           "hidden_size \(configuration.hiddenSize) is not a multiple of num_attention_heads \(configuration.headCount)")
+        try reader.require(configuration.typeVocabularySize > 0, "type_vocab_size must be positive")
         try reader.require(configuration.maxSequenceLength > 0, "max_position_embeddings leaves no room for tokens")
         return configuration
     }
@@ -178,12 +184,7 @@ struct ModelDescription: Sendable, Equatable {
         var window = try reader.int("local_attention", default: 128)
         if reader.values["local_attention"] == nil, let half = reader.values["sliding_window"] as? Int { window = 2 * half }
         let configuration = ModernBertConfiguration(
-            vocabularySize: try reader.int("vocab_size"),
-            hiddenSize: try reader.int("hidden_size"),
-            layerCount: layerCount,
-            headCount: try reader.int("num_attention_heads"),
-            intermediateSize: try reader.int("intermediate_size"),
-            maxPositions: try reader.int("max_position_embeddings", default: 8192),
+            shape: try TransformerShape(reader, defaultMaxPositions: 8192),
             normEpsilon: try reader.float("norm_eps", default: 1e-5),
             normBias: try reader.bool("norm_bias", default: false),
             attentionBias: try reader.bool("attention_bias", default: false),
@@ -193,8 +194,6 @@ struct ModelDescription: Sendable, Equatable {
             globalRopeTheta: globalTheta,
             localRopeTheta: localTheta,
             localWindow: window)
-        try reader.require(configuration.hiddenSize % configuration.headCount == 0,
-                           "hidden_size \(configuration.hiddenSize) is not a multiple of num_attention_heads \(configuration.headCount)")
         try reader.require((configuration.hiddenSize / configuration.headCount) % 2 == 0, "RoPE needs an even head dimension")
         try reader.require(window >= 0, "local_attention must not be negative")
         return configuration
