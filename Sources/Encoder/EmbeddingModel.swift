@@ -1,0 +1,213 @@
+import Foundation
+
+/// Which side of a retrieval pair a text is; selects the model's prompt prefix.
+public enum TextRole: Sendable {
+    case query
+    case passage
+}
+
+/// The tokenizer seam: turns text into the model's token ids, special tokens included
+/// (e.g. `<s> … </s>`). The Tokenizers module's tokenizers are adapted to this at integration.
+public protocol TokenSequencing: Sendable {
+    func tokenIDs(for text: String) -> [Int32]
+}
+
+/// Adapts any encode function to `TokenSequencing`.
+public struct TokenizerFunction: TokenSequencing {
+    private let body: @Sendable (String) -> [Int32]
+
+    public init(_ body: @escaping @Sendable (String) -> [Int32]) { self.body = body }
+
+    public func tokenIDs(for text: String) -> [Int32] { body(text) }
+}
+
+public struct EncoderOptions: Sendable {
+    /// Tokens packed into one forward pass (a longer single sequence still runs alone).
+    public var maxBatchTokens: Int
+    /// Truncate inputs to this many tokens; nil uses the model's own limit.
+    public var maxTokens: Int?
+    /// Deliberate forward-pass mistakes, for tests only.
+    var debug = ForwardDebugOptions()
+
+    public init(maxBatchTokens: Int = 8192, maxTokens: Int? = nil) {
+        self.maxBatchTokens = maxBatchTokens
+        self.maxTokens = maxTokens
+    }
+}
+
+/// A sentence-embedding model loaded from a Hugging Face model directory
+/// (config.json + model.safetensors, sentence-transformers files when present).
+/// Thread-safe: calls are serialised; each call uses all cores.
+public final class EmbeddingModel: @unchecked Sendable {
+    /// The directory's last path component.
+    public let name: String
+    /// Full embedding dimension (hidden size); Matryoshka calls may ask for fewer.
+    public let dimension: Int
+    /// Longest token sequence the model accepts, special tokens included.
+    public let maxTokens: Int
+    public let pooling: Pooling
+    /// Prompt prefixes by name (`query`, `passage`, …), empty when the model has none.
+    public let prompts: [String: String]
+
+    let description: ModelDescription
+    private let network: any EncoderNetwork
+    private let tokenizer: (any TokenSequencing)?
+    private let directory: String
+    private let options: EncoderOptions
+    private let workspace = Workspace()
+    private let lock = NSLock()
+
+    /// Loads `directory`. `tokenizer` is needed only by the text-level calls.
+    public init(directory: String, tokenizer: (any TokenSequencing)? = nil,
+                options: EncoderOptions = .init()) throws(EncoderError) {
+        let description = try ModelDescription.load(directory: directory)
+        let weightsPath = (directory as NSString).appendingPathComponent("model.safetensors")
+        let weights = try SafetensorsFile(path: weightsPath)
+        let network: any EncoderNetwork
+        switch description.architecture {
+        case let .bert(configuration):
+            network = try BertNetwork(configuration: configuration, weights: weights)
+        case let .modernBert(configuration):
+            network = try ModernBertNetwork(configuration: configuration, weights: weights)
+        }
+        network.debug = options.debug
+        self.description = description
+        self.network = network
+        self.tokenizer = tokenizer
+        self.directory = directory
+        self.options = options
+        name = (directory as NSString).lastPathComponent
+        dimension = description.architecture.shape.hiddenSize
+        maxTokens = min(options.maxTokens ?? .max, description.architecture.maxSequenceLength)
+        pooling = description.pooling
+        prompts = description.prompts
+    }
+
+    /// The prompt prefixed to texts of `role` (`query: `, `passage: ` for e5; empty for Granite).
+    public func prompt(for role: TextRole) -> String {
+        switch role {
+        case .query: return prompts["query"] ?? ""
+        case .passage: return prompts["passage"] ?? prompts["document"] ?? ""
+        }
+    }
+
+    /// Token ids the model would embed for `text` as `role`: prompt prefixed, truncated to
+    /// `maxTokens` keeping the final (end-of-sequence) token.
+    public func tokenIDs(for text: String, as role: TextRole) throws(EncoderError) -> [Int32] {
+        guard let tokenizer else { throw .missingTokenizer(directory: directory) }
+        var ids = tokenizer.tokenIDs(for: prompt(for: role) + text)
+        if ids.count > maxTokens, let last = ids.last {
+            ids.removeSubrange((maxTokens - 1)...)
+            ids.append(last)
+        }
+        return ids
+    }
+
+    /// Number of tokens of `text` without prompt or truncation (for chunk budgets).
+    public func tokenCount(_ text: String) throws(EncoderError) -> Int {
+        guard let tokenizer else { throw .missingTokenizer(directory: directory) }
+        return tokenizer.tokenIDs(for: text).count
+    }
+
+    /// L2-normalised embeddings of `texts`, optionally truncated to the first `dimension`
+    /// components (Matryoshka) and re-normalised.
+    public func embed(_ texts: [String], as role: TextRole, dimension: Int? = nil) throws(EncoderError) -> [[Float]] {
+        var sequences: [[Int32]] = []
+        sequences.reserveCapacity(texts.count)
+        for text in texts { sequences.append(try tokenIDs(for: text, as: role)) }
+        return try embed(tokenIDs: sequences, dimension: dimension)
+    }
+
+    /// L2-normalised pooled embeddings of already tokenised sequences (special tokens included).
+    public func embed(tokenIDs sequences: [[Int32]], dimension requested: Int? = nil) throws(EncoderError) -> [[Float]] {
+        let width = requested ?? dimension
+        guard width > 0, width <= dimension else {
+            throw .invalidInput("dimension \(width) is outside 1...\(dimension)")
+        }
+        var result = [[Float]](repeating: [], count: sequences.count)
+        try forEachBatch(sequences) { batch, ranges, states in
+            for (index, range) in zip(batch, ranges) {
+                result[index] = pool(states, range: range, width: width)
+            }
+        }
+        return result
+    }
+
+    /// Final hidden states (`tokens × dimension`) of each sequence, for parity checks.
+    func hiddenStates(tokenIDs sequences: [[Int32]]) throws(EncoderError) -> [[Float]] {
+        var result = [[Float]](repeating: [], count: sequences.count)
+        try forEachBatch(sequences) { batch, ranges, states in
+            for (index, range) in zip(batch, ranges) {
+                result[index] = Array(UnsafeBufferPointer(start: states + range.lowerBound * dimension,
+                                                          count: range.count * dimension))
+            }
+        }
+        return result
+    }
+
+    /// Floats held by one worker's attention score buffer (memory checks in tests).
+    var workspaceScoreCapacity: Int { workspace.scores.map(\.capacity).max() ?? 0 }
+
+    /// Validates, sorts by length and packs sequences into batches of at most
+    /// `maxBatchTokens` tokens, runs the network on each and hands over the states.
+    /// Sequences are concatenated without padding, so no compute is spent on pad tokens.
+    private func forEachBatch(_ sequences: [[Int32]],
+                              _ consume: (_ indices: [Int], _ ranges: [Range<Int>], _ states: UnsafeMutablePointer<Float>) -> Void) throws(EncoderError) {
+        let vocabulary = description.architecture.shape.vocabularySize
+        for (index, sequence) in sequences.enumerated() {
+            guard !sequence.isEmpty else { throw .invalidInput("sequence \(index) is empty") }
+            guard sequence.count <= maxTokens else {
+                throw .invalidInput("sequence \(index) has \(sequence.count) tokens, the model takes at most \(maxTokens)")
+            }
+            if let bad = sequence.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
+                throw .invalidInput("sequence \(index) holds token id \(bad) outside the vocabulary of \(vocabulary)")
+            }
+        }
+        let order = sequences.indices.sorted { sequences[$0].count > sequences[$1].count }
+        lock.lock()
+        defer { lock.unlock() }
+        var position = 0
+        var tokens: [Int32] = []
+        while position < order.count {
+            var batch: [Int] = []
+            var ranges: [Range<Int>] = []
+            tokens.removeAll(keepingCapacity: true)
+            while position < order.count {
+                let sequence = sequences[order[position]]
+                if !batch.isEmpty && tokens.count + sequence.count > options.maxBatchTokens { break }
+                ranges.append(tokens.count..<(tokens.count + sequence.count))
+                tokens.append(contentsOf: sequence)
+                batch.append(order[position])
+                position += 1
+            }
+            let states = network.forward(tokens: tokens, sequences: ranges, workspace: workspace)
+            consume(batch, ranges, states)
+        }
+    }
+
+    private func pool(_ states: UnsafeMutablePointer<Float>, range: Range<Int>, width: Int) -> [Float] {
+        let h = dimension
+        var vector = [Float](repeating: 0, count: width)
+        switch pooling {
+        case .cls:
+            for i in 0..<width { vector[i] = states[range.lowerBound * h + i] }
+        case .mean:
+            var sums = [Double](repeating: 0, count: width)
+            for token in range {
+                let row = states + token * h
+                for i in 0..<width { sums[i] += Double(row[i]) }
+            }
+            for i in 0..<width { vector[i] = Float(sums[i] / Double(range.count)) }
+        }
+        normalize(&vector)
+        return vector
+    }
+}
+
+/// Scales `vector` to unit L2 norm (left as is when it is all zeros).
+func normalize(_ vector: inout [Float]) {
+    var squares = 0.0
+    for value in vector { squares += Double(value) * Double(value) }
+    let norm = max(squares.squareRoot(), 1e-12)
+    for i in vector.indices { vector[i] = Float(Double(vector[i]) / norm) }
+}

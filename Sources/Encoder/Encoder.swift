@@ -1,1 +1,0 @@
-// Encoder module: see CONTRIBUTING.md.

@@ -1,0 +1,171 @@
+import COpenBLAS
+import Foundation
+
+/// An fp32 weight tensor in its own heap allocation, so the hot loops can use a
+/// plain pointer without nested `withUnsafe…` closures.
+final class WeightTensor: @unchecked Sendable {
+    let shape: [Int]
+    let data: UnsafeMutablePointer<Float>
+    var count: Int { shape.reduce(1, *) }
+
+    init(shape: [Int]) {
+        self.shape = shape
+        data = .allocate(capacity: max(1, shape.reduce(1, *)))
+        data.initialize(repeating: 0, count: max(1, shape.reduce(1, *)))
+    }
+
+    convenience init(shape: [Int], values: [Float]) {
+        self.init(shape: shape)
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { data.update(from: base, count: min(values.count, count)) }
+        }
+    }
+
+    deinit { data.deallocate() }
+}
+
+/// Growable scratch memory reused across forward passes, so the layer loops allocate nothing.
+final class ScratchBuffer: @unchecked Sendable {
+    private(set) var data: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    init(capacity: Int = 1) {
+        self.capacity = max(1, capacity)
+        data = .allocate(capacity: self.capacity)
+    }
+
+    /// A pointer to at least `count` floats; contents are unspecified.
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            data.deallocate()
+            capacity = count
+            data = .allocate(capacity: count)
+        }
+        return data
+    }
+
+    deinit { data.deallocate() }
+}
+
+/// The one matrix product of the encoder: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`.
+/// Every projection goes through here, so faster kernels (CKernels) can be swapped in at one place.
+/// Rows are split across the workers, each running a single-threaded BLAS call: the attention
+/// loop already runs on those threads, and OpenBLAS's own pool nested inside them thrashes.
+func linear(_ input: UnsafePointer<Float>, _ weight: WeightTensor, bias: WeightTensor?,
+            _ output: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
+    guard m > 0, n > 0 else { return }
+    _ = useSingleThreadedBLAS
+    parallelRanges(m, minimumPerWorker: 8) { rows in
+        let out = output + rows.lowerBound * n
+        var beta: Float = 0
+        if let bias {
+            for row in 0..<rows.count { (out + row * n).update(from: bias.data, count: n) }
+            beta = 1
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(n), Int32(k),
+                    1, input + rows.lowerBound * k, Int32(k), weight.data, Int32(k), beta, out, Int32(n))
+    }
+}
+
+/// The encoder schedules its own threads; OpenBLAS must not start a second pool under them.
+let useSingleThreadedBLAS: Void = openblas_set_num_threads(1)
+
+/// Number of worker threads for the element-wise and attention loops.
+let encoderWorkerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+/// Carries a value the caller guarantees is used race-free into a concurrent closure.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// Runs `body(worker)` for `0..<workers` on separate threads and waits for all.
+/// Callers hand each worker disjoint memory, which is why the body need not be Sendable.
+func concurrently(_ workers: Int, _ body: (Int) -> Void) {
+    if workers <= 1 {
+        body(0)
+        return
+    }
+    withoutActuallyEscaping(body) { escapable in
+        let box = UncheckedSendable(value: escapable)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in box.value(worker) }
+    }
+}
+
+/// Runs `body` over `0..<count` split into contiguous ranges, one per worker.
+func parallelRanges(_ count: Int, minimumPerWorker: Int = 16, _ body: (Range<Int>) -> Void) {
+    let workers = min(encoderWorkerCount, max(1, count / max(1, minimumPerWorker)))
+    concurrently(workers) { worker in
+        let lower = count * worker / workers
+        let upper = count * (worker + 1) / workers
+        if lower < upper { body(lower..<upper) }
+    }
+}
+
+/// In-place LayerNorm over rows of width `width`: population variance, eps inside the root.
+/// Sums run in Double so long rows do not drift from the reference's fp32 reductions.
+func layerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+               weight: WeightTensor, bias: WeightTensor?, epsilon: Float) {
+    parallelRanges(rows) { range in
+        for row in range {
+            let r = x + row * width
+            var sum = 0.0
+            for i in 0..<width { sum += Double(r[i]) }
+            let mean = sum / Double(width)
+            var squares = 0.0
+            for i in 0..<width { let d = Double(r[i]) - mean; squares += d * d }
+            let variance = Float(squares / Double(width))
+            let inverse = 1 / (variance + epsilon).squareRoot()
+            let meanF = Float(mean)
+            if let bias {
+                for i in 0..<width { r[i] = (r[i] - meanF) * inverse * weight.data[i] + bias.data[i] }
+            } else {
+                for i in 0..<width { r[i] = (r[i] - meanF) * inverse * weight.data[i] }
+            }
+        }
+    }
+}
+
+/// `x += y` element-wise.
+func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+    parallelRanges(count, minimumPerWorker: 4096) { range in
+        for i in range { x[i] += y[i] }
+    }
+}
+
+/// Activation functions named by `hidden_act` / `hidden_activation`.
+enum Activation: String, Sendable {
+    /// Exact erf GELU (`gelu` in transformers).
+    case gelu
+    /// tanh-approximated GELU (`gelu_new`, `gelu_pytorch_tanh`).
+    case geluTanh
+    case silu
+    case relu
+
+    init?(configName: String) {
+        switch configName {
+        case "gelu", "gelu_python": self = .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
+        case "silu", "swish": self = .silu
+        case "relu": self = .relu
+        default: return nil
+        }
+    }
+
+    @inline(__always)
+    func apply(_ x: Float) -> Float {
+        switch self {
+        case .gelu: return 0.5 * x * (1 + erff(x * 0.70710678118654752440))
+        case .geluTanh:
+            return 0.5 * x * (1 + tanhf(0.79788456080286535588 * (x + 0.044715 * x * x * x)))
+        case .silu: return x / (1 + expf(-x))
+        case .relu: return max(0, x)
+        }
+    }
+}
+
+/// Applies `activation` in place to `count` values.
+func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: Activation) {
+    parallelRanges(count, minimumPerWorker: 4096) { range in
+        for i in range { x[i] = activation.apply(x[i]) }
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+
+/// Element types a safetensors weights file may use; all are widened to fp32 on load.
+enum TensorDType: String, Sendable {
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+
+    var byteCount: Int { self == .f32 ? 4 : 2 }
+}
+
+/// One tensor's directory entry: where its bytes lie relative to the data section.
+struct TensorInfo: Sendable, Equatable {
+    var name: String
+    var dtype: TensorDType
+    var shape: [Int]
+    var dataRange: Range<Int>
+
+    var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A validated, memory-mapped safetensors file.
+///
+/// Layout: u64 little-endian header length N, N bytes of JSON header
+/// (`{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}`),
+/// then the data section that the offsets index.
+final class SafetensorsFile: @unchecked Sendable {
+    /// Headers beyond this size are corrupt rather than large (the format's own reference limit is 100 MB).
+    static let maximumHeaderLength = 100_000_000
+
+    let path: String
+    let tensors: [String: TensorInfo]
+    let metadata: [String: String]
+    private let file: MappedFile
+    private let dataOffset: Int
+
+    init(path: String) throws(EncoderError) {
+        self.path = path
+        file = try MappedFile(path: path)
+        let bytes = file.bytes
+        guard bytes.count >= 8 else {
+            throw .invalidSafetensors(path: path, reason: "file is \(bytes.count) bytes, shorter than the 8-byte header length")
+        }
+        let headerLength = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
+        guard headerLength >= 2, headerLength <= UInt64(Self.maximumHeaderLength),
+              Int(headerLength) <= bytes.count - 8 else {
+            throw .invalidSafetensors(path: path, reason: "header length \(headerLength) does not fit the file size \(bytes.count)")
+        }
+        dataOffset = 8 + Int(headerLength)
+        let headerData = Data(bytes[8..<dataOffset])
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: headerData)
+        } catch {
+            throw .invalidSafetensors(path: path, reason: "header is not valid JSON")
+        }
+        guard let header = json as? [String: Any] else {
+            throw .invalidSafetensors(path: path, reason: "header is not a JSON object")
+        }
+        let dataLength = bytes.count - dataOffset
+        var tensors: [String: TensorInfo] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in header {
+            if name == "__metadata__" {
+                for (key, item) in (value as? [String: Any]) ?? [:] { metadata[key] = item as? String }
+                continue
+            }
+            tensors[name] = try Self.parseEntry(name: name, value: value, dataLength: dataLength, path: path)
+        }
+        try Self.checkOverlaps(Array(tensors.values), path: path)
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    private static func parseEntry(name: String, value: Any, dataLength: Int, path: String) throws(EncoderError) -> TensorInfo {
+        guard let entry = value as? [String: Any] else {
+            throw .invalidTensor(path: path, tensor: name, reason: "entry is not a JSON object")
+        }
+        guard let dtypeName = entry["dtype"] as? String else {
+            throw .invalidTensor(path: path, tensor: name, reason: "missing dtype")
+        }
+        guard let dtype = TensorDType(rawValue: dtypeName) else {
+            throw .invalidTensor(path: path, tensor: name, reason: "unsupported dtype \(dtypeName) (supported: F32, F16, BF16)")
+        }
+        guard let shape = intArray(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
+            throw .invalidTensor(path: path, tensor: name, reason: "shape is not a list of non-negative integers")
+        }
+        guard let offsets = intArray(entry["data_offsets"]), offsets.count == 2 else {
+            throw .invalidTensor(path: path, tensor: name, reason: "data_offsets is not a pair of integers")
+        }
+        let begin = offsets[0], end = offsets[1]
+        guard begin >= 0, begin <= end, end <= dataLength else {
+            throw .invalidTensor(path: path, tensor: name, reason: "byte range \(begin)..<\(end) lies outside the \(dataLength)-byte data section")
+        }
+        var elements = 1
+        for dimension in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { throw .invalidTensor(path: path, tensor: name, reason: "shape \(shape) overflows") }
+            elements = product
+        }
+        let (expectedBytes, overflow) = elements.multipliedReportingOverflow(by: dtype.byteCount)
+        guard !overflow, expectedBytes == end - begin else {
+            throw .invalidTensor(path: path, tensor: name,
+                                 reason: "shape \(shape) of \(dtypeName) needs \(elements * dtype.byteCount) bytes, byte range holds \(end - begin)")
+        }
+        return TensorInfo(name: name, dtype: dtype, shape: shape, dataRange: begin..<end)
+    }
+
+    private static func intArray(_ value: Any?) -> [Int]? {
+        guard let items = value as? [Any] else { return nil }
+        var result: [Int] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            // JSONSerialization yields NSNumber; reject fractional values.
+            guard let number = item as? NSNumber, number.doubleValue == Double(number.intValue) else { return nil }
+            result.append(number.intValue)
+        }
+        return result
+    }
+
+    private static func checkOverlaps(_ infos: [TensorInfo], path: String) throws(EncoderError) {
+        let sorted = infos.filter { !$0.dataRange.isEmpty }.sorted { $0.dataRange.lowerBound < $1.dataRange.lowerBound }
+        for (previous, next) in zip(sorted, sorted.dropFirst()) where next.dataRange.lowerBound < previous.dataRange.upperBound {
+            throw .invalidTensor(path: path, tensor: next.name, reason: "byte range overlaps tensor '\(previous.name)'")
+        }
+    }
+
+    /// The tensor `name` widened to fp32, after checking its shape.
+    func floats(_ name: String, shape expected: [Int]? = nil) throws(EncoderError) -> [Float] {
+        guard let info = tensors[name] else { throw .missingTensor(path: path, tensor: name) }
+        if let expected, expected != info.shape {
+            throw .shapeMismatch(path: path, tensor: name, expected: expected, actual: info.shape)
+        }
+        return floats(of: info)
+    }
+
+    func floats(of info: TensorInfo) -> [Float] {
+        let raw = UnsafeRawBufferPointer(rebasing: file.bytes[(dataOffset + info.dataRange.lowerBound)..<(dataOffset + info.dataRange.upperBound)])
+        let count = info.elementCount
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            switch info.dtype {
+            case .f32:
+                if count > 0, let destination = buffer.baseAddress, let source = raw.baseAddress {
+                    memcpy(destination, source, count * 4)
+                }
+            case .f16:
+                for index in 0..<count {
+                    buffer[index] = floatFromHalf(raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self).littleEndian)
+                }
+            case .bf16:
+                for index in 0..<count {
+                    let bits = UInt32(raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self).littleEndian) << 16
+                    buffer[index] = Float(bitPattern: bits)
+                }
+            }
+            initialized = count
+        }
+    }
+}
+
+/// IEEE binary16 to binary32, exact for every input (subnormals, infinities, NaN).
+func floatFromHalf(_ half: UInt16) -> Float {
+    let sign = UInt32(half & 0x8000) << 16
+    let exponent = UInt32(half >> 10) & 0x1F
+    let mantissa = UInt32(half) & 0x3FF
+    switch (exponent, mantissa) {
+    case (0, 0):
+        return Float(bitPattern: sign)
+    case (0, _):
+        // Subnormal: mantissa · 2^-24, exact in binary32.
+        let magnitude = Float(mantissa) * 0x1p-24
+        return sign == 0 ? magnitude : -magnitude
+    case (31, _):
+        return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
+    default:
+        return Float(bitPattern: sign | ((exponent + 112) << 23) | (mantissa << 13))
+    }
+}
+
+/// Writes fp32 safetensors files tensor by tensor, so a large model never needs
+/// to sit in memory whole.
+enum SafetensorsWriter {
+    struct Entry {
+        var name: String
+        var shape: [Int]
+    }
+
+    /// Writes `entries` in order; `produce(i)` returns the fp32 values of entry i.
+    static func write(to path: String, entries: [Entry], metadata: [String: String] = ["format": "pt"],
+                      produce: (Int) throws(EncoderError) -> [Float]) throws(EncoderError) {
+        var header: [String: Any] = ["__metadata__": metadata]
+        var offset = 0
+        for entry in entries {
+            let size = entry.shape.reduce(1, *) * 4
+            header[entry.name] = ["dtype": "F32", "shape": entry.shape, "data_offsets": [offset, offset + size]]
+            offset += size
+        }
+        var headerBytes: [UInt8]
+        do {
+            headerBytes = [UInt8](try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
+        } catch {
+            throw .writeFailed(path: path, reason: "cannot encode the header")
+        }
+        // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
+        while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }
+        // Write beside the target and rename: readers never see a partial file, and a file
+        // that is still memory-mapped (e.g. the model being replaced) is never truncated under them.
+        let temporaryPath = path + ".partial"
+        guard let stream = fopen(temporaryPath, "wb") else {
+            throw .writeFailed(path: path, reason: String(cString: strerror(errno)))
+        }
+        var closed = false
+        defer { if !closed { fclose(stream); unlink(temporaryPath) } }
+        var length = UInt64(headerBytes.count).littleEndian
+        var ok = withUnsafeBytes(of: &length) { fwrite($0.baseAddress, 1, 8, stream) == 8 }
+        ok = ok && headerBytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, stream) == $0.count }
+        for (index, entry) in entries.enumerated() where ok {
+            let values = try produce(index)
+            guard values.count == entry.shape.reduce(1, *) else {
+                throw .writeFailed(path: path, reason: "tensor '\(entry.name)' has \(values.count) values for shape \(entry.shape)")
+            }
+            ok = values.withUnsafeBytes { $0.isEmpty || fwrite($0.baseAddress, 1, $0.count, stream) == $0.count }
+        }
+        closed = true
+        let flushed = fclose(stream) == 0
+        guard ok, flushed, rename(temporaryPath, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw .writeFailed(path: path, reason: reason)
+        }
+    }
+}
