@@ -38,7 +38,10 @@ enum {
     NR = 32,          /* output channels per panel */
     KCG = 192,        /* max groups (4-byte k units) per k block */
     MC = 14 * 24,     /* rows per row block */
+    SCRATCH_ROW_BYTES = KCG * 4 + 128, /* max scratch row stride, see linear_block */
 };
+_Static_assert((size_t)MC * SCRATCH_ROW_BYTES + 2 * MC * sizeof(float) <= QK_SCRATCH_BYTES,
+               "per-thread scratch too small for one activation block");
 
 struct qk_weights {
     int n, k;
@@ -302,15 +305,24 @@ QK_TILE_DISPATCH(run_tile_fp32, tile_fp32)
 QK_TILE_DISPATCH(run_tile_bf16, tile_bf16)
 QK_TILE_DISPATCH(run_tile_int8, tile_int8)
 
+/* Copies rows [0, rows) of x, columns [k0, k0 + gc), to dst (row stride
+ * ldd bytes). Reading X in place would alias in L1 when its row stride is a
+ * multiple of 4 KiB (k = 1024, 2048, 3072). */
+static void copy_fp32(const float *x, size_t ldx, int rows, int k0, int gc, size_t ldd,
+                      char *dst) {
+    for (int i = 0; i < rows; i++)
+        memcpy(dst + i * ldd, x + (size_t)i * ldx + k0, (size_t)gc * sizeof(float));
+}
+
 /* Converts rows [0, rows) of x, k range [k0, k0 + 2*gc), to bf16 pairs in
- * dst (row stride KCG*4 bytes); entries past k become 0. */
+ * dst (row stride ldd bytes); entries past k become 0. */
 static QK_TARGET void convert_bf16(const float *x, size_t ldx, int rows, int k, int k0, int gc,
-                                   uint16_t *dst) {
+                                   size_t ldd, char *dst) {
     int width = 2 * gc;
     int avail = k - k0 < width ? k - k0 : width;
     for (int i = 0; i < rows; i++) {
         const float *src = x + (size_t)i * ldx + k0;
-        uint16_t *out = dst + (size_t)i * KCG * 2;
+        uint16_t *out = (uint16_t *)(dst + i * ldd);
         for (int j = 0; j < width; j += 32) {
             int left = avail - j;
             __mmask16 lo = left >= 16 ? 0xffff : (left <= 0 ? 0 : (__mmask16)((1u << left) - 1));
@@ -344,16 +356,16 @@ static QK_TARGET void row_scales(const float *x, size_t ldx, int rows, int k, fl
 }
 
 /* Quantises rows [0, rows) of x, k range [k0, k0 + 4*gc), to u8 with zero
- * point 128 in dst (row stride KCG*4 bytes); entries past k become 128. */
+ * point 128 in dst (row stride ldd bytes); entries past k become 128. */
 static QK_TARGET void quantize_u8(const float *x, size_t ldx, int rows, int k, int k0, int gc,
-                                  const float *inverse, uint8_t *dst) {
+                                  size_t ldd, const float *inverse, char *dst) {
     int width = 4 * gc;
     int avail = k - k0 < width ? k - k0 : width;
     const __m512i zero_point = _mm512_set1_epi32(128);
     const __m512i lo_clamp = _mm512_set1_epi32(-127), hi_clamp = _mm512_set1_epi32(127);
     for (int i = 0; i < rows; i++) {
         const float *src = x + (size_t)i * ldx + k0;
-        uint8_t *out = dst + (size_t)i * KCG * 4;
+        uint8_t *out = (uint8_t *)(dst + i * ldd);
         __m512 inv = _mm512_set1_ps(inverse[i]);
         for (int j = 0; j < width; j += 16) {
             int left = avail - j;
@@ -388,8 +400,11 @@ static QK_TARGET void linear_block(const linear_job *job, int r0, int r1, int p0
     const int gw = group_width(prec);
     const int nkb = (w->kg + KCG - 1) / KCG;
     const int kcg = (w->kg + nkb - 1) / nkb;
+    /* Scratch row stride: whole cache lines plus one, so that the 14 rows a
+     * micro-tile reads never share an L1 set (4K aliasing). */
+    const size_t lda_buf = ((size_t)kcg * 4 + 63) / 64 * 64 + 64;
     char *abuf = scratch;
-    float *rscale = (float *)((char *)scratch + (size_t)MC * KCG * 4);
+    float *rscale = (float *)((char *)scratch + (size_t)MC * SCRATCH_ROW_BYTES);
     float *rinv = rscale + MC;
     for (int rb = r0; rb < r1; rb += MC) {
         const int rows = r1 - rb < MC ? r1 - rb : MC;
@@ -399,17 +414,14 @@ static QK_TARGET void linear_block(const linear_job *job, int r0, int r1, int p0
             const int g0 = kb * kcg;
             const int gc = w->kg - g0 < kcg ? w->kg - g0 : kcg;
             tile_job t;
-            if (prec == QK_FP32) {
-                t.a = (const char *)(xb + g0);
-                t.lda = job->ldx * sizeof(float);
-            } else {
-                if (prec == QK_BF16)
-                    convert_bf16(xb, job->ldx, rows, w->k, g0 * gw, gc, (uint16_t *)abuf);
-                else
-                    quantize_u8(xb, job->ldx, rows, w->k, g0 * gw, gc, rinv, (uint8_t *)abuf);
-                t.a = abuf;
-                t.lda = (size_t)KCG * 4;
-            }
+            if (prec == QK_FP32)
+                copy_fp32(xb, job->ldx, rows, g0, gc, lda_buf, abuf);
+            else if (prec == QK_BF16)
+                convert_bf16(xb, job->ldx, rows, w->k, g0 * gw, gc, lda_buf, abuf);
+            else
+                quantize_u8(xb, job->ldx, rows, w->k, g0 * gw, gc, lda_buf, rinv, abuf);
+            t.a = abuf;
+            t.lda = lda_buf;
             t.kc = gc;
             t.ldy = job->ldy;
             t.first = kb == 0;
