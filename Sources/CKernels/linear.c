@@ -22,6 +22,7 @@
 #include "pool.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,7 +390,10 @@ typedef struct {
     float *y;
     size_t ldy;
     const float *bias;
-    int split_rows;         /* 1: threads share rows, else panels */
+    int split_rows;         /* 1: chunks of rows, else chunks of panels */
+    int chunk;              /* rows (a multiple of MR) or panels per chunk */
+    int nchunks;
+    atomic_int next;        /* next chunk to hand out */
 } linear_job;
 
 /* Computes rows [r0, r1) x panels [p0, p1) of the product. */
@@ -453,36 +457,55 @@ static QK_TARGET void linear_block(const linear_job *job, int r0, int r1, int p0
     }
 }
 
+/* Threads take chunks from a shared counter rather than fixed halves, so a
+ * core that another process is using delays only its current chunk. */
 static void linear_task(void *ctx, int tid, int nthreads, void *scratch) {
-    const linear_job *job = ctx;
+    (void)tid;
+    (void)nthreads;
+    linear_job *job = ctx;
     const int np = job->w->np;
-    if (job->split_rows) {
-        const int tiles = (job->m + MR - 1) / MR;
-        int t0 = (int)((long)tiles * tid / nthreads), t1 = (int)((long)tiles * (tid + 1) / nthreads);
-        int r0 = t0 * MR, r1 = t1 * MR < job->m ? t1 * MR : job->m;
-        if (r0 < r1) linear_block(job, r0, r1, 0, np, scratch);
-    } else {
-        int p0 = (int)((long)np * tid / nthreads), p1 = (int)((long)np * (tid + 1) / nthreads);
-        if (p0 < p1) linear_block(job, 0, job->m, p0, p1, scratch);
+    for (;;) {
+        int c = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (c >= job->nchunks) break;
+        int lo = c * job->chunk;
+        if (job->split_rows) {
+            int hi = lo + job->chunk < job->m ? lo + job->chunk : job->m;
+            linear_block(job, lo, hi, 0, np, scratch);
+        } else {
+            int hi = lo + job->chunk < np ? lo + job->chunk : np;
+            linear_block(job, 0, job->m, lo, hi, scratch);
+        }
     }
 }
 
 void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
                        size_t ldy, const float *bias) {
     if (!w || m < 1) return;
-    linear_job job = {w, x, ldx, m, y, ldy, bias, 1};
+    linear_job job = {.w = w, .x = x, .ldx = ldx, .m = m, .y = y, .ldy = ldy, .bias = bias};
+    atomic_init(&job.next, 0);
     /* Waking a worker costs tens of microseconds: only share products big
      * enough to amortise it (about 2M multiply-adds per extra thread). */
     double macs = (double)m * w->n * w->k;
     int nthreads = qk_pool_threads();
-    int useful = (int)(macs / (1 << 21));
-    if (useful < 1) useful = 1;
-    if (nthreads > useful) nthreads = useful;
+    double useful = macs / (1 << 21);
+    if (useful < nthreads) nthreads = useful < 1 ? 1 : (int)useful;
+    /* About four chunks per thread; rows when there are enough of them (each
+     * chunk then reads W once), else output panels (each chunk then converts
+     * all of X, which is small). */
     const int tiles = (m + MR - 1) / MR;
-    if (tiles < 4 * nthreads) {
+    const int target = 4 * nthreads;
+    if (nthreads == 1 || tiles >= target) {
+        int chunk_tiles = (tiles + target - 1) / target;
+        if (nthreads == 1 || chunk_tiles > MC / MR) chunk_tiles = MC / MR;
+        job.split_rows = 1;
+        job.chunk = chunk_tiles * MR;
+        job.nchunks = (m + job.chunk - 1) / job.chunk;
+    } else {
         job.split_rows = 0;
-        if (nthreads > w->np) nthreads = w->np;
+        job.chunk = (w->np + target - 1) / target;
+        job.nchunks = (w->np + job.chunk - 1) / job.chunk;
     }
+    if (nthreads > job.nchunks) nthreads = job.nchunks;
     qk_pool_run(nthreads, linear_task, &job);
 }
 

@@ -4,8 +4,10 @@
  * runs instead of being created per call.
  */
 #include "pool.h"
+#include "kernels.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -33,6 +35,12 @@ static qk_pool pool = {
     .start = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER,
 };
+
+/* Set while this thread runs a share of a pool run: a nested qk_pool_run
+ * (qk_linear called from a qk_parallel_for body) then runs inline on this
+ * thread, reusing its scratch, instead of deadlocking on call_lock. The
+ * parallel_for body does not use the scratch itself. */
+static _Thread_local void *running_scratch;
 
 static int online_cpus(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -64,7 +72,11 @@ static void *worker_main(void *arg) {
         qk_task_fn fn = pool.fn;
         void *ctx = pool.ctx;
         pthread_mutex_unlock(&pool.lock);
-        if (tid < active) fn(ctx, tid, active, pool.scratch[tid]);
+        if (tid < active) {
+            running_scratch = pool.scratch[tid];
+            fn(ctx, tid, active, pool.scratch[tid]);
+            running_scratch = NULL;
+        }
         pthread_mutex_lock(&pool.lock);
         if (tid < active && --pool.pending == 0) pthread_cond_signal(&pool.done);
     }
@@ -104,12 +116,18 @@ static int ensure_participants(int n) {
 void qk_pool_run(int nthreads, qk_task_fn fn, void *ctx) {
     if (nthreads < 1) nthreads = 1;
     if (nthreads > QK_MAX_THREADS) nthreads = QK_MAX_THREADS;
+    if (running_scratch) {
+        fn(ctx, 0, 1, running_scratch);
+        return;
+    }
     pthread_mutex_lock(&pool.call_lock);
     int n = ensure_participants(nthreads);
     if (n < 1) {
         /* No scratch at all: run unthreaded with a temporary buffer. */
         void *tmp = aligned_alloc(64, QK_SCRATCH_BYTES);
+        running_scratch = tmp;
         if (tmp) fn(ctx, 0, 1, tmp);
+        running_scratch = NULL;
         free(tmp);
         pthread_mutex_unlock(&pool.call_lock);
         return;
@@ -124,11 +142,40 @@ void qk_pool_run(int nthreads, qk_task_fn fn, void *ctx) {
         pthread_cond_broadcast(&pool.start);
         pthread_mutex_unlock(&pool.lock);
     }
+    running_scratch = pool.scratch[0];
     fn(ctx, 0, n, pool.scratch[0]);
+    running_scratch = NULL;
     if (n > 1) {
         pthread_mutex_lock(&pool.lock);
         while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
         pthread_mutex_unlock(&pool.lock);
     }
     pthread_mutex_unlock(&pool.call_lock);
+}
+
+typedef struct {
+    qk_index_fn fn;
+    void *ctx;
+    int count;
+    atomic_int next;
+} index_job;
+
+static void index_task(void *ctx, int tid, int nthreads, void *scratch) {
+    (void)tid;
+    (void)nthreads;
+    (void)scratch;
+    index_job *job = ctx;
+    for (;;) {
+        int i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (i >= job->count) break;
+        job->fn(job->ctx, i);
+    }
+}
+
+void qk_parallel_for(int count, qk_index_fn fn, void *ctx) {
+    if (count < 1 || !fn) return;
+    index_job job = {.fn = fn, .ctx = ctx, .count = count};
+    atomic_init(&job.next, 0);
+    int n = qk_pool_threads();
+    qk_pool_run(n < count ? n : count, index_task, &job);
 }

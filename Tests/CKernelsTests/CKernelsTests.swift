@@ -132,6 +132,47 @@ final class CKernelsTests: XCTestCase {
         XCTAssertEqual(qk_weights_precision(weights), QK_BF16)
     }
 
+    func testParallelForVisitsEveryIndexOnce() {
+        qk_set_threads(2)
+        var hits = [Int32](repeating: 0, count: 50)
+        hits.withUnsafeMutableBufferPointer { buffer in
+            qk_parallel_for(Int32(buffer.count), { context, index in
+                context?.assumingMemoryBound(to: Int32.self)[Int(index)] += 1
+            }, buffer.baseAddress)
+        }
+        XCTAssertEqual(hits, [Int32](repeating: 1, count: 50))
+    }
+
+    /// qk_linear inside a parallel-for body runs inline (no deadlock) and
+    /// gives the same rows as one call over the whole batch.
+    func testLinearInsideParallelForMatchesOneCall() throws {
+        try XCTSkipUnless(Precision.bf16.isSupported, "no AVX512_BF16")
+        qk_set_threads(2)
+        var generator = SeededGenerator(seed: 9)
+        let problem = Problem(m: 6 * 40, n: 96, k: 200, using: &generator)
+        let weights = try XCTUnwrap(problem.pack(.bf16))
+        defer { qk_weights_free(weights) }
+        let expected = problem.run(weights)
+        var y = [Float](repeating: .nan, count: problem.m * problem.n)
+        problem.x.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { out in
+                var slices = RowSlices(weights: weights, x: x.baseAddress!, y: out.baseAddress!,
+                                       rows: 40, k: problem.k, n: problem.n)
+                withUnsafeMutablePointer(to: &slices) { context in
+                    qk_parallel_for(6, { context, index in
+                        guard let slices = context?.assumingMemoryBound(to: RowSlices.self).pointee
+                        else { return }
+                        let first = Int(index) * slices.rows
+                        qk_linear(slices.weights, slices.x + first * slices.k, Int32(slices.rows),
+                                  slices.y + first * slices.n, nil)
+                    }, context)
+                }
+            }
+        }
+        XCTAssertEqual(y, problem.run(weights, bias: false))
+        XCTAssertNotEqual(y, expected, "bias must have been left out")
+    }
+
     func testThreadSettingRoundTrips() {
         qk_set_threads(1)
         XCTAssertEqual(qk_get_threads(), 1)
@@ -190,9 +231,9 @@ private struct Problem {
         qk_weights_pack(w, Int32(n), Int32(k), precision.raw)
     }
 
-    func run(_ weights: OpaquePointer) -> [Float] {
+    func run(_ weights: OpaquePointer, bias useBias: Bool = true) -> [Float] {
         var y = [Float](repeating: .nan, count: m * n)
-        qk_linear(weights, x, Int32(m), &y, bias)
+        qk_linear(weights, x, Int32(m), &y, useBias ? bias : nil)
         return y
     }
 
@@ -203,6 +244,15 @@ private struct Problem {
                     1, x, Int32(k), w, Int32(k), 1, &y, Int32(n))
         return y
     }
+}
+
+/// What each parallel-for index of the nested test needs: its rows are
+/// `index * rows ..< (index + 1) * rows`.
+private struct RowSlices {
+    let weights: OpaquePointer
+    let x: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let rows: Int, k: Int, n: Int
 }
 
 /// ||a - b||_F / ||b||_F in double precision.

@@ -29,13 +29,16 @@
  * a BLAS.
  *
  * Threading: a persistent pool of worker threads (the calling thread is
- * worker 0). Rows of X are split across threads (or 32-wide output panels
- * when m is small); tiny products run on the calling thread alone. Calls
- * from several threads at once are safe: they are serialised internally.
+ * worker 0; workers sleep on a condition variable between calls). Chunks of
+ * rows of X (or of 32-wide output panels when m is small) are handed out
+ * dynamically; tiny products run on the calling thread alone. Results do not
+ * depend on the thread count (each output is summed in the same order).
+ * Calls from several threads at once are safe: they are serialised.
  *
- * Attention (Q·K^T and P·V per head) is not covered here: those products are
- * small and have no reusable packed operand, so the encoder uses cblas_sgemm
- * for them.
+ * Attention (Q·K^T and P·V per head) has no kernel here: those products are
+ * small and have no reusable packed operand, so the encoder runs them with
+ * single-threaded cblas_sgemm, one (sequence, head) per qk_parallel_for
+ * index.
  */
 #include <stddef.h>
 
@@ -87,6 +90,17 @@ void qk_set_threads(int n);
 
 /* The number of threads qk_linear currently uses. */
 int qk_get_threads(void);
+
+/* Calls fn(ctx, i) once for every i in [0, count), spread over the same
+ * thread pool (indices handed out one at a time; order unspecified); returns
+ * when all calls have finished. Meant for attention, one (sequence, head)
+ * per index, each running a single-threaded cblas_sgemm (set
+ * openblas_set_num_threads(1) so OpenBLAS's own spinning workers do not
+ * compete with this pool). fn may call qk_linear (it then runs on the
+ * calling thread alone) but must not call qk_parallel_for expecting more
+ * parallelism. */
+typedef void (*qk_index_fn)(void *ctx, int index);
+void qk_parallel_for(int count, qk_index_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }
