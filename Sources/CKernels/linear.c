@@ -1,0 +1,524 @@
+/*
+ * Linear layers Y = X · W^T (+ bias) with packed weights.
+ *
+ * Layout. All three precisions share one shape: the reduction dimension k is
+ * cut into "groups" of 4 bytes per element pair of (row, output): one fp32,
+ * a pair of bf16, or a quad of int8. W is stored as panels of NR = 32 output
+ * channels; panel p, group g holds the 32 channels' groups contiguously (128
+ * bytes = two zmm registers). Missing channels / k entries are zero.
+ *
+ * Micro-kernel. MR = 14 rows of X times one 32-wide panel: 28 zmm
+ * accumulators, two zmm of W per group, each row's group broadcast from
+ * memory. Per group that is 28 FMA-class instructions (vfmadd231ps,
+ * vdpbf16ps or vpdpbusd) against 2 loads + 14 broadcasts.
+ *
+ * Blocking. k is cut into blocks of <= KCG groups so that one panel block
+ * (KCG * 128 bytes) stays in L1 while it is reused across the MC rows of the
+ * current row block; the row block's activations (MC * KCG * 4 bytes) stay
+ * in L2 across panels. fp32 reads X in place; bf16 and int8 convert each
+ * row-block x k-block of X into per-thread scratch first.
+ */
+#include "kernels.h"
+#include "pool.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define QK_X86 1
+#include <immintrin.h>
+#else
+#define QK_X86 0
+#endif
+
+enum {
+    MR = 14,          /* rows per micro-tile */
+    NR = 32,          /* output channels per panel */
+    KCG = 192,        /* max groups (4-byte k units) per k block */
+    MC = 14 * 24,     /* rows per row block */
+    SCRATCH_ROW_BYTES = KCG * 4 + 128, /* max scratch row stride, see linear_block */
+};
+_Static_assert((size_t)MC * SCRATCH_ROW_BYTES + 2 * MC * sizeof(float) <= QK_SCRATCH_BYTES,
+               "per-thread scratch too small for one activation block");
+
+struct qk_weights {
+    int n, k;
+    int kg;                 /* groups along k */
+    int np;                 /* panels along n */
+    qk_precision precision;
+    void *panels;           /* np * kg * 128 bytes, 64-byte aligned */
+    float *scale;           /* int8: per-channel dequantisation scale, np*NR */
+    int32_t *zero_sum;      /* int8: 128 * sum_k wq, np*NR */
+};
+
+int qk_weights_n(const qk_weights *w) { return w->n; }
+int qk_weights_k(const qk_weights *w) { return w->k; }
+qk_precision qk_weights_precision(const qk_weights *w) { return w->precision; }
+
+void qk_set_threads(int n) { qk_pool_set_threads(n); }
+int qk_get_threads(void) { return qk_pool_threads(); }
+
+int qk_cpu_supports(qk_precision p) {
+#if QK_X86
+    __builtin_cpu_init();
+    int base = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+    switch (p) {
+    case QK_FP32: return base;
+    case QK_BF16: return base && __builtin_cpu_supports("avx512bf16");
+    case QK_INT8: return base && __builtin_cpu_supports("avx512vnni");
+    }
+#else
+    (void)p;
+#endif
+    return 0;
+}
+
+/* ---------------------------------------------------------------- packing */
+
+static int group_width(qk_precision p) { return p == QK_FP32 ? 1 : (p == QK_BF16 ? 2 : 4); }
+
+/* fp32 -> bf16 with round-to-nearest-even (NaN stays NaN). */
+static uint16_t to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+void qk_weights_free(qk_weights *w) {
+    if (!w) return;
+    free(w->panels);
+    free(w->scale);
+    free(w->zero_sum);
+    free(w);
+}
+
+qk_weights *qk_weights_pack(const float *w, int n, int k, qk_precision p) {
+    if (!w || n < 1 || k < 1 || !qk_cpu_supports(p)) return NULL;
+    qk_weights *pw = calloc(1, sizeof *pw);
+    if (!pw) return NULL;
+    int gw = group_width(p);
+    pw->n = n;
+    pw->k = k;
+    pw->precision = p;
+    pw->kg = (k + gw - 1) / gw;
+    pw->np = (n + NR - 1) / NR;
+    size_t bytes = (size_t)pw->np * pw->kg * 128;
+    pw->panels = aligned_alloc(64, bytes);
+    if (!pw->panels) goto fail;
+    memset(pw->panels, 0, bytes);
+    if (p == QK_INT8) {
+        pw->scale = calloc((size_t)pw->np * NR, sizeof(float));
+        pw->zero_sum = calloc((size_t)pw->np * NR, sizeof(int32_t));
+        if (!pw->scale || !pw->zero_sum) goto fail;
+    }
+    for (int j = 0; j < n; j++) {
+        const float *row = w + (size_t)j * k;
+        int p_ = j / NR, lane = j % NR;
+        unsigned char *panel = (unsigned char *)pw->panels + (size_t)p_ * pw->kg * 128;
+        if (p == QK_FP32) {
+            for (int kk = 0; kk < k; kk++)
+                ((float *)panel)[(size_t)kk * NR + lane] = row[kk];
+        } else if (p == QK_BF16) {
+            for (int kk = 0; kk < k; kk++)
+                ((uint16_t *)panel)[((size_t)(kk / 2) * NR + lane) * 2 + kk % 2] = to_bf16(row[kk]);
+        } else {
+            float amax = 0;
+            for (int kk = 0; kk < k; kk++) amax = fmaxf(amax, fabsf(row[kk]));
+            float scale = amax > 0 ? amax / 127.0f : 1.0f;
+            int32_t sum = 0;
+            for (int kk = 0; kk < k; kk++) {
+                float q = nearbyintf(row[kk] / scale);
+                q = fminf(127.0f, fmaxf(-127.0f, q));
+                ((int8_t *)panel)[((size_t)(kk / 4) * NR + lane) * 4 + kk % 4] = (int8_t)q;
+                sum += (int32_t)q;
+            }
+            pw->scale[j] = scale;
+            pw->zero_sum[j] = 128 * sum;
+        }
+    }
+    return pw;
+fail:
+    qk_weights_free(pw);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- kernels */
+
+#if QK_X86
+
+#define QK_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx512vnni,fma")))
+#define QK_INLINE static inline __attribute__((always_inline)) QK_TARGET
+#if defined(__clang__)
+#define QK_UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__)
+#define QK_UNROLL _Pragma("GCC unroll 16")
+#else
+#define QK_UNROLL
+#endif
+
+/* One micro-tile: rows [0, mr) of A times one panel, written into Y. */
+typedef struct {
+    const char *a;          /* first row, group 0 of this k block */
+    size_t lda;             /* bytes between rows of a */
+    const char *b;          /* panel, group 0 of this k block */
+    int kc;                 /* groups in this k block */
+    float *y;               /* tile's top-left output */
+    size_t ldy;             /* floats between rows of y */
+    __mmask16 m0, m1;       /* valid channels in the panel's two halves */
+    int first;              /* first k block: start from bias, else add to y */
+    const float *bias;      /* panel's bias (masked), or NULL */
+    const float *row_scale; /* int8: dequantisation scale per tile row */
+    const float *col_scale; /* int8: panel's per-channel scales (32) */
+    const int32_t *zero_sum;/* int8: panel's zero-point sums (32) */
+} tile_job;
+
+QK_INLINE void store_float_tile(const tile_job *t, __m512 *c0, __m512 *c1, const int mr) {
+    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+    if (t->first && t->bias) {
+        bias0 = _mm512_maskz_loadu_ps(t->m0, t->bias);
+        bias1 = _mm512_maskz_loadu_ps(t->m1, t->bias + 16);
+    }
+    QK_UNROLL
+    for (int r = 0; r < mr; r++) {
+        float *yr = t->y + (size_t)r * t->ldy;
+        __m512 base0 = t->first ? bias0 : _mm512_maskz_loadu_ps(t->m0, yr);
+        __m512 base1 = t->first ? bias1 : _mm512_maskz_loadu_ps(t->m1, yr + 16);
+        _mm512_mask_storeu_ps(yr, t->m0, _mm512_add_ps(c0[r], base0));
+        _mm512_mask_storeu_ps(yr + 16, t->m1, _mm512_add_ps(c1[r], base1));
+    }
+}
+
+QK_INLINE void tile_fp32(const tile_job *t, const int mr) {
+    __m512 c0[MR], c1[MR];
+    QK_UNROLL
+    for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+    const char *a = t->a;
+    const float *b = (const float *)t->b;
+    const size_t lda = t->lda;
+    for (int g = 0; g < t->kc; g++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        QK_UNROLL
+        for (int r = 0; r < mr; r++) {
+            __m512 av = _mm512_set1_ps(*(const float *)(a + r * lda));
+            c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+            c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+        }
+        a += 4;
+        b += NR;
+    }
+    store_float_tile(t, c0, c1, mr);
+}
+
+QK_INLINE void tile_bf16(const tile_job *t, const int mr) {
+    __m512 c0[MR], c1[MR];
+    QK_UNROLL
+    for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+    const char *a = t->a;
+    const char *b = t->b;
+    const size_t lda = t->lda;
+    for (int g = 0; g < t->kc; g++) {
+        __m512bh b0 = (__m512bh)_mm512_load_si512((const void *)b);
+        __m512bh b1 = (__m512bh)_mm512_load_si512((const void *)(b + 64));
+        QK_UNROLL
+        for (int r = 0; r < mr; r++) {
+            __m512bh av = (__m512bh)_mm512_set1_epi32(*(const int32_t *)(a + r * lda));
+            c0[r] = _mm512_dpbf16_ps(c0[r], av, b0);
+            c1[r] = _mm512_dpbf16_ps(c1[r], av, b1);
+        }
+        a += 4;
+        b += 128;
+    }
+    store_float_tile(t, c0, c1, mr);
+}
+
+QK_INLINE void tile_int8(const tile_job *t, const int mr) {
+    __m512i c0[MR], c1[MR];
+    QK_UNROLL
+    for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm512_setzero_si512();
+    const char *a = t->a;
+    const char *b = t->b;
+    const size_t lda = t->lda;
+    for (int g = 0; g < t->kc; g++) {
+        __m512i b0 = _mm512_load_si512((const void *)b);
+        __m512i b1 = _mm512_load_si512((const void *)(b + 64));
+        QK_UNROLL
+        for (int r = 0; r < mr; r++) {
+            __m512i av = _mm512_set1_epi32(*(const int32_t *)(a + r * lda));
+            c0[r] = _mm512_dpbusd_epi32(c0[r], av, b0);
+            c1[r] = _mm512_dpbusd_epi32(c1[r], av, b1);
+        }
+        a += 4;
+        b += 128;
+    }
+    /* y = row_scale * col_scale * (sum - zero_sum) + bias, the zero-point
+     * sum being removed once, in the first k block. */
+    __m512 cs0 = _mm512_loadu_ps(t->col_scale), cs1 = _mm512_loadu_ps(t->col_scale + 16);
+    __m512i zs0 = _mm512_setzero_si512(), zs1 = _mm512_setzero_si512();
+    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+    if (t->first) {
+        zs0 = _mm512_loadu_si512((const void *)t->zero_sum);
+        zs1 = _mm512_loadu_si512((const void *)(t->zero_sum + 16));
+        if (t->bias) {
+            bias0 = _mm512_maskz_loadu_ps(t->m0, t->bias);
+            bias1 = _mm512_maskz_loadu_ps(t->m1, t->bias + 16);
+        }
+    }
+    QK_UNROLL
+    for (int r = 0; r < mr; r++) {
+        float *yr = t->y + (size_t)r * t->ldy;
+        __m512 rs = _mm512_set1_ps(t->row_scale[r]);
+        __m512 base0 = t->first ? bias0 : _mm512_maskz_loadu_ps(t->m0, yr);
+        __m512 base1 = t->first ? bias1 : _mm512_maskz_loadu_ps(t->m1, yr + 16);
+        __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], zs0));
+        __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], zs1));
+        _mm512_mask_storeu_ps(yr, t->m0, _mm512_fmadd_ps(v0, _mm512_mul_ps(rs, cs0), base0));
+        _mm512_mask_storeu_ps(yr + 16, t->m1, _mm512_fmadd_ps(v1, _mm512_mul_ps(rs, cs1), base1));
+    }
+}
+
+/* Dispatch on the tile's row count so each instance is fully unrolled. */
+#define QK_TILE_DISPATCH(NAME, KERNEL)                                         \
+    static QK_TARGET __attribute__((noinline)) void NAME(const tile_job *t, int mr) { \
+        switch (mr) {                                                          \
+        case 14: KERNEL(t, 14); break;                                         \
+        case 13: KERNEL(t, 13); break;                                         \
+        case 12: KERNEL(t, 12); break;                                         \
+        case 11: KERNEL(t, 11); break;                                         \
+        case 10: KERNEL(t, 10); break;                                         \
+        case 9: KERNEL(t, 9); break;                                           \
+        case 8: KERNEL(t, 8); break;                                           \
+        case 7: KERNEL(t, 7); break;                                           \
+        case 6: KERNEL(t, 6); break;                                           \
+        case 5: KERNEL(t, 5); break;                                           \
+        case 4: KERNEL(t, 4); break;                                           \
+        case 3: KERNEL(t, 3); break;                                           \
+        case 2: KERNEL(t, 2); break;                                           \
+        default: KERNEL(t, 1); break;                                          \
+        }                                                                      \
+    }
+QK_TILE_DISPATCH(run_tile_fp32, tile_fp32)
+QK_TILE_DISPATCH(run_tile_bf16, tile_bf16)
+QK_TILE_DISPATCH(run_tile_int8, tile_int8)
+
+/* Copies rows [0, rows) of x, columns [k0, k0 + gc), to dst (row stride
+ * ldd bytes). Reading X in place would alias in L1 when its row stride is a
+ * multiple of 4 KiB (k = 1024, 2048, 3072). */
+static void copy_fp32(const float *x, size_t ldx, int rows, int k0, int gc, size_t ldd,
+                      char *dst) {
+    for (int i = 0; i < rows; i++)
+        memcpy(dst + i * ldd, x + (size_t)i * ldx + k0, (size_t)gc * sizeof(float));
+}
+
+/* Converts rows [0, rows) of x, k range [k0, k0 + 2*gc), to bf16 pairs in
+ * dst (row stride ldd bytes); entries past k become 0. */
+static QK_TARGET void convert_bf16(const float *x, size_t ldx, int rows, int k, int k0, int gc,
+                                   size_t ldd, char *dst) {
+    int width = 2 * gc;
+    int avail = k - k0 < width ? k - k0 : width;
+    for (int i = 0; i < rows; i++) {
+        const float *src = x + (size_t)i * ldx + k0;
+        uint16_t *out = (uint16_t *)(dst + i * ldd);
+        for (int j = 0; j < width; j += 32) {
+            int left = avail - j;
+            __mmask16 lo = left >= 16 ? 0xffff : (left <= 0 ? 0 : (__mmask16)((1u << left) - 1));
+            int left_hi = left - 16;
+            __mmask16 hi = left_hi >= 16 ? 0xffff : (left_hi <= 0 ? 0 : (__mmask16)((1u << left_hi) - 1));
+            __m512 vlo = _mm512_maskz_loadu_ps(lo, src + j);
+            __m512 vhi = _mm512_maskz_loadu_ps(hi, src + j + 16);
+            __m512bh packed = _mm512_cvtne2ps_pbh(vhi, vlo);
+            int slots = width - j;
+            __mmask32 sm = slots >= 32 ? 0xffffffffu : (__mmask32)((1u << slots) - 1);
+            _mm512_mask_storeu_epi16(out + j, sm, (__m512i)packed);
+        }
+    }
+}
+
+/* Per-row symmetric scales for int8: scale = max|x| / 127. */
+static QK_TARGET void row_scales(const float *x, size_t ldx, int rows, int k, float *scale,
+                                 float *inverse) {
+    for (int i = 0; i < rows; i++) {
+        const float *src = x + (size_t)i * ldx;
+        __m512 amax = _mm512_setzero_ps();
+        for (int j = 0; j < k; j += 16) {
+            int left = k - j;
+            __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+            amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, src + j)));
+        }
+        float v = _mm512_reduce_max_ps(amax);
+        scale[i] = v > 0 ? v / 127.0f : 0.0f;
+        inverse[i] = v > 0 ? 127.0f / v : 0.0f;
+    }
+}
+
+/* Quantises rows [0, rows) of x, k range [k0, k0 + 4*gc), to u8 with zero
+ * point 128 in dst (row stride ldd bytes); entries past k become 128. */
+static QK_TARGET void quantize_u8(const float *x, size_t ldx, int rows, int k, int k0, int gc,
+                                  size_t ldd, const float *inverse, char *dst) {
+    int width = 4 * gc;
+    int avail = k - k0 < width ? k - k0 : width;
+    const __m512i zero_point = _mm512_set1_epi32(128);
+    const __m512i lo_clamp = _mm512_set1_epi32(-127), hi_clamp = _mm512_set1_epi32(127);
+    for (int i = 0; i < rows; i++) {
+        const float *src = x + (size_t)i * ldx + k0;
+        uint8_t *out = (uint8_t *)(dst + i * ldd);
+        __m512 inv = _mm512_set1_ps(inverse[i]);
+        for (int j = 0; j < width; j += 16) {
+            int left = avail - j;
+            __mmask16 m = left >= 16 ? 0xffff : (left <= 0 ? 0 : (__mmask16)((1u << left) - 1));
+            __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + j), inv);
+            __m512i q = _mm512_cvtps_epi32(v); /* round to nearest even */
+            q = _mm512_min_epi32(_mm512_max_epi32(q, lo_clamp), hi_clamp);
+            q = _mm512_add_epi32(q, zero_point);
+            int slots = width - j;
+            __mmask16 sm = slots >= 16 ? 0xffff : (__mmask16)((1u << slots) - 1);
+            _mm_mask_storeu_epi8(out + j, sm, _mm512_cvtepi32_epi8(q));
+        }
+    }
+}
+
+typedef struct {
+    const qk_weights *w;
+    const float *x;
+    size_t ldx;
+    int m;
+    float *y;
+    size_t ldy;
+    const float *bias;
+    int split_rows;         /* 1: chunks of rows, else chunks of panels */
+    int chunk;              /* rows (a multiple of MR) or panels per chunk */
+    int nchunks;
+    atomic_int next;        /* next chunk to hand out */
+} linear_job;
+
+/* Computes rows [r0, r1) x panels [p0, p1) of the product. */
+static QK_TARGET void linear_block(const linear_job *job, int r0, int r1, int p0, int p1,
+                                   void *scratch) {
+    const qk_weights *w = job->w;
+    const qk_precision prec = w->precision;
+    const int gw = group_width(prec);
+    const int nkb = (w->kg + KCG - 1) / KCG;
+    const int kcg = (w->kg + nkb - 1) / nkb;
+    /* Scratch row stride: whole cache lines plus one, so that the 14 rows a
+     * micro-tile reads never share an L1 set (4K aliasing). */
+    const size_t lda_buf = ((size_t)kcg * 4 + 63) / 64 * 64 + 64;
+    char *abuf = scratch;
+    float *rscale = (float *)((char *)scratch + (size_t)MC * SCRATCH_ROW_BYTES);
+    float *rinv = rscale + MC;
+    for (int rb = r0; rb < r1; rb += MC) {
+        const int rows = r1 - rb < MC ? r1 - rb : MC;
+        const float *xb = job->x + (size_t)rb * job->ldx;
+        if (prec == QK_INT8) row_scales(xb, job->ldx, rows, w->k, rscale, rinv);
+        for (int kb = 0; kb < nkb; kb++) {
+            const int g0 = kb * kcg;
+            const int gc = w->kg - g0 < kcg ? w->kg - g0 : kcg;
+            tile_job t;
+            if (prec == QK_FP32)
+                copy_fp32(xb, job->ldx, rows, g0, gc, lda_buf, abuf);
+            else if (prec == QK_BF16)
+                convert_bf16(xb, job->ldx, rows, w->k, g0 * gw, gc, lda_buf, abuf);
+            else
+                quantize_u8(xb, job->ldx, rows, w->k, g0 * gw, gc, lda_buf, rinv, abuf);
+            t.a = abuf;
+            t.lda = lda_buf;
+            t.kc = gc;
+            t.ldy = job->ldy;
+            t.first = kb == 0;
+            for (int p = p0; p < p1; p++) {
+                const int c0 = p * NR;
+                const int valid = w->n - c0 < NR ? w->n - c0 : NR;
+                t.m0 = valid >= 16 ? 0xffff : (__mmask16)((1u << valid) - 1);
+                t.m1 = valid <= 16 ? 0 : (valid >= 32 ? 0xffff : (__mmask16)((1u << (valid - 16)) - 1));
+                t.b = (const char *)w->panels + ((size_t)p * w->kg + g0) * 128;
+                /* Masked loads never touch the channels past n. */
+                t.bias = job->bias ? job->bias + c0 : NULL;
+                if (prec == QK_INT8) {
+                    t.col_scale = w->scale + c0;
+                    t.zero_sum = w->zero_sum + c0;
+                }
+                const char *a_tile = t.a;
+                for (int i = 0; i < rows; i += MR) {
+                    tile_job tt = t;
+                    tt.a = a_tile + (size_t)i * t.lda;
+                    tt.y = job->y + (size_t)(rb + i) * job->ldy + c0;
+                    tt.row_scale = rscale + i;
+                    const int mr = rows - i < MR ? rows - i : MR;
+                    if (prec == QK_FP32) run_tile_fp32(&tt, mr);
+                    else if (prec == QK_BF16) run_tile_bf16(&tt, mr);
+                    else run_tile_int8(&tt, mr);
+                }
+            }
+        }
+    }
+}
+
+/* Threads take chunks from a shared counter rather than fixed halves, so a
+ * core that another process is using delays only its current chunk. */
+static void linear_task(void *ctx, int tid, int nthreads, void *scratch) {
+    (void)tid;
+    (void)nthreads;
+    linear_job *job = ctx;
+    const int np = job->w->np;
+    for (;;) {
+        int c = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (c >= job->nchunks) break;
+        int lo = c * job->chunk;
+        if (job->split_rows) {
+            int hi = lo + job->chunk < job->m ? lo + job->chunk : job->m;
+            linear_block(job, lo, hi, 0, np, scratch);
+        } else {
+            int hi = lo + job->chunk < np ? lo + job->chunk : np;
+            linear_block(job, 0, job->m, lo, hi, scratch);
+        }
+    }
+}
+
+void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                       size_t ldy, const float *bias) {
+    if (!w || m < 1) return;
+    linear_job job = {.w = w, .x = x, .ldx = ldx, .m = m, .y = y, .ldy = ldy, .bias = bias};
+    atomic_init(&job.next, 0);
+    /* Waking a worker costs tens of microseconds: only share products big
+     * enough to amortise it (about 2M multiply-adds per extra thread). */
+    double macs = (double)m * w->n * w->k;
+    int nthreads = qk_pool_threads();
+    double useful = macs / (1 << 21);
+    if (useful < nthreads) nthreads = useful < 1 ? 1 : (int)useful;
+    /* About four chunks per thread; rows when there are enough of them (each
+     * chunk then reads W once), else output panels (each chunk then converts
+     * all of X, which is small). */
+    const int tiles = (m + MR - 1) / MR;
+    const int target = 4 * nthreads;
+    if (nthreads == 1 || tiles >= target) {
+        int chunk_tiles = (tiles + target - 1) / target;
+        if (nthreads == 1 || chunk_tiles > MC / MR) chunk_tiles = MC / MR;
+        job.split_rows = 1;
+        job.chunk = chunk_tiles * MR;
+        job.nchunks = (m + job.chunk - 1) / job.chunk;
+    } else {
+        job.split_rows = 0;
+        job.chunk = (w->np + target - 1) / target;
+        job.nchunks = (w->np + job.chunk - 1) / job.chunk;
+    }
+    if (nthreads > job.nchunks) nthreads = job.nchunks;
+    qk_pool_run(nthreads, linear_task, &job);
+}
+
+#else /* !QK_X86: packing already refused, nothing to run. */
+
+void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                       size_t ldy, const float *bias) {
+    (void)w; (void)x; (void)ldx; (void)m; (void)y; (void)ldy; (void)bias;
+}
+
+#endif
+
+void qk_linear(const qk_weights *w, const float *x, int m, float *y, const float *bias) {
+    if (!w) return;
+    qk_linear_strided(w, x, (size_t)w->k, m, y, (size_t)w->n, bias);
+}
