@@ -92,7 +92,7 @@ public func monotonicSeconds() -> Double {
 /// Peak resident memory of this process in bytes (Linux: ru_maxrss is KiB).
 public func peakResidentBytes() -> Int {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     return Int(usage.ru_maxrss) * 1024
 }
 

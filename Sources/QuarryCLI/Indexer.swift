@@ -88,7 +88,8 @@ struct Indexer {
                               bytes: summary.bytes, elapsed: monotonicSeconds() - start))
         }
         try store.recordRevision(
-            RevisionRecord(name: options.revision, commit: commit),
+            RevisionRecord(name: options.revision, commitID: commit.id, treeID: commit.treeID,
+                           commitTime: commit.time, author: commit.author, subject: commit.subject),
             files: entries.map { FileRecord(path: $0.path, blobID: $0.blobID) })
         summary.seconds = monotonicSeconds() - start
         return summary

@@ -48,13 +48,11 @@ enum SearchCommand {
             languages.append(language)
         }
         let indexPath = try resolveIndexPath(index: args.value("index"), repo: args.value("repo"))
+        let globs = try args.allValues("path").map { pattern throws(SearchError) in try PathGlob(pattern) }
         let store = try IndexStore(path: indexPath, mode: .readOnly)
-        let searcher = LexicalSearcher(store: store)
-        var request = LexicalQuery(text: query, limit: top)
-        request.languages = languages
-        request.pathGlobs = args.allValues("path")
-        request.revision = args.value("rev")
-        let results = try searcher.search(request)
+        let filters = SearchFilters(languages: languages.isEmpty ? nil : Set(languages), paths: globs,
+                                    revision: args.value("rev"))
+        let results = try LexicalSearcher(store: store).search(query, filters: filters, limit: top)
         let printer = ResultPrinter(console: context.console, contextLines: contextLines)
         for result in results {
             if args.flag("json") { printer.printJSON(result) } else { printer.printHuman(result) }
@@ -80,13 +78,15 @@ struct ResultPrinter {
     let contextLines: Int
 
     func printHuman(_ result: SearchResult) {
-        let location = console.style("\(result.path):\(result.startLine)-\(result.endLine)", "35")
-        let symbol = result.symbol.isEmpty ? "" : "  " + console.style(result.symbol, "1")
-        let tag = console.style("[\(result.language.rawValue) \(result.kind.rawValue)]", "2")
-        console.line("\(location)\(symbol)  \(tag)")
-        let lines = result.text.split(separator: "\n", omittingEmptySubsequences: false)
+        let chunk = result.chunk
+        let location = console.style("\(result.path):\(chunk.startLine)-\(chunk.endLine)", "35")
+        let symbol = chunk.symbol.isEmpty ? "" : "  " + console.style(chunk.symbol, "1")
+        let tag = console.style("[\(chunk.language.rawValue) \(chunk.kind.rawValue)]", "2")
+        let also = result.otherPaths.isEmpty ? "" : console.style("  (also in \(result.otherPaths.count) places)", "2")
+        console.line("\(location)\(symbol)  \(tag)\(also)")
+        let lines = chunk.text.split(separator: "\n", omittingEmptySubsequences: false)
         for lineNumber in result.relevantLines.prefix(contextLines) {
-            let offset = lineNumber - result.startLine
+            let offset = lineNumber - chunk.startLine
             guard lines.indices.contains(offset) else { continue }
             let number = console.style(String(lineNumber), "32")
             console.line("  \(number): \(lines[offset].trimmingTrailingWhitespace)")
@@ -95,17 +95,18 @@ struct ResultPrinter {
     }
 
     func printJSON(_ result: SearchResult) {
+        let chunk = result.chunk
         console.line(JSON.object([
             ("path", .string(result.path)),
-            ("start_line", .int(result.startLine)),
-            ("end_line", .int(result.endLine)),
-            ("language", .string(result.language.rawValue)),
-            ("kind", .string(result.kind.rawValue)),
-            ("symbol", .string(result.symbol)),
+            ("start_line", .int(chunk.startLine)),
+            ("end_line", .int(chunk.endLine)),
+            ("language", .string(chunk.language.rawValue)),
+            ("kind", .string(chunk.kind.rawValue)),
+            ("symbol", .string(chunk.symbol)),
             ("score", .double(result.score)),
             ("blob", .string(result.blobID)),
             ("rev", .string(result.revision)),
-            ("text", .string(result.text)),
+            ("text", .string(chunk.text)),
         ]).serialized)
     }
 }

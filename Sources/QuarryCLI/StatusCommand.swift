@@ -10,6 +10,7 @@ enum StatusCommand {
         options: [
             OptionSpec("repo", value: "PATH", help: "Repository whose index to describe (default .)."),
             OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
+            OptionSpec("rev", value: "REV", help: "Revision to count files for (default: the newest indexed)."),
             .flag("json", help: "Print one JSON object."),
         ])
 
@@ -18,37 +19,45 @@ enum StatusCommand {
         let indexPath = try SearchCommand.resolveIndexPath(index: args.value("index"), repo: args.value("repo"))
         let store = try IndexStore(path: indexPath, mode: .readOnly)
         let revisions = try store.revisions()
-        let stats = try store.statistics()
+        let stats = try store.statistics(revision: args.value("rev"))
+        let languages = stats.languages.sorted { $0.value.chunks > $1.value.chunks }
+        let skipped = stats.skipped.sorted { $0.key.rawValue < $1.key.rawValue }
         if args.flag("json") {
             context.console.line(JSON.object([
                 ("index", .string(indexPath)),
-                ("size_bytes", .int(stats.fileSizeBytes)),
+                ("size_bytes", .int(stats.fileSize)),
                 ("revisions", .array(revisions.map { revision in
                     .object([("name", .string(revision.name)), ("commit", .string(revision.commitID)),
-                             ("files", .int(revision.fileCount))])
+                             ("subject", .string(revision.subject)),
+                             ("indexed_at", .string(ISO8601DateFormatter().string(from: revision.indexedAt)))])
                 })),
-                ("blobs", .int(stats.blobCount)),
-                ("chunks", .int(stats.chunkCount)),
-                ("chunks_by_language", .object(stats.chunksByLanguage.sorted { $0.key.rawValue < $1.key.rawValue }
-                    .map { ($0.key.rawValue, .int($0.value)) })),
-                ("skipped", .object(stats.skippedByReason.sorted { $0.key.rawValue < $1.key.rawValue }
-                    .map { ($0.key.rawValue, .int($0.value)) })),
+                ("revision", stats.revision.map { .string($0) } ?? .null),
+                ("files", .int(stats.files)),
+                ("blobs", .int(stats.blobs)),
+                ("chunks", .int(stats.chunks)),
+                ("embeddings", .int(stats.embeddings)),
+                ("languages", .object(languages.map { language, counts in
+                    (language.rawValue, .object([("files", .int(counts.files)), ("chunks", .int(counts.chunks))]))
+                })),
+                ("skipped", .object(skipped.map { ($0.key.rawValue, .int($0.value)) })),
             ]).serialized)
             return .success
         }
         let console = context.console
-        console.line("index:     \(indexPath) (\(formatBytes(stats.fileSizeBytes)))")
+        console.line("index:      \(indexPath) (\(formatBytes(stats.fileSize)))")
         for revision in revisions {
-            console.line("revision:  \(revision.name) \(revision.commitID.prefix(12)), \(revision.fileCount) files")
+            let marker = revision.name == stats.revision ? "*" : " "
+            console.line("revision: \(marker) \(revision.name) \(revision.commitID.prefix(12)) \(revision.subject)")
         }
-        console.line("blobs:     \(stats.blobCount)")
-        console.line("chunks:    \(stats.chunkCount)")
-        for (language, count) in stats.chunksByLanguage.sorted(by: { $0.value > $1.value }) {
-            console.line("  \(language.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))\(count)")
+        console.line("files:      \(stats.files)" + (stats.revision.map { " in \($0)" } ?? ""))
+        console.line("blobs:      \(stats.blobs)")
+        console.line("chunks:     \(stats.chunks)")
+        for (language, counts) in languages {
+            console.line("  \(language.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))"
+                         + "\(counts.files) files, \(counts.chunks) chunks")
         }
-        if !stats.skippedByReason.isEmpty {
-            console.line("skipped:   " + stats.skippedByReason.sorted { $0.key.rawValue < $1.key.rawValue }
-                .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", "))
+        if !skipped.isEmpty {
+            console.line("skipped:    " + skipped.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", "))
         }
         return .success
     }
