@@ -27,7 +27,7 @@ enum EmbedCommand {
     static let command = Command(spec: spec) { context in
         let args = context.arguments
         let library = ModelLibrary(paths: context.paths, environment: context.environment)
-        let model = try EmbeddingModel(directory: library.directory(for: args.value("model")))
+        let model = try ModelLoader.load(directory: library.directory(for: args.value("model")))
         let dimension = try args.value("dim").map { _ in try args.integer("dim", default: 0, in: 1...model.dimension) }
         let batchSize = try args.integer("batch", default: 1024, in: 1...1_000_000)
         let role: TextRole = args.flag("query") ? .query : .passage

