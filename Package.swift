@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Store"]),
         .testTarget(name: "ArgumentsTests", dependencies: ["Arguments"]),
-        .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store"]),
+        .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store", "CSQLite"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "COpenBLAS"]),
     ],
     // Swift 5 language mode: the C libraries' handles (parsers, statements,

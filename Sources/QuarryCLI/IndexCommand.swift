@@ -37,6 +37,10 @@ enum IndexCommand {
         options.revision = args.value("rev") ?? "HEAD"
         options.maxFileSize = try args.integer("max-file-size", default: options.maxFileSize, in: 1...(1 << 34))
         options.grammarDirectory = context.paths.grammars
+        // Tests shrink batches to make kills land between many transactions.
+        if let batch = context.environment["QUARRY_INDEX_BATCH_SIZE"].flatMap(Int.init), batch > 0 {
+            options.batchSize = batch
+        }
         let repository = try GitRepository(discoveringFrom: path)
         let indexPath = args.value("index") ?? Indexer.defaultIndexPath(for: repository)
         let quiet = args.flag("quiet")

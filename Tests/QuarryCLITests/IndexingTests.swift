@@ -66,7 +66,7 @@ final class IndexingTests: XCTestCase {
         let first = try XCTUnwrap(outcome.jsonLines.first)
         XCTAssertEqual(Set(first.keys), ["path", "start_line", "end_line", "language", "kind", "symbol",
                                          "score", "blob", "rev", "text"])
-        XCTAssertEqual(first["symbol"] as? String, "LoginUser", "identifier parts match: login user -> LoginUser")
+        XCTAssertEqual(first["symbol"] as? String, "auth.LoginUser", "identifier parts match: login user -> LoginUser")
         XCTAssertEqual(first["path"] as? String, "auth/login.go")
 
         let python = try QuarryProcess.run(["search", "--repo", repository.path, "--json", "--lang", "python",
@@ -87,7 +87,8 @@ final class IndexingTests: XCTestCase {
         defer { repository.remove() }
         let stdlib = try pythonStandardLibrary()
         for module in ["json", "urllib", "email", "http", "asyncio", "logging", "argparse.py", "textwrap.py",
-                       "shutil.py", "subprocess.py", "base64.py", "csv.py"] {
+                       "shutil.py", "subprocess.py", "base64.py", "csv.py", "xml", "importlib", "unittest", "concurrent",
+                       "collections", "sqlite3", "wsgiref"] {
             try repository.copyTree(from: stdlib.appendingPathComponent(module), to: "Lib/" + module)
         }
         try FileManager.default.enumerator(at: repository.url, includingPropertiesForKeys: nil)?
