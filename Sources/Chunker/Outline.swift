@@ -41,10 +41,14 @@ struct Outline {
 
     mutating func collect(root: TSNode, cursor: OpaquePointer) {
         var found: [Definition] = []
-        ts_query_cursor_exec(cursor, grammar.query, root)
-        var match = TSQueryMatch()
-        while ts_query_cursor_next_match(cursor, &match) {
-            if let definition = definition(in: match) { found.append(definition) }
+        if let candidates = grammar.candidateSymbols {
+            walk(root: root, cursor: cursor, candidates: candidates, into: &found)
+        } else {
+            ts_query_cursor_exec(cursor, grammar.query, root)
+            var match = TSQueryMatch()
+            while ts_query_cursor_next_match(cursor, &match) {
+                if let definition = definition(in: match, rootedAt: nil) { found.append(definition) }
+            }
         }
         // Outer definitions first; among equal ranges the earlier pattern wins.
         let ordered = found.enumerated().sorted {
@@ -58,7 +62,40 @@ struct Outline {
         attachCommentsAndNames()
     }
 
-    private mutating func definition(in match: TSQueryMatch) -> Definition? {
+    /// Walks the tree, running the query only on nodes that can start a
+    /// definition and not descending into functions or statements: whatever
+    /// they contain stays in their text, and bodies are most of a file's nodes.
+    private mutating func walk(root: TSNode, cursor: OpaquePointer, candidates: [Bool],
+                               into found: inout [Definition]) {
+        var walker = ts_tree_cursor_new(root)
+        defer { ts_tree_cursor_delete(&walker) }
+        var match = TSQueryMatch()
+        traversal: while true {
+            let node = ts_tree_cursor_current_node(&walker)
+            var descend = true
+            if candidates[Int(ts_node_symbol(node))] {
+                // Limited to the node's first byte, the query only matches
+                // patterns starting here (their captures may lie beyond).
+                let start = ts_node_start_byte(node)
+                ts_query_cursor_set_byte_range(cursor, start, start &+ 1)
+                ts_query_cursor_exec(cursor, grammar.query, node)
+                while ts_query_cursor_next_match(cursor, &match) {
+                    guard let definition = definition(in: match, rootedAt: node) else { continue }
+                    if !definition.kind.isContainer { descend = false }
+                    found.append(definition)
+                }
+            }
+            if descend && ts_tree_cursor_goto_first_child(&walker) { continue }
+            while !ts_tree_cursor_goto_next_sibling(&walker) {
+                guard ts_tree_cursor_goto_parent(&walker) else { break traversal }
+            }
+        }
+        ts_query_cursor_set_byte_range(cursor, 0, UInt32.max)
+    }
+
+    /// The definition a match captures; nil for packages (recorded aside),
+    /// small `@query` statements, and matches not rooted at `root` when given.
+    private mutating func definition(in match: TSQueryMatch, rootedAt root: TSNode?) -> Definition? {
         var kind: DefinitionKind?
         var node: Range<Int>?
         var name: Range<Int>?
@@ -69,6 +106,7 @@ struct Outline {
             let role = Int(capture.index) < grammar.roles.count ? grammar.roles[Int(capture.index)] : .ignored
             switch role {
             case .definition(let captured):
+                if let root, !ts_node_eq(root, capture.node) { return nil }
                 kind = captured
                 node = Outline.range(of: capture.node)
             case .name where name == nil: name = Outline.range(of: capture.node)
