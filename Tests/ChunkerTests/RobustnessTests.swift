@@ -1,3 +1,4 @@
+import Foundation
 import QuarryCore
 import XCTest
 @testable import Chunker
@@ -82,6 +83,20 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    func testChunkersOnSeveralThreadsShareOneRegistry() throws {
+        let registry = try TestSupport.grammarRegistry(for: .java)
+        let text = try TestSupport.fixture("java/LoginController.java")
+        let expected = Chunker(registry: registry).chunks(of: text, language: .java, path: "L.java")
+        let results = ResultBox(count: 4)
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            let chunker = Chunker(registry: registry)
+            var last: [Chunk] = []
+            for _ in 0..<50 { last = chunker.chunks(of: text, language: .java, path: "L.java") }
+            results.set(worker, last)
+        }
+        for worker in 0..<4 { XCTAssertEqual(results.get(worker), expected) }
+    }
+
     func testOneChunkerServesSeveralLanguagesInTurn() throws {
         let registry = try TestSupport.grammarRegistry(for: .python)
         _ = try TestSupport.grammarRegistry(for: .go)
@@ -91,5 +106,25 @@ final class RobustnessTests: XCTestCase {
             XCTAssertEqual(chunker.chunks(of: "package m\nfunc G() {}\n", language: .go, path: "g.go")
                 .first { $0.kind == .function }?.symbol, "m.G")
         }
+    }
+}
+
+/// Collects per-thread results for the concurrency test.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [[Chunk]]
+
+    init(count: Int) { values = Array(repeating: [], count: count) }
+
+    func set(_ index: Int, _ value: [Chunk]) {
+        lock.lock()
+        values[index] = value
+        lock.unlock()
+    }
+
+    func get(_ index: Int) -> [Chunk] {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[index]
     }
 }
