@@ -8,7 +8,7 @@ struct Definition {
     var node: Range<Int>
     /// Where the chunk starts: the node, or the doc comments right above it.
     var start: Int
-    /// Where the chunk ends: the node, or a `;` right after it on the same line.
+    /// Where the chunk ends: the node, or a `;` / line comment right after it on its last line.
     var end: Int
     var name: Range<Int>?
     var scope: Range<Int>?
@@ -166,7 +166,7 @@ struct Outline {
             let bound = previousEnd[slot] >= 0 ? previousEnd[slot]
                 : definition.parent >= 0 ? source.lineEnd(containing: definitions[definition.parent].node.lowerBound) : 0
             definitions[index].start = commentStart(above: definition.node.lowerBound, notBefore: bound)
-            definitions[index].end = semicolonEnd(after: definition.node.upperBound)
+            definitions[index].end = trailerEnd(after: definition.node.upperBound)
             previousEnd[slot] = definition.node.upperBound
             let outer = definition.parent >= 0 ? definitions[definition.parent].symbol
                 : prefix(at: definition.node.lowerBound)
@@ -230,14 +230,14 @@ struct Outline {
     /// Just past what trails a definition on its last line and belongs to it:
     /// a `;` (`struct S {...};`, a SQL terminator) and a line comment
     /// (`}  // namespace auth`); else `offset`.
-    private func semicolonEnd(after offset: Int) -> Int {
+    private func trailerEnd(after offset: Int) -> Int {
         var index = skipSpaces(from: offset)
         var end = offset
         if index < source.count && source.bytes[index] == UInt8(ascii: ";") {
             end = index + 1
             index = skipSpaces(from: end)
         }
-        if index < source.count && isLineComment(at: index, end: source.count) {
+        if index < source.count && isLineComment(at: index) {
             end = source.lineEnd(containing: index)
             while end > index && SourceText.isSpace(source.bytes[end - 1]) { end -= 1 }
         }
@@ -264,7 +264,7 @@ struct Outline {
             let text = source.trimmed(previous..<lineStart)
             guard !text.isEmpty else { break }
             let first = firstNonSpace(in: text)
-            if isLineComment(at: first, end: text.upperBound) {
+            if isLineComment(at: first) {
                 result = first
                 lineStart = previous
                 continue
@@ -294,7 +294,7 @@ struct Outline {
         grammar.language != .python && grammar.language != .ruby
     }
 
-    private func isLineComment(at offset: Int, end: Int) -> Bool {
+    private func isLineComment(at offset: Int) -> Bool {
         switch grammar.language {
         case .python, .ruby: return startsWith("#", at: offset)
         case .php: return startsWith("//", at: offset) || (startsWith("#", at: offset) && !startsWith("#[", at: offset))
@@ -347,7 +347,7 @@ struct Outline {
                                symbol: definition.symbol, prefix: signature)
             }
             if definition.parent < 0 {
-                topLevel.append(cursor..<cutStart(of: definition))
+                topLevel.append(cursor..<max(cursor, cutStart(of: definition)))
                 cursor = definition.end
             }
         }
@@ -387,7 +387,7 @@ struct Outline {
             ranges.append(stubStart..<signature.upperBound)
             cursor = child.end
         }
-        ranges.append(source.trimmed(cursor..<definition.end))
+        ranges.append(source.trimmed(cursor..<max(cursor, definition.end)))
         return ranges
     }
 

@@ -63,6 +63,14 @@ final class RobustnessTests: XCTestCase {
         XCTAssertTrue(chunks.contains { $0.text.contains("return ]]]") }, "broken text is still indexed")
     }
 
+    func testTrailingCommentsOnSharedLastLines() throws {
+        let registry = try TestSupport.grammarRegistry(for: .python)
+        let text = "class A:\n    def f(self): pass  # done\nclass B: x = 1; y = 2  # one line\n"
+        let chunks = Chunker(registry: registry).chunks(of: text, language: .python, path: "t.py")
+        XCTAssertEqual(TestSupport.outline(chunks), ["type t.A 1-2", "function t.A.f 2-2", "type t.B 3-3"])
+        XCTAssertEqual(chunks[1].text, "def f(self): pass  # done")
+    }
+
     func testWindowsLineEndingsAndNulBytes() throws {
         let registry = try TestSupport.grammarRegistry(for: .go)
         let text = "package p\r\n\r\n// Add adds.\r\nfunc Add(a, b int) int {\r\n\treturn a + b\r\n}\r\n\u{0}\u{0}garbage\r\n"
