@@ -1,7 +1,7 @@
 ; Chunk query for Go (tree-sitter-go 0.23). See python.scm for the capture names.
 
 ; The package name prefixes every symbol in the file.
-(source_file (package_clause (package_identifier) @name) @package)
+(package_clause (package_identifier) @name) @package
 
 (function_declaration
   name: (identifier) @name

@@ -1,7 +1,7 @@
 ; Chunk query for Java (tree-sitter-java 0.23). See python.scm for the capture names.
 
 ; The package prefixes every symbol in the file.
-(program (package_declaration [(scoped_identifier) (identifier)] @name) @package)
+(package_declaration [(scoped_identifier) (identifier)] @name) @package
 
 (class_declaration name: (identifier) @name body: (class_body) @body) @type
 (interface_declaration name: (identifier) @name body: (interface_body) @body) @type

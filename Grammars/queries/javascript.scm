@@ -33,6 +33,11 @@
   name: (identifier) @name
   value: (object [(method_definition) (pair value: [(arrow_function) (function_expression)])]))) @module
 
+; module.exports = { login() {...}, ... }
+(expression_statement (assignment_expression
+  left: (member_expression) @name
+  right: (object [(method_definition) (pair value: [(arrow_function) (function_expression)])]))) @module
+
 ; obj.f = function () {...}, module.exports.f = () => {...}
 (expression_statement (assignment_expression
   left: (member_expression) @name

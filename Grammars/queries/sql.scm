@@ -15,7 +15,7 @@
   (create_index)
   (alter_table (object_reference) @name)]) @statement
 
-(program (statement) @query)
+(statement) @query
 
 ; Dialect syntax this grammar does not know (CREATE PROCEDURE ... BEGIN ... END)
 ; parses as ERROR and stays in the top-level chunks.

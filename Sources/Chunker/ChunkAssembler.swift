@@ -97,10 +97,12 @@ struct ChunkAssembler {
             return
         }
         // One line over budget (minified code, data): cut it between scalars.
+        // Piece length from the line's overall density, measured once: measuring
+        // the remainder for every piece would be quadratic on a megabyte line.
+        let target = max(1, range.count * available / max(1, cost))
         var start = range.lowerBound
         while start < range.upperBound {
-            let remaining = range.upperBound - start
-            var length = max(1, min(remaining, remaining * available / max(1, measure(start..<range.upperBound))))
+            var length = min(range.upperBound - start, target)
             while true {
                 var end = start + length
                 while end < range.upperBound && !source.isScalarBoundary(end) { end -= 1 }

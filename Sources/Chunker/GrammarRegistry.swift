@@ -62,6 +62,9 @@ public final class Grammar: @unchecked Sendable {
     let query: OpaquePointer
     /// Role of each capture, indexed by capture id.
     let roles: [CaptureRole]
+    /// Indexed by node symbol: can a definition pattern start at such a node?
+    /// Nil when the query's shape does not allow walking the tree ourselves.
+    let candidateSymbols: [Bool]?
 
     init(language: Language, libraryPath: String, symbol: String, queryPath: String) throws(ChunkerError) {
         let name = language.rawValue
@@ -109,6 +112,7 @@ public final class Grammar: @unchecked Sendable {
             ts_query_delete(query)
             throw .queryWithoutDefinitions(language: name, path: queryPath)
         }
+        self.candidateSymbols = Grammar.candidateSymbols(query: [UInt8](source), language: tsLanguage)
         self.language = language
         self.libraryPath = libraryPath
         self.queryPath = queryPath
@@ -119,6 +123,20 @@ public final class Grammar: @unchecked Sendable {
     }
 
     deinit { ts_query_delete(query) }
+
+    private static func candidateSymbols(query: [UInt8], language: OpaquePointer) -> [Bool]? {
+        let kinds: Set<String> = ["function", "type", "module", "statement", "query", "package"]
+        guard let roots = QueryRoots.nodeTypes(in: query, definitionCaptures: kinds) else { return nil }
+        var table = [Bool](repeating: false, count: Int(UInt16.max) + 1)
+        for id in 0..<ts_language_symbol_count(language) {
+            let symbol = TSSymbol(truncatingIfNeeded: id)
+            guard ts_language_symbol_type(language, symbol) == TSSymbolTypeRegular,
+                  let name = ts_language_symbol_name(language, symbol) else { continue }
+            if roots.contains(String(cString: name)) { table[Int(symbol)] = true }
+        }
+        if roots.contains("ERROR") { table[Int(UInt16.max)] = true }   // ts_builtin_sym_error
+        return table
+    }
 
     private static func describe(_ error: TSQueryError) -> String {
         switch error {

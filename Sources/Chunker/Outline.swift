@@ -8,7 +8,7 @@ struct Definition {
     var node: Range<Int>
     /// Where the chunk starts: the node, or the doc comments right above it.
     var start: Int
-    /// Where the chunk ends: the node, or a `;` right after it on the same line.
+    /// Where the chunk ends: the node, or a `;` / line comment right after it on its last line.
     var end: Int
     var name: Range<Int>?
     var scope: Range<Int>?
@@ -41,10 +41,14 @@ struct Outline {
 
     mutating func collect(root: TSNode, cursor: OpaquePointer) {
         var found: [Definition] = []
-        ts_query_cursor_exec(cursor, grammar.query, root)
-        var match = TSQueryMatch()
-        while ts_query_cursor_next_match(cursor, &match) {
-            if let definition = definition(in: match) { found.append(definition) }
+        if let candidates = grammar.candidateSymbols {
+            walk(root: root, cursor: cursor, candidates: candidates, into: &found)
+        } else {
+            ts_query_cursor_exec(cursor, grammar.query, root)
+            var match = TSQueryMatch()
+            while ts_query_cursor_next_match(cursor, &match) {
+                if let definition = definition(in: match, rootedAt: nil) { found.append(definition) }
+            }
         }
         // Outer definitions first; among equal ranges the earlier pattern wins.
         let ordered = found.enumerated().sorted {
@@ -58,7 +62,40 @@ struct Outline {
         attachCommentsAndNames()
     }
 
-    private mutating func definition(in match: TSQueryMatch) -> Definition? {
+    /// Walks the tree, running the query only on nodes that can start a
+    /// definition and not descending into functions or statements: whatever
+    /// they contain stays in their text, and bodies are most of a file's nodes.
+    private mutating func walk(root: TSNode, cursor: OpaquePointer, candidates: [Bool],
+                               into found: inout [Definition]) {
+        var walker = ts_tree_cursor_new(root)
+        defer { ts_tree_cursor_delete(&walker) }
+        var match = TSQueryMatch()
+        traversal: while true {
+            let node = ts_tree_cursor_current_node(&walker)
+            var descend = true
+            if candidates[Int(ts_node_symbol(node))] {
+                // Limited to the node's first byte, the query only matches
+                // patterns starting here (their captures may lie beyond).
+                let start = ts_node_start_byte(node)
+                ts_query_cursor_set_byte_range(cursor, start, start &+ 1)
+                ts_query_cursor_exec(cursor, grammar.query, node)
+                while ts_query_cursor_next_match(cursor, &match) {
+                    guard let definition = definition(in: match, rootedAt: node) else { continue }
+                    if !definition.kind.isContainer { descend = false }
+                    found.append(definition)
+                }
+            }
+            if descend && ts_tree_cursor_goto_first_child(&walker) { continue }
+            while !ts_tree_cursor_goto_next_sibling(&walker) {
+                guard ts_tree_cursor_goto_parent(&walker) else { break traversal }
+            }
+        }
+        ts_query_cursor_set_byte_range(cursor, 0, UInt32.max)
+    }
+
+    /// The definition a match captures; nil for packages (recorded aside),
+    /// small `@query` statements, and matches not rooted at `root` when given.
+    private mutating func definition(in match: TSQueryMatch, rootedAt root: TSNode?) -> Definition? {
         var kind: DefinitionKind?
         var node: Range<Int>?
         var name: Range<Int>?
@@ -69,6 +106,7 @@ struct Outline {
             let role = Int(capture.index) < grammar.roles.count ? grammar.roles[Int(capture.index)] : .ignored
             switch role {
             case .definition(let captured):
+                if let root, !ts_node_eq(root, capture.node) { return nil }
                 kind = captured
                 node = Outline.range(of: capture.node)
             case .name where name == nil: name = Outline.range(of: capture.node)
@@ -128,7 +166,7 @@ struct Outline {
             let bound = previousEnd[slot] >= 0 ? previousEnd[slot]
                 : definition.parent >= 0 ? source.lineEnd(containing: definitions[definition.parent].node.lowerBound) : 0
             definitions[index].start = commentStart(above: definition.node.lowerBound, notBefore: bound)
-            definitions[index].end = semicolonEnd(after: definition.node.upperBound)
+            definitions[index].end = trailerEnd(after: definition.node.upperBound)
             previousEnd[slot] = definition.node.upperBound
             let outer = definition.parent >= 0 ? definitions[definition.parent].symbol
                 : prefix(at: definition.node.lowerBound)
@@ -192,14 +230,14 @@ struct Outline {
     /// Just past what trails a definition on its last line and belongs to it:
     /// a `;` (`struct S {...};`, a SQL terminator) and a line comment
     /// (`}  // namespace auth`); else `offset`.
-    private func semicolonEnd(after offset: Int) -> Int {
+    private func trailerEnd(after offset: Int) -> Int {
         var index = skipSpaces(from: offset)
         var end = offset
         if index < source.count && source.bytes[index] == UInt8(ascii: ";") {
             end = index + 1
             index = skipSpaces(from: end)
         }
-        if index < source.count && isLineComment(at: index, end: source.count) {
+        if index < source.count && isLineComment(at: index) {
             end = source.lineEnd(containing: index)
             while end > index && SourceText.isSpace(source.bytes[end - 1]) { end -= 1 }
         }
@@ -226,7 +264,7 @@ struct Outline {
             let text = source.trimmed(previous..<lineStart)
             guard !text.isEmpty else { break }
             let first = firstNonSpace(in: text)
-            if isLineComment(at: first, end: text.upperBound) {
+            if isLineComment(at: first) {
                 result = first
                 lineStart = previous
                 continue
@@ -256,7 +294,7 @@ struct Outline {
         grammar.language != .python && grammar.language != .ruby
     }
 
-    private func isLineComment(at offset: Int, end: Int) -> Bool {
+    private func isLineComment(at offset: Int) -> Bool {
         switch grammar.language {
         case .python, .ruby: return startsWith("#", at: offset)
         case .php: return startsWith("//", at: offset) || (startsWith("#", at: offset) && !startsWith("#[", at: offset))
@@ -309,7 +347,7 @@ struct Outline {
                                symbol: definition.symbol, prefix: signature)
             }
             if definition.parent < 0 {
-                topLevel.append(cursor..<cutStart(of: definition))
+                topLevel.append(cursor..<max(cursor, cutStart(of: definition)))
                 cursor = definition.end
             }
         }
@@ -349,7 +387,7 @@ struct Outline {
             ranges.append(stubStart..<signature.upperBound)
             cursor = child.end
         }
-        ranges.append(source.trimmed(cursor..<definition.end))
+        ranges.append(source.trimmed(cursor..<max(cursor, definition.end)))
         return ranges
     }
 

@@ -84,6 +84,14 @@ final class BudgetTests: XCTestCase {
         }
     }
 
+    func testMegabyteLinesStayLinear() {
+        let line = String(repeating: "0123456789abcdef", count: 1 << 19)   // one 8 MiB line
+        let start = Date()
+        let chunks = Chunker().chunks(of: line, language: .other, path: "blob.txt")
+        XCTAssertEqual(chunks.count, 4096)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30, "quadratic splitting would take minutes")
+    }
+
     func testLineWindowsOverlapAndCoverTheFile() {
         let text = (1...200).map { "line \($0) of the notes" }.joined(separator: "\n")
         let options = ChunkingOptions(lineWindow: 60, lineOverlap: 8)

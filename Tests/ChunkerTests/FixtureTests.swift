@@ -78,6 +78,8 @@ final class FixtureTests: XCTestCase {
             "function handlers.logout 51-53",
             "function module.exports.legacyLogin 56-58",
             "function ids 60-63",
+            "module module.exports 67-72",
+            "function module.exports.refreshAll 68-70",
         ])
     }
 
@@ -161,5 +163,61 @@ final class FixtureTests: XCTestCase {
             "type App.Http.Outcome 58-67",
             "function App.Http.Outcome.label 63-66",
         ])
+    }
+}
+
+/// What the chunk texts hold: members cut out of containers, comments and
+/// decorators kept with their definitions.
+final class FixtureTextTests: XCTestCase {
+    private func chunk(_ symbol: String, in path: String, _ language: Language) throws -> Chunk {
+        let registry = try TestSupport.grammarRegistry(for: language)
+        let text = try TestSupport.fixture(language.rawValue + "/" + path)
+        let chunks = Chunker(registry: registry).chunks(of: text, language: language, path: path)
+        return try XCTUnwrap(chunks.first { $0.symbol == symbol }, "\(symbol) in \(TestSupport.outline(chunks))")
+    }
+
+    func testPythonClassKeepsFieldsAndMemberSignatures() throws {
+        let view = try chunk("auth.views.LoginView", in: "auth/views.py", .python)
+        XCTAssertEqual(view.kind, .type)
+        XCTAssertEqual(view.text, """
+            class LoginView(BaseView):
+                template = "login.html"
+                attempts: int = 0
+                @require_http_methods(["POST"])
+                def post(self, request):
+                @staticmethod
+                def throttle(count):
+                class Meta:
+            """)
+    }
+
+    func testCPlusPlusClassEndsWithItsSemicolon() throws {
+        let store = try chunk("auth.SessionStore", in: "session.cpp", .cpp)
+        XCTAssertTrue(store.text.hasPrefix("class SessionStore {\npublic:\n    explicit SessionStore(int ttl) : ttl_(ttl)\n"))
+        XCTAssertTrue(store.text.hasSuffix("std::map<std::string, Session> sessions_;\n};"))
+        XCTAssertFalse(store.text.contains("sessions_.count(id)"), "inline body belongs to contains()")
+    }
+
+    func testCommentsAndDecoratorsJoinTheirDefinition() throws {
+        let cases: [(String, String, Language, String)] = [
+            ("auth.views.hash_password", "auth/views.py", .python, "# Hashes a password with a per-user salt.\n"),
+            ("auth.views.LoginView.post", "auth/views.py", .python, "@require_http_methods([\"POST\"])\n    def post"),
+            ("auth.Server.HandleLogin", "server.go", .go, "// HandleLogin checks credentials"),
+            ("com.example.auth.LoginController", "LoginController.java", .java, "/**\n * Handles logins"),
+            ("com.example.auth.LoginController.login", "LoginController.java", .java,
+             "/** Checks the credentials and opens a session. */\n    @PostMapping(\"/login\")"),
+            ("openSession", "session.js", .javascript, "/**\n * Opens a session for a verified user.\n */\nexport async function"),
+            ("SessionManager.refresh", "session.js", .javascript, "@logged\n  async refresh(id)"),
+            ("Auth.SessionStore.open", "session_store.rb", .ruby, "# Creates a session and returns its id.\n    def open"),
+            ("session_find", "session.c", .c, "/*\n * Finds a session by id; NULL when absent.\n */\nstatic struct session *"),
+            ("auth.clamp", "session.cpp", .cpp, "template <typename T>\nT clamp("),
+            ("active_sessions", "schema.sql", .sql, "-- Sessions still valid now.\nCREATE VIEW"),
+            ("App.Http.LoginController.attempt", "login.php", .php,
+             "// Tries to log the user in.\n    #[Route('/login', methods: ['POST'])]"),
+        ]
+        for (symbol, path, language, prefix) in cases {
+            let found = try chunk(symbol, in: path, language)
+            XCTAssertTrue(found.text.hasPrefix(prefix), "\(symbol): \(found.text.prefix(120))")
+        }
     }
 }

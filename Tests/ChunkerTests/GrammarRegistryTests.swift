@@ -120,6 +120,36 @@ final class GrammarRegistryTests: XCTestCase {
         guard let registry = TestSupport.registry else { throw XCTSkip("no grammar directory; run Grammars/build.sh") }
         for language in Language.parsed {
             if let problem = registry.problem(for: language) { XCTFail("\(problem)") }
+            // Shipped queries must allow the fast walk (definition capture on the pattern root).
+            XCTAssertNotNil(registry.grammar(for: language)?.candidateSymbols, language.rawValue)
         }
+    }
+
+    func testQueryRootsNeedTheDefinitionCaptureOnTheOutermostNode() {
+        let kinds: Set<String> = ["function", "type"]
+        func roots(_ query: String) -> Set<String>? {
+            QueryRoots.nodeTypes(in: Array(query.utf8), definitionCaptures: kinds)
+        }
+        XCTAssertEqual(roots("""
+            ; comment with (parens
+            (function_definition name: (identifier) @name body: (block) @body) @function
+            [(class_definition) (struct_item "(" @x)] @type
+            (call (#eq? @f "x)")) @function
+            """), ["function_definition", "class_definition", "struct_item", "call"])
+        XCTAssertNil(roots("(module (function_definition) @function)"), "capture on a child")
+        XCTAssertNil(roots("(_ (identifier)) @function"), "wildcard root")
+        XCTAssertNil(roots("((identifier) @function (#eq? @function \"x\"))"), "grouped root")
+        XCTAssertNil(roots("(function_definition) @name"), "no definition capture")
+        XCTAssertEqual(roots(""), [])
+    }
+
+    func testWholeTreeMatchingStillWorksForOtherQueryShapes() throws {
+        let library = try pythonLibrary()
+        try write("(module (function_definition name: (identifier) @name body: (block) @body) @function)", to: "python.scm")
+        try write("[{\"language\": \"python\", \"library\": \"\(library)\"}]", to: "manifest.json")
+        let registry = try GrammarRegistry(directory: scratch)
+        XCTAssertNil(registry.grammar(for: .python)?.candidateSymbols)
+        let chunks = Chunker(registry: registry).chunks(of: "def f():\n    return 1\n\nx = 2\n", language: .python, path: "m.py")
+        XCTAssertEqual(TestSupport.outline(chunks), ["function m.f 1-2", "toplevel m 4-4"])
     }
 }

@@ -70,35 +70,58 @@ final class RealSourceTests: XCTestCase {
         XCTAssertTrue(result.allSatisfy { $0.language == .sql })
     }
 
+    private static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
     /// Prints single-threaded throughput over the standard library (not asserted:
     /// the machine is shared). Chunking targets 15 MB/s in release builds.
     func testThroughputOverPythonStandardLibrary() throws {
         let library = try pythonLibrary()
-        let registry = try TestSupport.grammarRegistry(for: .python)
+        try measureThroughput(root: library, suffix: ".py", language: .python, minimumFiles: 100) {
+            !$0.hasPrefix("site-packages") && !$0.hasPrefix("test")
+        }
+    }
+
+    func testThroughputOverNpmJavaScript() throws {
+        let root = "/usr/lib/node_modules/npm"
+        guard FileManager.default.fileExists(atPath: root) else { throw XCTSkip("\(root) not present") }
+        try measureThroughput(root: root, suffix: ".js", language: .javascript, minimumFiles: 100) { _ in true }
+    }
+
+    private func measureThroughput(root: String, suffix: String, language: Language, minimumFiles: Int,
+                                   include: (String) -> Bool) throws {
+        let registry = try TestSupport.grammarRegistry(for: language)
         var files: [(String, String)] = []
         var total = 0
         let budget = 12 << 20
-        let enumerator = FileManager.default.enumerator(atPath: library)
+        let enumerator = FileManager.default.enumerator(atPath: root)
         while let relative = enumerator?.nextObject() as? String, total < budget {
-            guard relative.hasSuffix(".py"), !relative.hasPrefix("site-packages"), !relative.hasPrefix("test"),
-                  let text = try? String(contentsOfFile: library + "/" + relative, encoding: .utf8) else { continue }
+            guard relative.hasSuffix(suffix), include(relative),
+                  let text = try? String(contentsOfFile: root + "/" + relative, encoding: .utf8) else { continue }
             files.append((relative, text))
             total += text.utf8.count
         }
-        XCTAssertGreaterThan(files.count, 100)
+        XCTAssertGreaterThan(files.count, minimumFiles)
         let chunker = Chunker(registry: registry)
         var chunkCount = 0
         var oversized = 0
         let start = Date()
+        let cpuStart = Self.threadCPUSeconds()
         for (path, text) in files {
-            let chunks = chunker.chunks(of: text, language: .python, path: path)
+            let chunks = chunker.chunks(of: text, language: language, path: path)
             chunkCount += chunks.count
             oversized += chunks.filter { chunker.options.measure($0.text) > chunker.options.maxChunkSize }.count
         }
         let seconds = Date().timeIntervalSince(start)
-        let rate = Double(total) / 1_048_576 / seconds
-        print(String(format: "chunker throughput: %d Python files, %.1f MB, %d chunks in %.2f s = %.1f MB/s",
-                     files.count, Double(total) / 1_048_576, chunkCount, seconds, rate))
+        let cpuSeconds = Self.threadCPUSeconds() - cpuStart
+        let megabytes = Double(total) / 1_048_576
+        // CPU time too: on a shared machine wall time mostly measures the neighbours.
+        print(String(format: "chunker throughput (%@): %d files, %.1f MB, %d chunks in %.2f s wall (%.1f MB/s), %.2f s CPU (%.1f MB/s)",
+                     language.rawValue, files.count, megabytes, chunkCount, seconds, megabytes / seconds,
+                     cpuSeconds, megabytes / cpuSeconds))
         XCTAssertEqual(oversized, 0)
         XCTAssertGreaterThan(chunkCount, files.count)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import QuarryCore
 import XCTest
 @testable import Chunker
@@ -62,6 +63,14 @@ final class RobustnessTests: XCTestCase {
         XCTAssertTrue(chunks.contains { $0.text.contains("return ]]]") }, "broken text is still indexed")
     }
 
+    func testTrailingCommentsOnSharedLastLines() throws {
+        let registry = try TestSupport.grammarRegistry(for: .python)
+        let text = "class A:\n    def f(self): pass  # done\nclass B: x = 1; y = 2  # one line\n"
+        let chunks = Chunker(registry: registry).chunks(of: text, language: .python, path: "t.py")
+        XCTAssertEqual(TestSupport.outline(chunks), ["type t.A 1-2", "function t.A.f 2-2", "type t.B 3-3"])
+        XCTAssertEqual(chunks[1].text, "def f(self): pass  # done")
+    }
+
     func testWindowsLineEndingsAndNulBytes() throws {
         let registry = try TestSupport.grammarRegistry(for: .go)
         let text = "package p\r\n\r\n// Add adds.\r\nfunc Add(a, b int) int {\r\n\treturn a + b\r\n}\r\n\u{0}\u{0}garbage\r\n"
@@ -82,6 +91,20 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    func testChunkersOnSeveralThreadsShareOneRegistry() throws {
+        let registry = try TestSupport.grammarRegistry(for: .java)
+        let text = try TestSupport.fixture("java/LoginController.java")
+        let expected = Chunker(registry: registry).chunks(of: text, language: .java, path: "L.java")
+        let results = ResultBox(count: 4)
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            let chunker = Chunker(registry: registry)
+            var last: [Chunk] = []
+            for _ in 0..<50 { last = chunker.chunks(of: text, language: .java, path: "L.java") }
+            results.set(worker, last)
+        }
+        for worker in 0..<4 { XCTAssertEqual(results.get(worker), expected) }
+    }
+
     func testOneChunkerServesSeveralLanguagesInTurn() throws {
         let registry = try TestSupport.grammarRegistry(for: .python)
         _ = try TestSupport.grammarRegistry(for: .go)
@@ -91,5 +114,25 @@ final class RobustnessTests: XCTestCase {
             XCTAssertEqual(chunker.chunks(of: "package m\nfunc G() {}\n", language: .go, path: "g.go")
                 .first { $0.kind == .function }?.symbol, "m.G")
         }
+    }
+}
+
+/// Collects per-thread results for the concurrency test.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [[Chunk]]
+
+    init(count: Int) { values = Array(repeating: [], count: count) }
+
+    func set(_ index: Int, _ value: [Chunk]) {
+        lock.lock()
+        values[index] = value
+        lock.unlock()
+    }
+
+    func get(_ index: Int) -> [Chunk] {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[index]
     }
 }

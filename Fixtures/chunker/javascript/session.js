@@ -63,3 +63,10 @@ function* ids() {
 }
 
 setInterval(() => console.log("tick"), 1000);
+
+module.exports = {
+  refreshAll(manager) {
+    return manager.refresh("*");
+  },
+  SessionManager,
+};
