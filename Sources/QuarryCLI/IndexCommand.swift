@@ -9,6 +9,10 @@ enum IndexCommand {
         path: "quarry index",
         summary: "Index a git revision: chunk every supported file and store it for search.",
         discussion: """
+        Every chunk is also embedded with the model (default: multilingual-e5-small,
+        installed by scripts/setup.sh) for semantic search; vectors are keyed by the
+        chunk's content and the model, so identical chunks are embedded once.
+
         What is indexed comes from git objects, not the working tree: uncommitted
         changes are not seen, and .gitignore'd files never are. Blobs already in the
         index are not read again, so re-running on an unchanged repository is a no-op,
@@ -25,6 +29,9 @@ enum IndexCommand {
             OptionSpec("rev", value: "REV", help: "Revision to index (default HEAD)."),
             OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
             OptionSpec("max-file-size", value: "BYTES", help: "Skip blobs larger than this (default 1048576)."),
+            OptionSpec("model", value: "NAME|DIR",
+                       help: "Embedding model for semantic search (default multilingual-e5-small)."),
+            .flag("no-embed", help: "Skip embeddings: lexical search only."),
             .flag("json", help: "Print a JSON summary on stdout."),
             .flag("quiet", short: "q", help: "No progress or summary on stderr."),
         ],
@@ -45,6 +52,7 @@ enum IndexCommand {
         let indexPath = args.value("index") ?? Indexer.defaultIndexPath(for: repository)
         let quiet = args.flag("quiet")
         let progress = ProgressLine(enabled: context.console.stderrIsTerminal && !quiet)
+        options.model = try embeddingModel(context)
         let indexer = Indexer(repository: repository, indexPath: indexPath, options: options)
         let summary = try indexer.run { state in
             progress.update(state.progressText)
@@ -56,5 +64,24 @@ enum IndexCommand {
             context.console.error(summary.humanText)
         }
         return .success
+    }
+
+    /// The model to embed with: the one named, else the default when it is
+    /// installed (without it the index still serves lexical search).
+    static func embeddingModel(_ context: CommandContext) throws -> LoadedModel? {
+        let args = context.arguments
+        if args.flag("no-embed") { return nil }
+        let library = ModelLibrary(paths: context.paths, environment: context.environment)
+        if let named = args.value("model") {
+            return try ModelLoader.loadForIndexing(directory: library.directory(for: named))
+        }
+        guard let directory = try? library.directory(for: nil) else {
+            if !args.flag("quiet") {
+                context.console.error("quarry: note: default model '\(library.defaultName)' is not installed; "
+                                      + "indexing for lexical search only (see 'quarry model --help')")
+            }
+            return nil
+        }
+        return try ModelLoader.loadForIndexing(directory: directory)
     }
 }

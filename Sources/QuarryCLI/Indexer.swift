@@ -19,21 +19,32 @@ struct Indexer {
         /// Blobs per store transaction: large enough to amortise the commit,
         /// small enough that a kill loses little work.
         var batchSize = 256
+        /// The model whose vectors the index keeps; nil indexes for lexical search only.
+        var model: LoadedModel?
+        /// Chunk texts embedded per store transaction.
+        var embeddingBatchSize = 256
     }
 
     /// A snapshot for the progress line.
     struct Progress {
-        var filesDone: Int
-        var filesTotal: Int
+        enum Stage { case chunking, embedding }
+        var stage: Stage
+        var done: Int
+        var total: Int
         var chunks: Int
-        var bytes: Int
         var elapsed: Double
 
         var progressText: String {
-            let rate = elapsed > 0 ? Double(filesDone) / elapsed : 0
-            let remaining = rate > 0 ? Double(filesTotal - filesDone) / rate : .nan
-            return "indexing: \(filesDone)/\(filesTotal) files, \(chunks) chunks, "
-                + String(format: "%.0f files/s", rate) + ", ETA \(formatDuration(remaining))"
+            let rate = elapsed > 0 ? Double(done) / elapsed : 0
+            let remaining = rate > 0 ? Double(total - done) / rate : .nan
+            switch stage {
+            case .chunking:
+                return "indexing: \(done)/\(total) files, \(chunks) chunks, "
+                    + String(format: "%.0f files/s", rate) + ", ETA \(formatDuration(remaining))"
+            case .embedding:
+                return "embedding: \(done)/\(total) chunks, " + String(format: "%.1f chunks/s", rate)
+                    + ", ETA \(formatDuration(remaining))"
+            }
         }
     }
 
@@ -65,8 +76,12 @@ struct Indexer {
         summary.filesSeen = entries.count
         summary.newBlobs = jobs.count
         let registry = try GrammarRegistry(directory: options.grammarDirectory)
+        var chunking = ChunkingOptions()
+        if let model = options.model {
+            chunking = ChunkingOptions(maxChunkSize: model.chunkBudget, measure: model.chunkingMeasure)
+        }
         let workers = WorkerPool(count: max(1, ProcessInfo.processInfo.activeProcessorCount)) {
-            Chunker(registry: registry, options: ChunkingOptions())
+            Chunker(registry: registry, options: chunking)
         }
         let filter = BlobFilter(maxBytes: options.maxFileSize)
 
@@ -84,15 +99,44 @@ struct Indexer {
                 summary.count(record)
             }
             done += batch.count
-            progress(Progress(filesDone: done, filesTotal: jobs.count, chunks: summary.chunks,
-                              bytes: summary.bytes, elapsed: monotonicSeconds() - start))
+            progress(Progress(stage: .chunking, done: done, total: jobs.count, chunks: summary.chunks,
+                              elapsed: monotonicSeconds() - start))
         }
         try store.recordRevision(
             RevisionRecord(name: options.revision, commitID: commit.id, treeID: commit.treeID,
                            commitTime: commit.time, author: commit.author, subject: commit.subject),
             files: entries.map { FileRecord(path: $0.path, blobID: $0.blobID) })
+        if let model = options.model {
+            try embed(with: model, into: store, summary: &summary, progress: progress)
+        }
         summary.seconds = monotonicSeconds() - start
         return summary
+    }
+
+    /// Embeds (passage side) every chunk text of the revision that has no
+    /// vector for `model` yet. Each batch is one transaction, so a killed run
+    /// resumes with the texts still missing.
+    private func embed(with loaded: LoadedModel, into store: IndexStore, summary: inout IndexSummary,
+                       progress: (Progress) -> Void) throws {
+        let start = monotonicSeconds()
+        let record = try store.registerModel(name: loaded.name, revision: loaded.revision,
+                                             dimension: loaded.model.dimension)
+        let total = try store.countTextsWithoutEmbeddings(model: record, revision: options.revision)
+        summary.model = loaded.name
+        var done = 0
+        while true {
+            let pending = try store.textsWithoutEmbeddings(model: record, revision: options.revision,
+                                                           limit: options.embeddingBatchSize)
+            if pending.isEmpty { break }
+            let vectors = try loaded.model.embed(pending.map(\.text), as: .passage)
+            try store.writeEmbeddings(Array(zip(pending.map(\.hash), vectors)).map { (hash: $0.0, vector: $0.1) },
+                                      model: record)
+            done += pending.count
+            summary.embedded = done
+            progress(Progress(stage: .embedding, done: done, total: total, chunks: done,
+                              elapsed: monotonicSeconds() - start))
+        }
+        summary.embeddingSeconds = monotonicSeconds() - start
     }
 
     /// Classifies and chunks one blob. Never throws: a blob that cannot be
@@ -125,6 +169,9 @@ struct IndexSummary {
     var bytes = 0
     var skipped: [SkipReason: Int] = [:]
     var seconds = 0.0
+    var model: String?
+    var embedded = 0
+    var embeddingSeconds = 0.0
 
     mutating func count(_ record: BlobRecord) {
         chunks += record.chunks.count
@@ -145,6 +192,9 @@ struct IndexSummary {
             ("skipped", .object(SkipReason.allCases.map { ($0.rawValue, .int(skipped[$0] ?? 0)) })),
             ("chunks", .int(chunks)),
             ("bytes", .int(bytes)),
+            ("model", model.map { .string($0) } ?? .null),
+            ("embedded", .int(embedded)),
+            ("embedding_seconds", .double((embeddingSeconds * 1000).rounded() / 1000)),
             ("seconds", .double((seconds * 1000).rounded() / 1000)),
             ("peak_rss_bytes", .int(peakResidentBytes())),
         ])
@@ -154,10 +204,11 @@ struct IndexSummary {
         let skippedText = skipped.isEmpty ? "none skipped"
             : "skipped " + skipped.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
-        if newBlobs == 0 {
+        let embeddedText = model.map { ", \(embedded) chunks embedded with \($0)" } ?? ""
+        if newBlobs == 0 && embedded == 0 {
             return "index is up to date: \(filesSeen) files at \(revision) (\(String(commit.prefix(12))))"
         }
         return "indexed \(revision) (\(String(commit.prefix(12)))): \(filesSeen) files, \(newBlobs) new blobs, "
-            + "\(chunks) chunks, \(formatBytes(bytes)) in \(formatDuration(seconds)); \(skippedText)"
+            + "\(chunks) chunks\(embeddedText), \(formatBytes(bytes)) in \(formatDuration(seconds)); \(skippedText)"
     }
 }

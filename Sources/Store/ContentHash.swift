@@ -9,6 +9,11 @@ public struct ContentHash: Sendable, Hashable, CustomStringConvertible {
         bytes = copy.withUTF8 { SHA256.digest(UnsafeRawBufferPointer($0)) }
     }
 
+    /// The digest of arbitrary bytes (e.g. a model fingerprint's material).
+    public init(digesting data: [UInt8]) {
+        bytes = data.withUnsafeBytes { SHA256.digest($0) }
+    }
+
     /// Wraps a stored digest; nil unless it is exactly 32 bytes.
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }

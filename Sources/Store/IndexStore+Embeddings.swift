@@ -67,6 +67,20 @@ extension IndexStore {
         return result
     }
 
+    /// How many distinct chunk texts of a revision still lack a vector for `model`.
+    public func countTextsWithoutEmbeddings(model: ModelRecord, revision: String? = nil) throws(StoreError) -> Int {
+        guard let (revisionRow, _) = try resolveRevision(revision) else { return 0 }
+        let statement = try db.prepare("""
+            SELECT count(DISTINCT c.content_hash) FROM chunks c
+            WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND f.revision_id = ?1)
+              AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = c.content_hash AND e.model_id = ?2)
+            """)
+        statement.bind(revisionRow, at: 1)
+        statement.bind(model.id, at: 2)
+        guard try statement.step() else { return 0 }
+        return statement.int(0)
+    }
+
     /// Stores vectors for `model` in one transaction, replacing any already
     /// stored for the same text. Every vector must have the model's dimension.
     public func writeEmbeddings(_ vectors: [(hash: ContentHash, vector: [Float])], model: ModelRecord)

@@ -19,7 +19,7 @@ final class CrashResumeTests: XCTestCase {
         let environment = ["QUARRY_INDEX_BATCH_SIZE": "8"]
 
         let reference = repository.url.deletingLastPathComponent().appendingPathComponent("reference.sqlite").path
-        let full = try QuarryProcess.run(["index", repository.path, "--index", reference, "-q"], environment: environment)
+        let full = try QuarryProcess.run(["index", repository.path, "--index", reference, "-q", "--no-embed"], environment: environment)
         XCTAssertEqual(full.status, 0, full.stderr)
         let finalSize = Double(indexBytes(reference))
         let expected = try IndexDigest(path: reference)
@@ -30,7 +30,7 @@ final class CrashResumeTests: XCTestCase {
         // moment lands inside the run whatever the machine's speed.
         for (attempt, fraction) in [0.0, 0.2, 0.45, 0.7, 0.9].enumerated() {
             let index = repository.url.deletingLastPathComponent().appendingPathComponent("killed-\(attempt).sqlite").path
-            let (process, _, _) = try QuarryProcess.start(["index", repository.path, "--index", index, "-q"],
+            let (process, _, _) = try QuarryProcess.start(["index", repository.path, "--index", index, "-q", "--no-embed"],
                                                            environment: environment)
             while process.isRunning, Double(indexBytes(index)) < finalSize * fraction || indexBytes(index) == 0 {
                 usleep(2_000)
@@ -40,7 +40,7 @@ final class CrashResumeTests: XCTestCase {
                 killedMidRun += 1
             }
             process.waitUntilExit()
-            let resumed = try QuarryProcess.run(["index", repository.path, "--index", index, "--json"],
+            let resumed = try QuarryProcess.run(["index", repository.path, "--index", index, "--json", "--no-embed"],
                                                 environment: environment)
             XCTAssertEqual(resumed.status, 0, resumed.stderr)
             let digest = try IndexDigest(path: index)

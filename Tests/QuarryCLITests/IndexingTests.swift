@@ -16,7 +16,7 @@ final class IndexingTests: XCTestCase {
         try repository.write("big/model.lfs", "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n")
         try repository.commitAll()
 
-        let index = try QuarryProcess.run(["index", repository.path, "--json"])
+        let index = try QuarryProcess.run(["index", repository.path, "--json", "--no-embed"])
         XCTAssertEqual(index.status, 0, index.stderr)
         let summary = try XCTUnwrap(index.jsonLines.first)
         XCTAssertGreaterThan(summary["files_seen"] as? Int ?? 0, 9)
@@ -29,7 +29,7 @@ final class IndexingTests: XCTestCase {
         // The index lives in the git directory, never in the working tree.
         XCTAssertTrue(FileManager.default.fileExists(atPath: repository.path + "/.git/quarry/index.sqlite"))
 
-        let again = try QuarryProcess.run(["index", repository.path, "--json"])
+        let again = try QuarryProcess.run(["index", repository.path, "--json", "--no-embed"])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(again.jsonLines.first?["new_blobs"] as? Int, 0, "unchanged repository is a no-op")
 
@@ -59,7 +59,7 @@ final class IndexingTests: XCTestCase {
             }
             """)
         try repository.commitAll()
-        XCTAssertEqual(try QuarryProcess.run(["index", repository.path, "-q"]).status, 0)
+        XCTAssertEqual(try QuarryProcess.run(["index", repository.path, "-q", "--no-embed"]).status, 0)
 
         let outcome = try QuarryProcess.run(["search", "--repo", repository.path, "--json", "login", "user"])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
@@ -97,7 +97,7 @@ final class IndexingTests: XCTestCase {
             .forEach { try? FileManager.default.removeItem(at: $0) }
         try repository.commitAll()
 
-        let index = try QuarryProcess.run(["index", repository.path, "--json"])
+        let index = try QuarryProcess.run(["index", repository.path, "--json", "--no-embed"])
         XCTAssertEqual(index.status, 0, index.stderr)
         let summary = try XCTUnwrap(index.jsonLines.first)
         let files = summary["files_seen"] as? Int ?? 0
