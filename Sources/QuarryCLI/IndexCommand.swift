@@ -52,6 +52,9 @@ enum IndexCommand {
         let indexPath = args.value("index") ?? Indexer.defaultIndexPath(for: repository)
         let quiet = args.flag("quiet")
         let progress = ProgressLine(enabled: context.console.stderrIsTerminal && !quiet)
+        // Fail on a bad revision or index file before the (slower) model load.
+        _ = try repository.resolveCommit(options.revision)
+        if FileManager.default.fileExists(atPath: indexPath) { _ = try IndexStore(path: indexPath, mode: .readOnly) }
         options.model = try embeddingModel(context)
         let indexer = Indexer(repository: repository, indexPath: indexPath, options: options)
         let summary = try indexer.run { state in
