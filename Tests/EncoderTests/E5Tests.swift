@@ -84,7 +84,7 @@ final class EncoderE5Tests: XCTestCase {
         XCTAssertEqual(model.pooling, .mean)
         XCTAssertEqual(model.prompt(for: .query), "query: ")
         XCTAssertEqual(model.prompt(for: .passage), "passage: ")
-        guard case let .bert(configuration) = model.description.architecture else { return XCTFail("not BERT") }
+        guard case let .bert(configuration) = model.modelDescription.architecture else { return XCTFail("not BERT") }
         XCTAssertEqual(configuration.vocabularySize, 250_037)
         XCTAssertEqual(configuration.layerCount, 12)
         XCTAssertEqual(configuration.intermediateSize, 1536)

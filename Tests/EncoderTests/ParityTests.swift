@@ -46,8 +46,8 @@ final class ParityTests: XCTestCase {
     func testLoadsBothConfigStylesAndPooling() throws {
         let silu = try EmbeddingModel(directory: encoderFixtures + "/tiny-modernbert-silu")
         let gelu = try EmbeddingModel(directory: encoderFixtures + "/tiny-modernbert-gelu")
-        guard case let .modernBert(new) = silu.description.architecture,
-              case let .modernBert(old) = gelu.description.architecture else {
+        guard case let .modernBert(new) = silu.modelDescription.architecture,
+              case let .modernBert(old) = gelu.modelDescription.architecture else {
             return XCTFail("fixtures are not ModernBERT")
         }
         XCTAssertEqual(new.globalLayers, [true, false, false, true, false, false])
