@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// Deliberate deviations from the reference forward pass. Tests switch them on to
@@ -66,7 +65,6 @@ struct SelfAttention {
 
     func callAsFunction(qkv: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         sequences: [Range<Int>], scratch: [ScratchBuffer]) {
-        _ = useSingleThreadedBLAS
         let jobs = jobs(for: sequences)
         let workers = min(scratch.count, jobs.count)
         guard workers > 0 else { return }
@@ -90,8 +88,8 @@ struct SelfAttention {
         let key = qkv + (job.sequenceStart + job.keys.lowerBound) * stride + hidden + headOffset
         let value = qkv + (job.sequenceStart + job.keys.lowerBound) * stride + 2 * hidden + headOffset
         let scale = Float(1 / Double(d).squareRoot())
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queryCount), Int32(keyCount), Int32(d),
-                    scale, query, Int32(stride), key, Int32(stride), 0, scores, Int32(keyCount))
+        matrixMultiply(m: queryCount, n: keyCount, k: d, alpha: scale, query, lda: stride,
+                       key, ldb: stride, transposeB: true, scores, ldc: keyCount)
         for row in 0..<queryCount {
             // Keys this query may see, as columns of the score block.
             var lower = 0, upper = keyCount
@@ -103,8 +101,8 @@ struct SelfAttention {
             softmaxRow(scores + row * keyCount, keyCount: keyCount, visible: lower..<max(lower, upper))
         }
         let out = output + (job.sequenceStart + job.queries.lowerBound) * hidden + headOffset
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queryCount), Int32(d), Int32(keyCount),
-                    1, scores, Int32(keyCount), value, Int32(stride), 0, out, Int32(hidden))
+        matrixMultiply(m: queryCount, n: d, k: keyCount, scores, lda: keyCount,
+                       value, ldb: stride, transposeB: false, out, ldc: hidden)
     }
 
     /// Softmax of `row[visible]` in place, zero elsewhere. A row with nothing visible
