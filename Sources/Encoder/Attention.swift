@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// Deliberate deviations from the reference forward pass. Tests switch them on to
@@ -19,7 +18,6 @@ struct ForwardDebugOptions: Sendable, Equatable {
 /// One unit of attention work: a block of queries of one head of one sequence.
 struct AttentionJob {
     var sequenceStart: Int
-    var sequenceLength: Int
     var head: Int
     var queries: Range<Int>
     var keys: Range<Int>
@@ -57,8 +55,7 @@ struct SelfAttention {
                     keys = 0..<length
                 }
                 for head in 0..<headCount {
-                    jobs.append(AttentionJob(sequenceStart: sequence.lowerBound, sequenceLength: length,
-                                             head: head, queries: start..<end, keys: keys))
+                    jobs.append(AttentionJob(sequenceStart: sequence.lowerBound, head: head, queries: start..<end, keys: keys))
                 }
                 start = end
             }
@@ -68,7 +65,6 @@ struct SelfAttention {
 
     func callAsFunction(qkv: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         sequences: [Range<Int>], scratch: [ScratchBuffer]) {
-        _ = useSingleThreadedBLAS
         let jobs = jobs(for: sequences)
         let workers = min(scratch.count, jobs.count)
         guard workers > 0 else { return }
@@ -92,42 +88,45 @@ struct SelfAttention {
         let key = qkv + (job.sequenceStart + job.keys.lowerBound) * stride + hidden + headOffset
         let value = qkv + (job.sequenceStart + job.keys.lowerBound) * stride + 2 * hidden + headOffset
         let scale = Float(1 / Double(d).squareRoot())
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queryCount), Int32(keyCount), Int32(d),
-                    scale, query, Int32(stride), key, Int32(stride), 0, scores, Int32(keyCount))
+        matrixMultiply(m: queryCount, n: keyCount, k: d, alpha: scale, query, lda: stride,
+                       key, ldb: stride, transposeB: true, scores, ldc: keyCount)
         for row in 0..<queryCount {
-            let position = job.queries.lowerBound + row
-            var visible = job.keys
+            // Keys this query may see, as columns of the score block.
+            var lower = 0, upper = keyCount
             if let halfWindow {
-                visible = max(job.keys.lowerBound, position - halfWindow)..<min(job.keys.upperBound, position + halfWindow + 1)
+                let position = job.queries.lowerBound + row
+                lower = max(0, position - halfWindow - job.keys.lowerBound)
+                upper = min(keyCount, position + halfWindow + 1 - job.keys.lowerBound)
             }
-            softmaxRow(scores + row * keyCount, keyCount: keyCount,
-                       visible: (visible.lowerBound - job.keys.lowerBound)..<max(visible.lowerBound, visible.upperBound) - job.keys.lowerBound)
+            softmaxRow(scores + row * keyCount, keyCount: keyCount, visible: lower..<max(lower, upper))
         }
         let out = output + (job.sequenceStart + job.queries.lowerBound) * hidden + headOffset
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queryCount), Int32(d), Int32(keyCount),
-                    1, scores, Int32(keyCount), value, Int32(stride), 0, out, Int32(hidden))
+        matrixMultiply(m: queryCount, n: d, k: keyCount, scores, lda: keyCount,
+                       value, ldb: stride, transposeB: false, out, ldc: hidden)
     }
 
     /// Softmax of `row[visible]` in place, zero elsewhere. A row with nothing visible
     /// becomes all zeros (so its output is zero, not NaN).
     private func softmaxRow(_ row: UnsafeMutablePointer<Float>, keyCount: Int, visible: Range<Int>) {
-        for j in 0..<min(visible.lowerBound, keyCount) { row[j] = 0 }
-        for j in max(0, visible.upperBound)..<keyCount { row[j] = 0 }
-        guard !visible.isEmpty else { return }
-        var maximum = -Float.infinity
-        for j in visible where row[j] > maximum { maximum = row[j] }
+        let lower = min(visible.lowerBound, keyCount), upper = min(visible.upperBound, keyCount)
+        if lower > 0 { row.update(repeating: 0, count: lower) }
+        if upper < keyCount { (row + upper).update(repeating: 0, count: keyCount - upper) }
+        let x = row + lower, count = upper - lower
+        guard count > 0 else { return }
+        var maximum = x[0]
+        for j in 1..<count where x[j] > maximum { maximum = x[j] }
         guard maximum.isFinite else {
-            for j in visible { row[j] = 0 }
+            x.update(repeating: 0, count: count)
             return
         }
         var sum: Float = 0
-        for j in visible {
-            let e = expf(row[j] - maximum)
-            row[j] = e
+        for j in 0..<count {
+            let e = expf(x[j] - maximum)
+            x[j] = e
             sum += e
         }
         let inverse = 1 / sum
-        for j in visible { row[j] *= inverse }
+        for j in 0..<count { x[j] *= inverse }
     }
 }
 

@@ -13,7 +13,7 @@ final class BertNetwork: EncoderNetwork {
 
     let configuration: BertConfiguration
     var debug = ForwardDebugOptions()
-    private let wordEmbeddings: WeightTensor
+    private let wordEmbeddings: MappedRows
     private let positionEmbeddings: WeightTensor
     private let tokenTypeEmbeddings: WeightTensor
     private let embeddingNormWeight: WeightTensor
@@ -27,7 +27,7 @@ final class BertNetwork: EncoderNetwork {
         configuration = c
         let loader = try WeightLoader(file: file, anchor: "embeddings.word_embeddings.weight")
         let h = c.hiddenSize, f = c.intermediateSize
-        wordEmbeddings = try loader.load("embeddings.word_embeddings.weight", shape: [c.vocabularySize, h])
+        wordEmbeddings = try loader.loadRows("embeddings.word_embeddings.weight", shape: [c.vocabularySize, h])
         positionEmbeddings = try loader.load("embeddings.position_embeddings.weight", shape: [c.maxPositions, h])
         tokenTypeEmbeddings = try loader.load("embeddings.token_type_embeddings.weight", shape: [c.typeVocabularySize, h])
         embeddingNormWeight = try loader.load("embeddings.LayerNorm.weight", shape: [h])
@@ -75,10 +75,11 @@ final class BertNetwork: EncoderNetwork {
                 parallelRanges(t) { range in
                     for token in range {
                         let row = x + token * h
-                        let word = wordEmbeddings.data + Int(ids[token]) * h
+                        wordEmbeddings.copyRow(Int(ids[token]), to: row)
                         let position = positionEmbeddings.data + positionIDs[token] * h
                         let type = tokenTypeEmbeddings.data
-                        for i in 0..<h { row[i] = word[i] + position[i] + type[i] }
+                        // (word + type) + position, the reference's order of additions.
+                        for i in 0..<h { row[i] = (row[i] + type[i]) + position[i] }
                     }
                 }
             }

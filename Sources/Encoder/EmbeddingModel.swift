@@ -49,7 +49,7 @@ public final class EmbeddingModel: @unchecked Sendable {
     /// Prompt prefixes by name (`query`, `passage`, …), empty when the model has none.
     public let prompts: [String: String]
 
-    let description: ModelDescription
+    let modelDescription: ModelDescription
     private let network: any EncoderNetwork
     private let tokenizer: (any TokenSequencing)?
     private let directory: String
@@ -71,7 +71,7 @@ public final class EmbeddingModel: @unchecked Sendable {
             network = try ModernBertNetwork(configuration: configuration, weights: weights)
         }
         network.debug = options.debug
-        self.description = description
+        self.modelDescription = description
         self.network = network
         self.tokenizer = tokenizer
         self.directory = directory
@@ -153,7 +153,7 @@ public final class EmbeddingModel: @unchecked Sendable {
     /// Sequences are concatenated without padding, so no compute is spent on pad tokens.
     private func forEachBatch(_ sequences: [[Int32]],
                               _ consume: (_ indices: [Int], _ ranges: [Range<Int>], _ states: UnsafeMutablePointer<Float>) -> Void) throws(EncoderError) {
-        let vocabulary = description.architecture.shape.vocabularySize
+        let vocabulary = modelDescription.architecture.shape.vocabularySize
         for (index, sequence) in sequences.enumerated() {
             guard !sequence.isEmpty else { throw .invalidInput("sequence \(index) is empty") }
             guard sequence.count <= maxTokens else {

@@ -49,6 +49,16 @@ struct WeightLoader {
         return WeightTensor(shape: shape, values: file.floats(of: info))
     }
 
+    /// A `[rows, columns]` table left in the mapped file (see `MappedRows`).
+    func loadRows(_ name: String, shape: [Int]) throws(EncoderError) -> MappedRows {
+        let fullName = prefix + name
+        guard let info = file.tensors[fullName] else { throw .missingTensor(path: file.path, tensor: fullName) }
+        guard info.shape == shape, shape.count == 2 else {
+            throw .shapeMismatch(path: file.path, tensor: fullName, expected: shape, actual: info.shape)
+        }
+        return MappedRows(file: file, info: info)
+    }
+
     func loadIfPresent(_ name: String, shape: [Int]) throws(EncoderError) -> WeightTensor? {
         guard file.tensors[prefix + name] != nil else { return nil }
         return try load(name, shape: shape)

@@ -47,14 +47,23 @@ final class ScratchBuffer: @unchecked Sendable {
     deinit { data.deallocate() }
 }
 
-/// The one matrix product of the encoder: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`.
-/// Every projection goes through here, so faster kernels (CKernels) can be swapped in at one place.
-/// Rows are split across the workers, each running a single-threaded BLAS call: the attention
-/// loop already runs on those threads, and OpenBLAS's own pool nested inside them thrashes.
+/// The encoder's only call into BLAS: row-major `C = alpha · A · op(B) + beta · C`, with
+/// `op(B) = Bᵀ` when `transposeB`. Projections and attention both come through here, so faster
+/// kernels (CKernels) replace BLAS at this one place. Always single-threaded: callers split work.
+func matrixMultiply(m: Int, n: Int, k: Int, alpha: Float = 1,
+                    _ a: UnsafePointer<Float>, lda: Int,
+                    _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                    beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    _ = useSingleThreadedBLAS
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// A projection: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`, rows split across the
+/// workers (OpenBLAS's own pool nested under the attention threads thrashes).
 func linear(_ input: UnsafePointer<Float>, _ weight: WeightTensor, bias: WeightTensor?,
             _ output: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
     guard m > 0, n > 0 else { return }
-    _ = useSingleThreadedBLAS
     parallelRanges(m, minimumPerWorker: 8) { rows in
         let out = output + rows.lowerBound * n
         var beta: Float = 0
@@ -62,8 +71,8 @@ func linear(_ input: UnsafePointer<Float>, _ weight: WeightTensor, bias: WeightT
             for row in 0..<rows.count { (out + row * n).update(from: bias.data, count: n) }
             beta = 1
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(n), Int32(k),
-                    1, input + rows.lowerBound * k, Int32(k), weight.data, Int32(k), beta, out, Int32(n))
+        matrixMultiply(m: rows.count, n: n, k: k, input + rows.lowerBound * k, lda: k,
+                       weight.data, ldb: k, transposeB: true, beta: beta, out, ldc: n)
     }
 }
 

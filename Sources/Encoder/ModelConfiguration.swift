@@ -219,11 +219,11 @@ struct ModelDescription: Sendable, Equatable {
         let path = (directory as NSString).appendingPathComponent("config_sentence_transformers.json")
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         let object = try readJSONObject(path)
-        guard let prompts = object["prompts"] else { return [:] }
-        guard let table = prompts as? [String: String] else {
-            throw .invalidConfiguration(path: path, reason: "'prompts' is not a map of strings")
+        guard let prompts = object["prompts"], !(prompts is NSNull) else { return [:] }
+        guard let table = prompts as? [String: Any] else {
+            throw .invalidConfiguration(path: path, reason: "'prompts' is not a map")
         }
-        return table
+        return table.compactMapValues { $0 as? String }
     }
 }
 

@@ -16,7 +16,7 @@ final class ModernBertNetwork: EncoderNetwork {
 
     let configuration: ModernBertConfiguration
     var debug = ForwardDebugOptions()
-    private let tokenEmbeddings: WeightTensor
+    private let tokenEmbeddings: MappedRows
     private let embeddingNormWeight: WeightTensor, embeddingNormBias: WeightTensor?
     private let finalNormWeight: WeightTensor, finalNormBias: WeightTensor?
     private let layers: [Layer]
@@ -37,7 +37,7 @@ final class ModernBertNetwork: EncoderNetwork {
         func bias(_ name: String, _ present: Bool, _ size: Int) throws(EncoderError) -> WeightTensor? {
             present ? try loader.load(name + ".bias", shape: [size]) : nil
         }
-        tokenEmbeddings = try loader.load("embeddings.tok_embeddings.weight", shape: [c.vocabularySize, h])
+        tokenEmbeddings = try loader.loadRows("embeddings.tok_embeddings.weight", shape: [c.vocabularySize, h])
         (embeddingNormWeight, embeddingNormBias) = try norm("embeddings.norm")
         (finalNormWeight, finalNormBias) = try norm("final_norm")
         var layers: [Layer] = []
@@ -70,7 +70,7 @@ final class ModernBertNetwork: EncoderNetwork {
         tokens.withUnsafeBufferPointer { ids in
             parallelRanges(t) { range in
                 for token in range {
-                    (x + token * h).update(from: tokenEmbeddings.data + Int(ids[token]) * h, count: h)
+                    tokenEmbeddings.copyRow(Int(ids[token]), to: x + token * h)
                 }
             }
         }

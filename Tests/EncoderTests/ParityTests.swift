@@ -46,8 +46,8 @@ final class ParityTests: XCTestCase {
     func testLoadsBothConfigStylesAndPooling() throws {
         let silu = try EmbeddingModel(directory: encoderFixtures + "/tiny-modernbert-silu")
         let gelu = try EmbeddingModel(directory: encoderFixtures + "/tiny-modernbert-gelu")
-        guard case let .modernBert(new) = silu.description.architecture,
-              case let .modernBert(old) = gelu.description.architecture else {
+        guard case let .modernBert(new) = silu.modelDescription.architecture,
+              case let .modernBert(old) = gelu.modelDescription.architecture else {
             return XCTFail("fixtures are not ModernBERT")
         }
         XCTAssertEqual(new.globalLayers, [true, false, false, true, false, false])
@@ -137,5 +137,35 @@ final class ParityTests: XCTestCase {
         XCTAssertEqual(vector.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-5)
         let scoreFloats = model.workspaceScoreCapacity
         XCTAssertLessThanOrEqual(scoreFloats, 128 * length, "attention scores use \(scoreFloats) floats for \(length) tokens")
+    }
+
+    /// Calls from several threads share one workspace behind a lock; each gets its own result.
+    func testConcurrentCallsAgree() throws {
+        let directory = encoderFixtures + "/tiny-modernbert-gelu"
+        let model = try EmbeddingModel(directory: directory)
+        let expected = try ExpectedOutputs.load(directory)
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var vectors: [(Int, [Float])] = []
+        }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 6) { i in
+            let index = i % expected.inputs.count
+            let vector = (try? model.embed(tokenIDs: [expected.inputs[index]]))?.first ?? []
+            results.lock.lock()
+            results.vectors.append((index, vector))
+            results.lock.unlock()
+        }
+        XCTAssertEqual(results.vectors.count, 6)
+        for (index, vector) in results.vectors {
+            XCTAssertLessThan(maxAbsDifference(vector, expected.pooled[index]), 1e-4)
+        }
+    }
+
+    func testMaxTokensOptionLimitsInputs() throws {
+        let model = try EmbeddingModel(directory: encoderFixtures + "/tiny-bert", options: EncoderOptions(maxTokens: 10))
+        XCTAssertEqual(model.maxTokens, 10)
+        XCTAssertThrowsError(try model.embed(tokenIDs: [Array(repeating: 5, count: 11)]))
+        XCTAssertEqual(try model.embed(tokenIDs: [Array(repeating: 5, count: 10)])[0].count, 32)
     }
 }
