@@ -38,7 +38,11 @@ enum {
     MR = 14,          /* rows per micro-tile */
     NR = 32,          /* output channels per panel */
     KCG = 192,        /* max groups (4-byte k units) per k block */
-    MC = 14 * 24,     /* rows per row block */
+#ifdef QK_MC_OVERRIDE /* for benchmarking other row-block sizes */
+    MC = QK_MC_OVERRIDE,
+#else
+    MC = 14 * 8,      /* rows per row block (Y block stays in L2 for n <= 3072) */
+#endif
     SCRATCH_ROW_BYTES = KCG * 4 + 128, /* max scratch row stride, see linear_block */
 };
 _Static_assert((size_t)MC * SCRATCH_ROW_BYTES + 2 * MC * sizeof(float) <= QK_SCRATCH_BYTES,

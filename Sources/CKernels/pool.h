@@ -7,7 +7,7 @@
 
 /* Bytes of private scratch memory each participant gets per run (64-byte
  * aligned). Sized for one packed activation block, see linear.c. */
-#define QK_SCRATCH_BYTES (304u * 1024u)
+#define QK_SCRATCH_BYTES (128u * 1024u)
 
 /* One participant's share of a parallel run: tid in [0, nthreads). */
 typedef void (*qk_task_fn)(void *ctx, int tid, int nthreads, void *scratch);
