@@ -175,7 +175,8 @@ typedef struct {
     float *y;               /* tile's top-left output */
     size_t ldy;             /* floats between rows of y */
     __mmask16 m0, m1;       /* valid channels in the panel's two halves */
-    int first;              /* first k block: start from bias, else add to y */
+    int first;              /* first k block: adds the bias (and int8 zero sum) */
+    int load_y;             /* add to y's contents (later k blocks, accumulate) */
     const float *bias;      /* panel's bias (masked), or NULL */
     const float *row_scale; /* int8: dequantisation scale per tile row */
     const float *col_scale; /* int8: panel's per-channel scales (32) */
@@ -191,8 +192,8 @@ QK_INLINE void store_float_tile(const tile_job *t, __m512 *c0, __m512 *c1, const
     QK_UNROLL
     for (int r = 0; r < mr; r++) {
         float *yr = t->y + (size_t)r * t->ldy;
-        __m512 base0 = t->first ? bias0 : _mm512_maskz_loadu_ps(t->m0, yr);
-        __m512 base1 = t->first ? bias1 : _mm512_maskz_loadu_ps(t->m1, yr + 16);
+        __m512 base0 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m0, yr), bias0) : bias0;
+        __m512 base1 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m1, yr + 16), bias1) : bias1;
         _mm512_mask_storeu_ps(yr, t->m0, _mm512_add_ps(c0[r], base0));
         _mm512_mask_storeu_ps(yr + 16, t->m1, _mm512_add_ps(c1[r], base1));
     }
@@ -277,8 +278,8 @@ QK_INLINE void tile_int8(const tile_job *t, const int mr) {
     for (int r = 0; r < mr; r++) {
         float *yr = t->y + (size_t)r * t->ldy;
         __m512 rs = _mm512_set1_ps(t->row_scale[r]);
-        __m512 base0 = t->first ? bias0 : _mm512_maskz_loadu_ps(t->m0, yr);
-        __m512 base1 = t->first ? bias1 : _mm512_maskz_loadu_ps(t->m1, yr + 16);
+        __m512 base0 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m0, yr), bias0) : bias0;
+        __m512 base1 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m1, yr + 16), bias1) : bias1;
         __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], zs0));
         __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], zs1));
         _mm512_mask_storeu_ps(yr, t->m0, _mm512_fmadd_ps(v0, _mm512_mul_ps(rs, cs0), base0));
@@ -394,6 +395,7 @@ typedef struct {
     float *y;
     size_t ldy;
     const float *bias;
+    int accumulate;         /* add to y instead of overwriting it */
     int split_rows;         /* 1: chunks of rows, else chunks of panels */
     int chunk;              /* rows (a multiple of MR) or panels per chunk */
     int nchunks;
@@ -433,6 +435,7 @@ static QK_TARGET void linear_block(const linear_job *job, int r0, int r1, int p0
             t.kc = gc;
             t.ldy = job->ldy;
             t.first = kb == 0;
+            t.load_y = kb > 0 || job->accumulate;
             for (int p = p0; p < p1; p++) {
                 const int c0 = p * NR;
                 const int valid = w->n - c0 < NR ? w->n - c0 : NR;
@@ -482,10 +485,11 @@ static void linear_task(void *ctx, int tid, int nthreads, void *scratch) {
     }
 }
 
-void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
-                       size_t ldy, const float *bias) {
+static void run_linear(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                       size_t ldy, const float *bias, int accumulate) {
     if (!w || m < 1) return;
-    linear_job job = {.w = w, .x = x, .ldx = ldx, .m = m, .y = y, .ldy = ldy, .bias = bias};
+    linear_job job = {.w = w, .x = x, .ldx = ldx, .m = m, .y = y, .ldy = ldy, .bias = bias,
+                      .accumulate = accumulate};
     atomic_init(&job.next, 0);
     /* Waking a worker costs tens of microseconds: only share products big
      * enough to amortise it (about 2M multiply-adds per extra thread). */
@@ -515,12 +519,22 @@ void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, f
 
 #else /* !QK_X86: packing already refused, nothing to run. */
 
-void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
-                       size_t ldy, const float *bias) {
-    (void)w; (void)x; (void)ldx; (void)m; (void)y; (void)ldy; (void)bias;
+static void run_linear(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                       size_t ldy, const float *bias, int accumulate) {
+    (void)w; (void)x; (void)ldx; (void)m; (void)y; (void)ldy; (void)bias; (void)accumulate;
 }
 
 #endif
+
+void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                       size_t ldy, const float *bias) {
+    run_linear(w, x, ldx, m, y, ldy, bias, 0);
+}
+
+void qk_linear_accumulate(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                          size_t ldy, const float *bias) {
+    run_linear(w, x, ldx, m, y, ldy, bias, 1);
+}
 
 void qk_linear(const qk_weights *w, const float *x, int m, float *y, const float *bias) {
     if (!w) return;

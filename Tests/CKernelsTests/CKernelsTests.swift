@@ -108,6 +108,23 @@ final class CKernelsTests: XCTestCase {
         }
     }
 
+    /// Accumulating adds the product and bias to what y held (a residual).
+    func testAccumulateAddsToExistingOutput() throws {
+        for precision in [Precision.fp32, .bf16, .int8] where precision.isSupported {
+            var generator = SeededGenerator(seed: 13)
+            let problem = Problem(m: 45, n: 50, k: 500, using: &generator)
+            let weights = try XCTUnwrap(problem.pack(precision))
+            defer { qk_weights_free(weights) }
+            let residual = (0..<(problem.m * problem.n)).map { _ in Float.random(in: -1..<1, using: &generator) }
+            var y = residual
+            qk_linear_accumulate(weights, problem.x, problem.k, Int32(problem.m), &y, problem.n,
+                                 problem.bias)
+            let product = problem.run(weights)
+            let expected = zip(residual, product).map { $0 + $1 }
+            XCTAssertLessThan(relativeError(y, expected), 1e-6, "\(precision)")
+        }
+    }
+
     /// An all-zero activation row has no int8 scale; its outputs are the bias.
     func testINT8ZeroRowGivesBias() throws {
         try XCTSkipUnless(Precision.int8.isSupported, "no AVX512-VNNI")

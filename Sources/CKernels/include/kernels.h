@@ -84,6 +84,11 @@ void qk_linear(const qk_weights *w, const float *x, int m, float *y, const float
 void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m,
                        float *y, size_t ldy, const float *bias);
 
+/* y[m][n] += x[m][k] · W^T (+ bias[n]), strides as above: adds the layer's
+ * output to what y holds (a residual connection) without another pass. */
+void qk_linear_accumulate(const qk_weights *w, const float *x, size_t ldx, int m,
+                          float *y, size_t ldy, const float *bias);
+
 /* Sets the number of threads used by qk_linear (the caller counts as one).
  * n <= 0 selects the number of online CPUs (the default). Capped at 64. */
 void qk_set_threads(int n);
