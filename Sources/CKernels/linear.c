@@ -103,7 +103,15 @@ void qk_weights_free(qk_weights *w) {
 }
 
 qk_weights *qk_weights_pack(const float *w, int n, int k, qk_precision p) {
-    if (!w || n < 1 || k < 1 || !qk_cpu_supports(p)) return NULL;
+    return qk_weights_pack_strided(w, (size_t)k, 0, n, k, p);
+}
+
+qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, int n, int k,
+                                    qk_precision p) {
+    if (!w || n < 1 || k < 1 || ldw < (size_t)(transposed ? n : k) || !qk_cpu_supports(p))
+        return NULL;
+    /* Element (j, kk) lives at w[j * step_j + kk * step_k]. */
+    const size_t step_j = transposed ? 1 : ldw, step_k = transposed ? ldw : 1;
     qk_weights *pw = calloc(1, sizeof *pw);
     if (!pw) return NULL;
     int gw = group_width(p);
@@ -122,22 +130,22 @@ qk_weights *qk_weights_pack(const float *w, int n, int k, qk_precision p) {
         if (!pw->scale || !pw->zero_sum) goto fail;
     }
     for (int j = 0; j < n; j++) {
-        const float *row = w + (size_t)j * k;
+        const float *row = w + (size_t)j * step_j;
         int p_ = j / NR, lane = j % NR;
         unsigned char *panel = (unsigned char *)pw->panels + (size_t)p_ * pw->kg * 128;
         if (p == QK_FP32) {
             for (int kk = 0; kk < k; kk++)
-                ((float *)panel)[(size_t)kk * NR + lane] = row[kk];
+                ((float *)panel)[(size_t)kk * NR + lane] = row[kk * step_k];
         } else if (p == QK_BF16) {
             for (int kk = 0; kk < k; kk++)
-                ((uint16_t *)panel)[((size_t)(kk / 2) * NR + lane) * 2 + kk % 2] = to_bf16(row[kk]);
+                ((uint16_t *)panel)[((size_t)(kk / 2) * NR + lane) * 2 + kk % 2] = to_bf16(row[kk * step_k]);
         } else {
             float amax = 0;
-            for (int kk = 0; kk < k; kk++) amax = fmaxf(amax, fabsf(row[kk]));
+            for (int kk = 0; kk < k; kk++) amax = fmaxf(amax, fabsf(row[kk * step_k]));
             float scale = amax > 0 ? amax / 127.0f : 1.0f;
             int32_t sum = 0;
             for (int kk = 0; kk < k; kk++) {
-                float q = nearbyintf(row[kk] / scale);
+                float q = nearbyintf(row[kk * step_k] / scale);
                 q = fminf(127.0f, fmaxf(-127.0f, q));
                 ((int8_t *)panel)[((size_t)(kk / 4) * NR + lane) * 4 + kk % 4] = (int8_t)q;
                 sum += (int32_t)q;

@@ -125,6 +125,34 @@ final class CKernelsTests: XCTestCase {
         }
     }
 
+    /// Packing from a padded or transposed source (attention's K and V inside
+    /// a wider QKV buffer) gives the same packed weights as a dense source.
+    func testStridedAndTransposedPackingMatchDensePacking() throws {
+        for precision in [Precision.fp32, .bf16, .int8] where precision.isSupported {
+            var generator = SeededGenerator(seed: 17)
+            let problem = Problem(m: 33, n: 37, k: 65, using: &generator)
+            let (n, k) = (problem.n, problem.k)
+            let dense = try XCTUnwrap(problem.pack(precision))
+            defer { qk_weights_free(dense) }
+            var padded = [Float](repeating: .nan, count: n * (k + 5))
+            var transposed = [Float](repeating: .nan, count: k * (n + 3))
+            for j in 0..<n {
+                for kk in 0..<k {
+                    padded[j * (k + 5) + kk] = problem.w[j * k + kk]
+                    transposed[kk * (n + 3) + j] = problem.w[j * k + kk]
+                }
+            }
+            let fromPadded = try XCTUnwrap(qk_weights_pack_strided(padded, k + 5, 0, Int32(n), Int32(k), precision.raw))
+            defer { qk_weights_free(fromPadded) }
+            let fromTransposed = try XCTUnwrap(qk_weights_pack_strided(transposed, n + 3, 1, Int32(n), Int32(k), precision.raw))
+            defer { qk_weights_free(fromTransposed) }
+            let expected = problem.run(dense)
+            XCTAssertEqual(problem.run(fromPadded), expected, "\(precision) padded")
+            XCTAssertEqual(problem.run(fromTransposed), expected, "\(precision) transposed")
+            XCTAssertNil(qk_weights_pack_strided(padded, k - 1, 0, Int32(n), Int32(k), precision.raw))
+        }
+    }
+
     /// An all-zero activation row has no int8 scale; its outputs are the bias.
     func testINT8ZeroRowGivesBias() throws {
         try XCTSkipUnless(Precision.int8.isSupported, "no AVX512-VNNI")

@@ -66,6 +66,16 @@ typedef struct qk_weights qk_weights;
  * when n or k is < 1, or when memory runs out. */
 qk_weights *qk_weights_pack(const float *w, int n, int k, qk_precision p);
 
+/* Like qk_weights_pack, reading W from a strided or transposed source.
+ * Element (j, kk) of W (output channel j, reduction index kk) is read from
+ *   w[j * ldw + kk]  when transposed == 0 (needs ldw >= k),
+ *   w[kk * ldw + j]  when transposed != 0 (needs ldw >= n: w holds W^T).
+ * For attention per head: S = Q·K^T packs K (n = T, k = d, ldw = row stride
+ * of the QKV buffer); O = P·V packs V with transposed = 1 (n = d, k = T).
+ * Packing is cheap next to those products (T*d elements vs T*T*d MACs). */
+qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, int n, int k,
+                                    qk_precision p);
+
 /* Frees packed weights; NULL is ignored. */
 void qk_weights_free(qk_weights *w);
 
