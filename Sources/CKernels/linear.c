@@ -14,9 +14,14 @@
  *
  * Blocking. k is cut into blocks of <= KCG groups so that one panel block
  * (KCG * 128 bytes) stays in L1 while it is reused across the MC rows of the
- * current row block; the row block's activations (MC * KCG * 4 bytes) stay
- * in L2 across panels. fp32 reads X in place; bf16 and int8 convert each
- * row-block x k-block of X into per-thread scratch first.
+ * current row block; each row-block x k-block of X is first copied (fp32),
+ * rounded (bf16) or quantised (int8) into per-thread scratch with a row
+ * stride that avoids L1 set conflicts, and stays in L1/L2 across panels; the
+ * row block's outputs (MC x n) stay in L2 between k blocks.
+ *
+ * Threads take chunks of rows (or of panels when m is small) from a shared
+ * counter; every output element is computed the same way whatever the
+ * thread count or chunking, so results are reproducible.
  */
 #include "kernels.h"
 #include "pool.h"
@@ -431,7 +436,7 @@ static QK_TARGET void linear_block(const linear_job *job, int r0, int r1, int p0
         for (int kb = 0; kb < nkb; kb++) {
             const int g0 = kb * kcg;
             const int gc = w->kg - g0 < kcg ? w->kg - g0 : kcg;
-            tile_job t;
+            tile_job t = {0};
             if (prec == QK_FP32)
                 copy_fp32(xb, job->ldx, rows, g0, gc, lda_buf, abuf);
             else if (prec == QK_BF16)
