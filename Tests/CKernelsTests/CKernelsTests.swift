@@ -1,5 +1,6 @@
-import COpenBLAS
 import CKernels
+import COpenBLAS
+import Dispatch
 import XCTest
 
 /// Checks the packed linear kernels against cblas_sgemm on random data.
@@ -218,6 +219,31 @@ final class CKernelsTests: XCTestCase {
         XCTAssertNotEqual(y, expected, "bias must have been left out")
     }
 
+    /// Several threads calling at once (one-thread calls run side by side,
+    /// pooled calls queue) each get the single-caller result.
+    func testConcurrentCallersGetSequentialResults() throws {
+        try XCTSkipUnless(Precision.int8.isSupported, "no AVX512-VNNI")
+        var generator = SeededGenerator(seed: 19)
+        let problem = Problem(m: 300, n: 160, k: 256, using: &generator)
+        let weights = try XCTUnwrap(problem.pack(.int8))
+        defer { qk_weights_free(weights) }
+        let expected = problem.run(weights)
+        for threads: Int32 in [1, 2] {
+            qk_set_threads(threads)
+            let outputs = (0..<4).map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: expected.count) }
+            defer { outputs.forEach { $0.deallocate() } }
+            let shared = UncheckedBox(value: (weights: weights, outputs: outputs))
+            problem.x.withUnsafeBufferPointer { x in
+                let input = UncheckedBox(value: x.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: 4) { caller in
+                    qk_linear(shared.value.weights, input.value, Int32(problem.m),
+                              shared.value.outputs[caller].baseAddress, problem.bias)
+                }
+            }
+            for output in outputs { XCTAssertEqual(Array(output), expected, "threads \(threads)") }
+        }
+    }
+
     func testThreadSettingRoundTrips() {
         qk_set_threads(1)
         XCTAssertEqual(qk_get_threads(), 1)
@@ -298,6 +324,11 @@ private struct RowSlices {
     let x: UnsafePointer<Float>
     let y: UnsafeMutablePointer<Float>
     let rows: Int, k: Int, n: Int
+}
+
+/// Hands values the test keeps alive and uses race-free to concurrent code.
+private struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
 }
 
 /// ||a - b||_F / ||b||_F in double precision.

@@ -33,7 +33,9 @@
  * rows of X (or of 32-wide output panels when m is small) are handed out
  * dynamically; tiny products run on the calling thread alone. Results do not
  * depend on the thread count (each output is summed in the same order).
- * Calls from several threads at once are safe: they are serialised.
+ * Calls from several threads at once are safe: calls that use one thread
+ * (small products, or qk_set_threads(1)) run concurrently on their callers;
+ * calls that use the pool are serialised.
  *
  * Attention (Q·K^T and P·V per head) has no kernel here: those products are
  * small and have no reusable packed operand, so the encoder runs them with
