@@ -65,6 +65,53 @@ static void run_qk(void *p) {
     qk_linear(c->packed, c->x, c->m, c->y, c->bias);
 }
 
+/* One attention head, T tokens, head dim d, packing included:
+ * S = Q·K^T (K packed, n = T, k = d) and O = P·V (V packed transposed,
+ * n = d, k = T), against two cblas_sgemm calls. */
+typedef struct {
+    int t, d;
+    const float *q, *kmat, *v, *p;
+    float *s, *o;
+    qk_precision precision;
+} head;
+
+static void head_sgemm(void *ctx) {
+    head *h = ctx;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, h->t, h->t, h->d, 1.0f, h->q, h->d,
+                h->kmat, h->d, 0.0f, h->s, h->t);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, h->t, h->d, h->t, 1.0f, h->p, h->t,
+                h->v, h->d, 0.0f, h->o, h->d);
+}
+
+static void head_qk(void *ctx) {
+    head *h = ctx;
+    qk_weights *kp = qk_weights_pack_strided(h->kmat, h->d, 0, h->t, h->d, h->precision);
+    qk_linear(kp, h->q, h->t, h->s, NULL);
+    qk_weights_free(kp);
+    qk_weights *vp = qk_weights_pack_strided(h->v, h->d, 1, h->d, h->t, h->precision);
+    qk_linear(vp, h->p, h->t, h->o, NULL);
+    qk_weights_free(vp);
+}
+
+static void bench_attention(int t, int d, unsigned *seed) {
+    float *q = malloc(sizeof(float) * t * d), *kmat = malloc(sizeof(float) * t * d);
+    float *v = malloc(sizeof(float) * t * d), *p = malloc(sizeof(float) * t * t);
+    float *s = malloc(sizeof(float) * t * t), *o = malloc(sizeof(float) * t * d);
+    fill(q, (size_t)t * d, seed);
+    fill(kmat, (size_t)t * d, seed);
+    fill(v, (size_t)t * d, seed);
+    fill(p, (size_t)t * t, seed);
+    head h = {t, d, q, kmat, v, p, s, o, QK_FP32};
+    double flops = 4.0 * t * t * d;
+    printf("1    head T=%d d=%d | %7.1f", t, d, flops / best_seconds(head_sgemm, &h) / 1e9);
+    for (int prec = 0; prec < 3; prec++) {
+        h.precision = (qk_precision)prec;
+        printf(" %7.1f", qk_cpu_supports(h.precision) ? flops / best_seconds(head_qk, &h) / 1e9 : 0.0);
+    }
+    printf("   (S = Q K^T and O = P V, packing included)\n");
+    free(q); free(kmat); free(v); free(p); free(s); free(o);
+}
+
 static double rel_error(const float *a, const float *ref, size_t count) {
     double num = 0, den = 0;
     for (size_t i = 0; i < count; i++) {
@@ -123,5 +170,11 @@ int main(int argc, char **argv) {
             free(x); free(w); free(ref); free(y);
         }
     }
+    openblas_set_num_threads(1);
+    qk_set_threads(1);
+    clock_id = CLOCK_THREAD_CPUTIME_ID;
+    bench_attention(512, 32, &seed);
+    bench_attention(512, 64, &seed);
+    bench_attention(128, 32, &seed);
     return 0;
 }

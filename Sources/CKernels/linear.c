@@ -14,9 +14,14 @@
  *
  * Blocking. k is cut into blocks of <= KCG groups so that one panel block
  * (KCG * 128 bytes) stays in L1 while it is reused across the MC rows of the
- * current row block; the row block's activations (MC * KCG * 4 bytes) stay
- * in L2 across panels. fp32 reads X in place; bf16 and int8 convert each
- * row-block x k-block of X into per-thread scratch first.
+ * current row block; each row-block x k-block of X is first copied (fp32),
+ * rounded (bf16) or quantised (int8) into per-thread scratch with a row
+ * stride that avoids L1 set conflicts, and stays in L1/L2 across panels; the
+ * row block's outputs (MC x n) stay in L2 between k blocks.
+ *
+ * Threads take chunks of rows (or of panels when m is small) from a shared
+ * counter; every output element is computed the same way whatever the
+ * thread count or chunking, so results are reproducible.
  */
 #include "kernels.h"
 #include "pool.h"
@@ -38,7 +43,11 @@ enum {
     MR = 14,          /* rows per micro-tile */
     NR = 32,          /* output channels per panel */
     KCG = 192,        /* max groups (4-byte k units) per k block */
-    MC = 14 * 24,     /* rows per row block */
+#ifdef QK_MC_OVERRIDE /* for benchmarking other row-block sizes */
+    MC = QK_MC_OVERRIDE,
+#else
+    MC = 14 * 8,      /* rows per row block (Y block stays in L2 for n <= 3072) */
+#endif
     SCRATCH_ROW_BYTES = KCG * 4 + 128, /* max scratch row stride, see linear_block */
 };
 _Static_assert((size_t)MC * SCRATCH_ROW_BYTES + 2 * MC * sizeof(float) <= QK_SCRATCH_BYTES,
@@ -99,7 +108,15 @@ void qk_weights_free(qk_weights *w) {
 }
 
 qk_weights *qk_weights_pack(const float *w, int n, int k, qk_precision p) {
-    if (!w || n < 1 || k < 1 || !qk_cpu_supports(p)) return NULL;
+    return qk_weights_pack_strided(w, (size_t)k, 0, n, k, p);
+}
+
+qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, int n, int k,
+                                    qk_precision p) {
+    if (!w || n < 1 || k < 1 || ldw < (size_t)(transposed ? n : k) || !qk_cpu_supports(p))
+        return NULL;
+    /* Element (j, kk) lives at w[j * step_j + kk * step_k]. */
+    const size_t step_j = transposed ? 1 : ldw, step_k = transposed ? ldw : 1;
     qk_weights *pw = calloc(1, sizeof *pw);
     if (!pw) return NULL;
     int gw = group_width(p);
@@ -118,22 +135,22 @@ qk_weights *qk_weights_pack(const float *w, int n, int k, qk_precision p) {
         if (!pw->scale || !pw->zero_sum) goto fail;
     }
     for (int j = 0; j < n; j++) {
-        const float *row = w + (size_t)j * k;
+        const float *row = w + (size_t)j * step_j;
         int p_ = j / NR, lane = j % NR;
         unsigned char *panel = (unsigned char *)pw->panels + (size_t)p_ * pw->kg * 128;
         if (p == QK_FP32) {
             for (int kk = 0; kk < k; kk++)
-                ((float *)panel)[(size_t)kk * NR + lane] = row[kk];
+                ((float *)panel)[(size_t)kk * NR + lane] = row[kk * step_k];
         } else if (p == QK_BF16) {
             for (int kk = 0; kk < k; kk++)
-                ((uint16_t *)panel)[((size_t)(kk / 2) * NR + lane) * 2 + kk % 2] = to_bf16(row[kk]);
+                ((uint16_t *)panel)[((size_t)(kk / 2) * NR + lane) * 2 + kk % 2] = to_bf16(row[kk * step_k]);
         } else {
             float amax = 0;
-            for (int kk = 0; kk < k; kk++) amax = fmaxf(amax, fabsf(row[kk]));
+            for (int kk = 0; kk < k; kk++) amax = fmaxf(amax, fabsf(row[kk * step_k]));
             float scale = amax > 0 ? amax / 127.0f : 1.0f;
             int32_t sum = 0;
             for (int kk = 0; kk < k; kk++) {
-                float q = nearbyintf(row[kk] / scale);
+                float q = nearbyintf(row[kk * step_k] / scale);
                 q = fminf(127.0f, fmaxf(-127.0f, q));
                 ((int8_t *)panel)[((size_t)(kk / 4) * NR + lane) * 4 + kk % 4] = (int8_t)q;
                 sum += (int32_t)q;
@@ -171,7 +188,8 @@ typedef struct {
     float *y;               /* tile's top-left output */
     size_t ldy;             /* floats between rows of y */
     __mmask16 m0, m1;       /* valid channels in the panel's two halves */
-    int first;              /* first k block: start from bias, else add to y */
+    int first;              /* first k block: adds the bias (and int8 zero sum) */
+    int load_y;             /* add to y's contents (later k blocks, accumulate) */
     const float *bias;      /* panel's bias (masked), or NULL */
     const float *row_scale; /* int8: dequantisation scale per tile row */
     const float *col_scale; /* int8: panel's per-channel scales (32) */
@@ -187,8 +205,8 @@ QK_INLINE void store_float_tile(const tile_job *t, __m512 *c0, __m512 *c1, const
     QK_UNROLL
     for (int r = 0; r < mr; r++) {
         float *yr = t->y + (size_t)r * t->ldy;
-        __m512 base0 = t->first ? bias0 : _mm512_maskz_loadu_ps(t->m0, yr);
-        __m512 base1 = t->first ? bias1 : _mm512_maskz_loadu_ps(t->m1, yr + 16);
+        __m512 base0 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m0, yr), bias0) : bias0;
+        __m512 base1 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m1, yr + 16), bias1) : bias1;
         _mm512_mask_storeu_ps(yr, t->m0, _mm512_add_ps(c0[r], base0));
         _mm512_mask_storeu_ps(yr + 16, t->m1, _mm512_add_ps(c1[r], base1));
     }
@@ -273,8 +291,8 @@ QK_INLINE void tile_int8(const tile_job *t, const int mr) {
     for (int r = 0; r < mr; r++) {
         float *yr = t->y + (size_t)r * t->ldy;
         __m512 rs = _mm512_set1_ps(t->row_scale[r]);
-        __m512 base0 = t->first ? bias0 : _mm512_maskz_loadu_ps(t->m0, yr);
-        __m512 base1 = t->first ? bias1 : _mm512_maskz_loadu_ps(t->m1, yr + 16);
+        __m512 base0 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m0, yr), bias0) : bias0;
+        __m512 base1 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m1, yr + 16), bias1) : bias1;
         __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], zs0));
         __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], zs1));
         _mm512_mask_storeu_ps(yr, t->m0, _mm512_fmadd_ps(v0, _mm512_mul_ps(rs, cs0), base0));
@@ -390,6 +408,7 @@ typedef struct {
     float *y;
     size_t ldy;
     const float *bias;
+    int accumulate;         /* add to y instead of overwriting it */
     int split_rows;         /* 1: chunks of rows, else chunks of panels */
     int chunk;              /* rows (a multiple of MR) or panels per chunk */
     int nchunks;
@@ -417,7 +436,7 @@ static QK_TARGET void linear_block(const linear_job *job, int r0, int r1, int p0
         for (int kb = 0; kb < nkb; kb++) {
             const int g0 = kb * kcg;
             const int gc = w->kg - g0 < kcg ? w->kg - g0 : kcg;
-            tile_job t;
+            tile_job t = {0};
             if (prec == QK_FP32)
                 copy_fp32(xb, job->ldx, rows, g0, gc, lda_buf, abuf);
             else if (prec == QK_BF16)
@@ -429,6 +448,7 @@ static QK_TARGET void linear_block(const linear_job *job, int r0, int r1, int p0
             t.kc = gc;
             t.ldy = job->ldy;
             t.first = kb == 0;
+            t.load_y = kb > 0 || job->accumulate;
             for (int p = p0; p < p1; p++) {
                 const int c0 = p * NR;
                 const int valid = w->n - c0 < NR ? w->n - c0 : NR;
@@ -478,10 +498,11 @@ static void linear_task(void *ctx, int tid, int nthreads, void *scratch) {
     }
 }
 
-void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
-                       size_t ldy, const float *bias) {
+static void run_linear(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                       size_t ldy, const float *bias, int accumulate) {
     if (!w || m < 1) return;
-    linear_job job = {.w = w, .x = x, .ldx = ldx, .m = m, .y = y, .ldy = ldy, .bias = bias};
+    linear_job job = {.w = w, .x = x, .ldx = ldx, .m = m, .y = y, .ldy = ldy, .bias = bias,
+                      .accumulate = accumulate};
     atomic_init(&job.next, 0);
     /* Waking a worker costs tens of microseconds: only share products big
      * enough to amortise it (about 2M multiply-adds per extra thread). */
@@ -511,12 +532,22 @@ void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, f
 
 #else /* !QK_X86: packing already refused, nothing to run. */
 
-void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
-                       size_t ldy, const float *bias) {
-    (void)w; (void)x; (void)ldx; (void)m; (void)y; (void)ldy; (void)bias;
+static void run_linear(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                       size_t ldy, const float *bias, int accumulate) {
+    (void)w; (void)x; (void)ldx; (void)m; (void)y; (void)ldy; (void)bias; (void)accumulate;
 }
 
 #endif
+
+void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                       size_t ldy, const float *bias) {
+    run_linear(w, x, ldx, m, y, ldy, bias, 0);
+}
+
+void qk_linear_accumulate(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
+                          size_t ldy, const float *bias) {
+    run_linear(w, x, ldx, m, y, ldy, bias, 1);
+}
 
 void qk_linear(const qk_weights *w, const float *x, int m, float *y, const float *bias) {
     if (!w) return;

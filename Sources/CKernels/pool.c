@@ -113,12 +113,46 @@ static int ensure_participants(int n) {
     return pool.nworkers + 1 < n ? pool.nworkers + 1 : n;
 }
 
+/* Scratch owned by a calling thread (freed when it exits), for runs that
+ * need no workers: those skip call_lock, so callers that each use one
+ * thread (small products, or qk_set_threads(1)) run concurrently. */
+static pthread_key_t own_scratch_key;
+static pthread_once_t own_scratch_once = PTHREAD_ONCE_INIT;
+static int own_scratch_ready;
+
+static void make_own_scratch_key(void) {
+    own_scratch_ready = pthread_key_create(&own_scratch_key, free) == 0;
+}
+
+static void *own_scratch(void) {
+    pthread_once(&own_scratch_once, make_own_scratch_key);
+    if (!own_scratch_ready) return NULL;
+    void *scratch = pthread_getspecific(own_scratch_key);
+    if (!scratch) {
+        scratch = aligned_alloc(64, QK_SCRATCH_BYTES);
+        if (scratch && pthread_setspecific(own_scratch_key, scratch) != 0) {
+            free(scratch);
+            scratch = NULL;
+        }
+    }
+    return scratch;
+}
+
 void qk_pool_run(int nthreads, qk_task_fn fn, void *ctx) {
     if (nthreads < 1) nthreads = 1;
     if (nthreads > QK_MAX_THREADS) nthreads = QK_MAX_THREADS;
     if (running_scratch) {
         fn(ctx, 0, 1, running_scratch);
         return;
+    }
+    if (nthreads == 1) {
+        void *scratch = own_scratch();
+        if (scratch) {
+            running_scratch = scratch;
+            fn(ctx, 0, 1, scratch);
+            running_scratch = NULL;
+            return;
+        }
     }
     pthread_mutex_lock(&pool.call_lock);
     int n = ensure_participants(nthreads);

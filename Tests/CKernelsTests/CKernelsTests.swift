@@ -1,5 +1,6 @@
-import COpenBLAS
 import CKernels
+import COpenBLAS
+import Dispatch
 import XCTest
 
 /// Checks the packed linear kernels against cblas_sgemm on random data.
@@ -108,6 +109,51 @@ final class CKernelsTests: XCTestCase {
         }
     }
 
+    /// Accumulating adds the product and bias to what y held (a residual).
+    func testAccumulateAddsToExistingOutput() throws {
+        for precision in [Precision.fp32, .bf16, .int8] where precision.isSupported {
+            var generator = SeededGenerator(seed: 13)
+            let problem = Problem(m: 45, n: 50, k: 500, using: &generator)
+            let weights = try XCTUnwrap(problem.pack(precision))
+            defer { qk_weights_free(weights) }
+            let residual = (0..<(problem.m * problem.n)).map { _ in Float.random(in: -1..<1, using: &generator) }
+            var y = residual
+            qk_linear_accumulate(weights, problem.x, problem.k, Int32(problem.m), &y, problem.n,
+                                 problem.bias)
+            let product = problem.run(weights)
+            let expected = zip(residual, product).map { $0 + $1 }
+            XCTAssertLessThan(relativeError(y, expected), 1e-6, "\(precision)")
+        }
+    }
+
+    /// Packing from a padded or transposed source (attention's K and V inside
+    /// a wider QKV buffer) gives the same packed weights as a dense source.
+    func testStridedAndTransposedPackingMatchDensePacking() throws {
+        for precision in [Precision.fp32, .bf16, .int8] where precision.isSupported {
+            var generator = SeededGenerator(seed: 17)
+            let problem = Problem(m: 33, n: 37, k: 65, using: &generator)
+            let (n, k) = (problem.n, problem.k)
+            let dense = try XCTUnwrap(problem.pack(precision))
+            defer { qk_weights_free(dense) }
+            var padded = [Float](repeating: .nan, count: n * (k + 5))
+            var transposed = [Float](repeating: .nan, count: k * (n + 3))
+            for j in 0..<n {
+                for kk in 0..<k {
+                    padded[j * (k + 5) + kk] = problem.w[j * k + kk]
+                    transposed[kk * (n + 3) + j] = problem.w[j * k + kk]
+                }
+            }
+            let fromPadded = try XCTUnwrap(qk_weights_pack_strided(padded, k + 5, 0, Int32(n), Int32(k), precision.raw))
+            defer { qk_weights_free(fromPadded) }
+            let fromTransposed = try XCTUnwrap(qk_weights_pack_strided(transposed, n + 3, 1, Int32(n), Int32(k), precision.raw))
+            defer { qk_weights_free(fromTransposed) }
+            let expected = problem.run(dense)
+            XCTAssertEqual(problem.run(fromPadded), expected, "\(precision) padded")
+            XCTAssertEqual(problem.run(fromTransposed), expected, "\(precision) transposed")
+            XCTAssertNil(qk_weights_pack_strided(padded, k - 1, 0, Int32(n), Int32(k), precision.raw))
+        }
+    }
+
     /// An all-zero activation row has no int8 scale; its outputs are the bias.
     func testINT8ZeroRowGivesBias() throws {
         try XCTSkipUnless(Precision.int8.isSupported, "no AVX512-VNNI")
@@ -171,6 +217,31 @@ final class CKernelsTests: XCTestCase {
         }
         XCTAssertEqual(y, problem.run(weights, bias: false))
         XCTAssertNotEqual(y, expected, "bias must have been left out")
+    }
+
+    /// Several threads calling at once (one-thread calls run side by side,
+    /// pooled calls queue) each get the single-caller result.
+    func testConcurrentCallersGetSequentialResults() throws {
+        try XCTSkipUnless(Precision.int8.isSupported, "no AVX512-VNNI")
+        var generator = SeededGenerator(seed: 19)
+        let problem = Problem(m: 300, n: 160, k: 256, using: &generator)
+        let weights = try XCTUnwrap(problem.pack(.int8))
+        defer { qk_weights_free(weights) }
+        let expected = problem.run(weights)
+        for threads: Int32 in [1, 2] {
+            qk_set_threads(threads)
+            let outputs = (0..<4).map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: expected.count) }
+            defer { outputs.forEach { $0.deallocate() } }
+            let shared = UncheckedBox(value: (weights: weights, outputs: outputs))
+            problem.x.withUnsafeBufferPointer { x in
+                let input = UncheckedBox(value: x.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: 4) { caller in
+                    qk_linear(shared.value.weights, input.value, Int32(problem.m),
+                              shared.value.outputs[caller].baseAddress, problem.bias)
+                }
+            }
+            for output in outputs { XCTAssertEqual(Array(output), expected, "threads \(threads)") }
+        }
     }
 
     func testThreadSettingRoundTrips() {
@@ -253,6 +324,11 @@ private struct RowSlices {
     let x: UnsafePointer<Float>
     let y: UnsafeMutablePointer<Float>
     let rows: Int, k: Int, n: Int
+}
+
+/// Hands values the test keeps alive and uses race-free to concurrent code.
+private struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
 }
 
 /// ||a - b||_F / ||b||_F in double precision.

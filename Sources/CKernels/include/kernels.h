@@ -33,7 +33,9 @@
  * rows of X (or of 32-wide output panels when m is small) are handed out
  * dynamically; tiny products run on the calling thread alone. Results do not
  * depend on the thread count (each output is summed in the same order).
- * Calls from several threads at once are safe: they are serialised.
+ * Calls from several threads at once are safe: calls that use one thread
+ * (small products, or qk_set_threads(1)) run concurrently on their callers;
+ * calls that use the pool are serialised.
  *
  * Attention (Q·K^T and P·V per head) has no kernel here: those products are
  * small and have no reusable packed operand, so the encoder runs them with
@@ -66,6 +68,16 @@ typedef struct qk_weights qk_weights;
  * when n or k is < 1, or when memory runs out. */
 qk_weights *qk_weights_pack(const float *w, int n, int k, qk_precision p);
 
+/* Like qk_weights_pack, reading W from a strided or transposed source.
+ * Element (j, kk) of W (output channel j, reduction index kk) is read from
+ *   w[j * ldw + kk]  when transposed == 0 (needs ldw >= k),
+ *   w[kk * ldw + j]  when transposed != 0 (needs ldw >= n: w holds W^T).
+ * For attention per head: S = Q·K^T packs K (n = T, k = d, ldw = row stride
+ * of the QKV buffer); O = P·V packs V with transposed = 1 (n = d, k = T).
+ * Packing is cheap next to those products (T*d elements vs T*T*d MACs). */
+qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, int n, int k,
+                                    qk_precision p);
+
 /* Frees packed weights; NULL is ignored. */
 void qk_weights_free(qk_weights *w);
 
@@ -83,6 +95,11 @@ void qk_linear(const qk_weights *w, const float *x, int m, float *y, const float
  * caller read from / write into column slices of larger buffers. */
 void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m,
                        float *y, size_t ldy, const float *bias);
+
+/* y[m][n] += x[m][k] · W^T (+ bias[n]), strides as above: adds the layer's
+ * output to what y holds (a residual connection) without another pass. */
+void qk_linear_accumulate(const qk_weights *w, const float *x, size_t ldx, int m,
+                          float *y, size_t ldy, const float *bias);
 
 /* Sets the number of threads used by qk_linear (the caller counts as one).
  * n <= 0 selects the number of online CPUs (the default). Capped at 64. */
