@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -21,7 +22,58 @@ final class WeightTensor: @unchecked Sendable {
         }
     }
 
-    deinit { data.deallocate() }
+    deinit {
+        data.deallocate()
+        qk_weights_free(packed)
+    }
+
+    /// The weights packed for the CKernels GEMM, made on first use; nil when
+    /// the kernels are off or the CPU lacks the instructions (BLAS serves then).
+    private var packed: OpaquePointer?
+    private var packingDone = false
+    private let packingLock = NSLock()
+
+    func packedForLinear() -> OpaquePointer? {
+        guard let precision = LinearKernels.precision, shape.count == 2 else { return nil }
+        packingLock.lock()
+        defer { packingLock.unlock() }
+        if !packingDone {
+            packed = qk_weights_pack(data, Int32(shape[0]), Int32(shape[1]), precision)
+            packingDone = true
+        }
+        return packed
+    }
+}
+
+/// Which GEMM serves the projections, chosen once per process.
+///
+/// `QUARRY_KERNELS`: `auto` (default: AVX-512 fp32 when the CPU has it, else
+/// BLAS), `fp32`, `bf16` (AVX512_BF16), `int8` (AVX512-VNNI), or `blas`.
+/// fp32 is the reference mode: its results match BLAS to ~1e-6, so parity
+/// tests hold in it; bf16 and int8 trade ~1e-3 of accuracy for speed.
+public enum LinearKernels {
+    public static let precision: qk_precision? = {
+        let requested = ProcessInfo.processInfo.environment["QUARRY_KERNELS"]?.lowercased() ?? "auto"
+        let wanted: qk_precision
+        switch requested {
+        case "blas": return nil
+        case "bf16": wanted = QK_BF16
+        case "int8": wanted = QK_INT8
+        default: wanted = QK_FP32
+        }
+        if qk_cpu_supports(wanted) == 1 { return wanted }
+        return qk_cpu_supports(QK_FP32) == 1 ? QK_FP32 : nil
+    }()
+
+    /// Human-readable name of the active path, for benchmarks and `--version`-style reports.
+    public static var name: String {
+        switch precision {
+        case .some(QK_BF16): return "avx512-bf16"
+        case .some(QK_INT8): return "avx512-vnni-int8"
+        case .some: return "avx512-fp32"
+        case .none: return "openblas"
+        }
+    }
 }
 
 /// Growable scratch memory reused across forward passes, so the layer loops allocate nothing.
@@ -64,6 +116,11 @@ func matrixMultiply(m: Int, n: Int, k: Int, alpha: Float = 1,
 func linear(_ input: UnsafePointer<Float>, _ weight: WeightTensor, bias: WeightTensor?,
             _ output: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
     guard m > 0, n > 0 else { return }
+    if let packed = weight.packedForLinear() {
+        // The kernels split rows over their own thread pool.
+        qk_linear(packed, input, Int32(m), output, bias?.data)
+        return
+    }
     parallelRanges(m, minimumPerWorker: 8) { rows in
         let out = output + rows.lowerBound * n
         var beta: Float = 0
