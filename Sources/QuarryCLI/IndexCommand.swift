@@ -54,7 +54,7 @@ enum IndexCommand {
         let progress = ProgressLine(enabled: context.console.stderrIsTerminal && !quiet)
         // Fail on a bad revision or index file before the (slower) model load.
         _ = try repository.resolveCommit(options.revision)
-        if FileManager.default.fileExists(atPath: indexPath) { _ = try IndexStore(path: indexPath, mode: .readOnly) }
+        if FileManager.default.fileExists(atPath: indexPath) { _ = try IndexStore(path: indexPath, mode: .create) }
         options.model = try embeddingModel(context)
         let indexer = Indexer(repository: repository, indexPath: indexPath, options: options)
         let summary = try indexer.run { state in

@@ -29,11 +29,13 @@ struct QuarryProcess {
         return environment
     }
 
+    /// Starts quarry with `arguments`; standard input reads `stdinFile` (or nothing).
     static func start(_ arguments: [String], in directory: URL? = nil,
-                      environment extra: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+                      environment extra: [String: String] = [:], stdinFile: URL? = nil) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.standardInput = try stdinFile.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
         process.environment = environment.merging(extra) { $1 }
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
@@ -45,8 +47,8 @@ struct QuarryProcess {
 
     @discardableResult
     static func run(_ arguments: [String], in directory: URL? = nil,
-                    environment extra: [String: String] = [:]) throws -> Outcome {
-        let (process, out, err) = try start(arguments, in: directory, environment: extra)
+                    environment extra: [String: String] = [:], stdinFile: URL? = nil) throws -> Outcome {
+        let (process, out, err) = try start(arguments, in: directory, environment: extra, stdinFile: stdinFile)
         // Read both pipes before waiting so a chatty process cannot block on a full pipe.
         let errReader = PipeReader(err)
         let outData = out.fileHandleForReading.readDataToEndOfFile()

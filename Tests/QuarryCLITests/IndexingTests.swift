@@ -91,9 +91,9 @@ final class IndexingTests: XCTestCase {
                        "collections", "sqlite3", "wsgiref"] {
             try repository.copyTree(from: stdlib.appendingPathComponent(module), to: "Lib/" + module)
         }
-        try FileManager.default.enumerator(at: repository.url, includingPropertiesForKeys: nil)?
+        FileManager.default.enumerator(at: repository.url, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }
-            .filter { $0.pathComponents.contains("__pycache__") }
+            .filter { $0.lastPathComponent == "__pycache__" }
             .forEach { try? FileManager.default.removeItem(at: $0) }
         try repository.commitAll()
 
