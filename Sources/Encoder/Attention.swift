@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Deliberate deviations from the reference forward pass. Tests switch them on to
@@ -119,12 +120,7 @@ struct SelfAttention {
             x.update(repeating: 0, count: count)
             return
         }
-        var sum: Float = 0
-        for j in 0..<count {
-            let e = expf(x[j] - maximum)
-            x[j] = e
-            sum += e
-        }
+        let sum = qk_exp_shifted_sum(x, count, maximum)
         let inverse = 1 / sum
         for j in 0..<count { x[j] *= inverse }
     }
