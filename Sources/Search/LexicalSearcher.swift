@@ -23,6 +23,9 @@ public struct SearchFilters: Sendable {
 ///
 /// A blob held at several paths of the revision is one result: `path` is its
 /// first path (in path order) passing the filters, `otherPaths` the rest.
+/// After `ResultMerger`, identical chunk texts elsewhere add their paths to
+/// `otherPaths`, and chunks of the same file that overlap or touch this one
+/// widen `lines` (see `ResultMerger`).
 @dynamicMemberLookup
 public struct SearchResult: Sendable, Hashable {
     public var hit: ChunkHit
@@ -30,10 +33,18 @@ public struct SearchResult: Sendable, Hashable {
     /// terms (up to three, ascending). For a split chunk whose text starts
     /// with a repeated signature these are counted from `startLine` too.
     public var relevantLines: [Int]
+    /// The file lines this result covers: the chunk's own lines, widened by
+    /// any chunks merged into it. Print this range; `chunk.text` remains the
+    /// best chunk's text only.
+    public var lines: ClosedRange<Int>
+    /// Ids of the chunks merged into this one (best first), not counting `hit` itself.
+    public var mergedChunkIDs: [Int64]
 
-    public init(hit: ChunkHit, relevantLines: [Int]) {
+    public init(hit: ChunkHit, relevantLines: [Int], lines: ClosedRange<Int>? = nil, mergedChunkIDs: [Int64] = []) {
         self.hit = hit
         self.relevantLines = relevantLines
+        self.lines = lines ?? hit.chunk.startLine...max(hit.chunk.startLine, hit.chunk.endLine)
+        self.mergedChunkIDs = mergedChunkIDs
     }
 
     public subscript<Value>(dynamicMember keyPath: KeyPath<ChunkHit, Value>) -> Value { hit[keyPath: keyPath] }
@@ -55,23 +66,26 @@ public final class LexicalSearcher {
     public func search(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 10)
         throws(SearchError) -> [SearchResult]
     {
-        let terms = Self.terms(of: query)
-        guard let match = Self.matchExpression(terms: terms) else { return [] }
+        let termSet = Set(Self.terms(of: query))
+        return try hits(query, filters: filters, limit: limit).map { hit in
+            SearchResult(hit: hit, relevantLines: Self.relevantLines(
+                in: hit.chunk.text, firstLine: hit.chunk.startLine, terms: termSet))
+        }
+    }
+
+    /// The best `limit` hits for `query` by BM25, best first; scores are the negated rank.
+    public func hits(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 10)
+        throws(SearchError) -> [ChunkHit]
+    {
+        guard let match = Self.matchExpression(terms: Self.terms(of: query)) else { return [] }
         let globs = filters.paths
         var lexical = LexicalQuery(match: match, revision: filters.revision, limit: limit, weights: weights)
         if let languages = filters.languages, !languages.isEmpty { lexical.languages = languages }
         if !globs.isEmpty { lexical.pathFilter = { path in globs.contains { $0.matches(path) } } }
-
-        let hits: [ChunkHit]
         do {
-            hits = try store.lexicalSearch(lexical)
+            return try store.lexicalSearch(lexical)
         } catch {
             throw .store(error)
-        }
-        let termSet = Set(terms)
-        return hits.map { hit in
-            SearchResult(hit: hit, relevantLines: Self.relevantLines(
-                in: hit.chunk.text, firstLine: hit.chunk.startLine, terms: termSet))
         }
     }
 

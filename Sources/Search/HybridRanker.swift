@@ -1,0 +1,54 @@
+import Store
+
+/// Reciprocal rank fusion (Cormack, Clarke and Büttcher, 2009): a chunk's
+/// fused score is the sum over the rankings that hold it of
+/// `1 / (k + rank)`, rank counted from 1. Only ranks matter, so BM25 scores
+/// and cosines need no calibration against each other; a larger `k` flattens
+/// the advantage of the very top ranks.
+public struct ReciprocalRankFusion: Sendable, Hashable {
+    public var k: Double
+
+    public init(k: Double = 60) {
+        self.k = k
+    }
+
+    /// The union of `rankings` (each best first), ordered by fused score.
+    /// Chunks are identified by `chunkID`; the hit kept is the one from the
+    /// first ranking that holds it, with `score` replaced by the fused score.
+    /// Ties go to the chunk with the better best rank, then to the earlier
+    /// ranking, then to the lower chunk id.
+    public func fuse(_ rankings: [[ChunkHit]]) -> [ChunkHit] {
+        struct Entry {
+            var hit: ChunkHit
+            var score: Double
+            var bestRank: Int
+            var firstList: Int
+        }
+        var entries: [Int64: Entry] = [:]
+        for (list, ranking) in rankings.enumerated() {
+            var seen = Set<Int64>()
+            for (offset, hit) in ranking.enumerated() where seen.insert(hit.chunkID).inserted {
+                let rank = offset + 1
+                let contribution = 1 / (k + Double(rank))
+                if var entry = entries[hit.chunkID] {
+                    entry.score += contribution
+                    entry.bestRank = min(entry.bestRank, rank)
+                    entries[hit.chunkID] = entry
+                } else {
+                    entries[hit.chunkID] = Entry(hit: hit, score: contribution, bestRank: rank, firstList: list)
+                }
+            }
+        }
+        let ordered = entries.values.sorted { a, b in
+            if a.score != b.score { return a.score > b.score }
+            if a.bestRank != b.bestRank { return a.bestRank < b.bestRank }
+            if a.firstList != b.firstList { return a.firstList < b.firstList }
+            return a.hit.chunkID < b.hit.chunkID
+        }
+        return ordered.map { entry in
+            var hit = entry.hit
+            hit.score = entry.score
+            return hit
+        }
+    }
+}
