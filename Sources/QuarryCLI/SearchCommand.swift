@@ -10,9 +10,15 @@ enum SearchCommand {
         path: "quarry search",
         summary: "Search the index for code matching a question or keywords.",
         discussion: """
+        Modes: hybrid (default) fuses keyword (BM25) and semantic (embedding)
+        rankings with reciprocal rank fusion; semantic ranks by meaning alone and
+        understands questions in any of the model's languages ("认证在哪里处理?");
+        lexical ranks by keywords alone. Identifiers match by their parts too:
+        `login user` finds `loginUser` and `login_user`.
+
         Results are printed best first as `path:start-end  symbol  [language kind]`
-        followed by the chunk's most relevant lines. Identifiers are matched by
-        their parts too: `login user` finds `loginUser` and `login_user`.
+        followed by the chunk's most relevant lines; overlapping results from one
+        file are merged, and identical chunks at several paths are shown once.
 
         Exit status: 0 when something matched, 1 when nothing did, 2 on error.
 
@@ -29,6 +35,8 @@ enum SearchCommand {
                        help: "Only these languages (\(Language.allCases.map(\.rawValue).joined(separator: ", ")))."),
             OptionSpec("path", value: "GLOB", repeatable: true, help: "Only paths matching the glob, e.g. 'src/**/*.py'."),
             OptionSpec("rev", value: "REV", help: "Indexed revision to search (default: the newest indexed)."),
+            OptionSpec("mode", value: "MODE", help: "hybrid (default), semantic or lexical."),
+            OptionSpec("model", value: "NAME|DIR", help: "Model that embedded the index (default multilingual-e5-small)."),
             OptionSpec("context", short: "C", value: "N", help: "Lines of each result to show (default 3; 0 = none)."),
             .flag("json", help: "JSON Lines: one object per result."),
         ],
@@ -48,16 +56,48 @@ enum SearchCommand {
             languages.append(language)
         }
         let indexPath = try resolveIndexPath(index: args.value("index"), repo: args.value("repo"))
+        let mode = try SearchMode(rawValue: args.choice("mode", of: SearchMode.allCases.map(\.rawValue),
+                                                        default: SearchMode.hybrid.rawValue)) ?? .hybrid
         let globs = try args.allValues("path").map { pattern throws(SearchError) in try PathGlob(pattern) }
         let store = try IndexStore(path: indexPath, mode: .readOnly)
         let filters = SearchFilters(languages: languages.isEmpty ? nil : Set(languages), paths: globs,
                                     revision: args.value("rev"))
-        let results = try LexicalSearcher(store: store).search(query, filters: filters, limit: top)
+        let results = try semanticSearch(query, mode: mode, store: store, filters: filters, limit: top,
+                                         context: context)
         let printer = ResultPrinter(console: context.console, contextLines: contextLines)
         for result in results {
             if args.flag("json") { printer.printJSON(result) } else { printer.printHuman(result) }
         }
         return results.isEmpty ? .noResults : .success
+    }
+
+    /// Runs the search, embedding the query when the mode needs vectors. Hybrid
+    /// falls back to keywords (with a note) when the index holds no vectors.
+    static func semanticSearch(_ query: String, mode: SearchMode, store: IndexStore, filters: SearchFilters,
+                               limit: Int, context: CommandContext) throws -> [SearchResult] {
+        guard mode != .lexical else {
+            return try Searcher(store: store).search(query, mode: .lexical, filters: filters, limit: limit)
+        }
+        let library = ModelLibrary(paths: context.paths, environment: context.environment)
+        let named = context.arguments.value("model")
+        let stored = try store.models()
+        let wantedName = named.map { URL(fileURLWithPath: $0).standardized.lastPathComponent } ?? library.defaultName
+        guard let record = stored.last(where: { $0.name == wantedName }) else {
+            if mode == .semantic || named != nil {
+                throw CLIError("the index has no vectors for model '\(wantedName)'; run 'quarry index' with it")
+            }
+            context.console.error("quarry: note: the index has no vectors; searching by keywords only "
+                                  + "(run 'quarry index' with a model installed for semantic search)")
+            return try Searcher(store: store).search(query, mode: .lexical, filters: filters, limit: limit)
+        }
+        let loaded = try ModelLoader.loadForIndexing(directory: library.directory(for: named ?? wantedName))
+        guard loaded.revision == record.revision else {
+            throw CLIError("the index's vectors were made by another version of '\(record.name)'; "
+                           + "run 'quarry index' to embed with the installed one")
+        }
+        let vector = try loaded.model.embed([query], as: .query)[0]
+        return try Searcher(store: store, model: record).search(query, queryVector: vector, mode: mode,
+                                                                 filters: filters, limit: limit)
     }
 
     /// `--index` wins; else the default index of the repository at `--repo` (or `.`).
