@@ -82,6 +82,7 @@ void spm_free(spm_processor *processor) { delete processor; }
 void spm_string_free(char *string) { std::free(string); }
 
 int32_t spm_piece_count(const spm_processor *processor) {
+  if (processor == nullptr) return 0;
   try {
     return processor->processor.GetPieceSize();
   } catch (...) {
@@ -90,6 +91,7 @@ int32_t spm_piece_count(const spm_processor *processor) {
 }
 
 int32_t spm_unk_id(const spm_processor *processor) {
+  if (processor == nullptr) return 0;
   try {
     return processor->processor.unk_id();
   } catch (...) {
@@ -98,6 +100,7 @@ int32_t spm_unk_id(const spm_processor *processor) {
 }
 
 int32_t spm_piece_to_id(const spm_processor *processor, const char *piece, size_t length) {
+  if (processor == nullptr) return 0;
   try {
     return processor->processor.PieceToId(std::string_view(piece, length));
   } catch (...) {
@@ -107,6 +110,7 @@ int32_t spm_piece_to_id(const spm_processor *processor, const char *piece, size_
 
 int64_t spm_id_to_piece(const spm_processor *processor, int32_t id, char *buffer,
                         size_t capacity) {
+  if (processor == nullptr) return -1;
   try {
     if (id < 0 || id >= processor->processor.GetPieceSize()) return -1;
     const std::string &piece = processor->processor.IdToPiece(id);
@@ -120,6 +124,7 @@ int64_t spm_id_to_piece(const spm_processor *processor, int32_t id, char *buffer
 
 int64_t spm_encode(const spm_processor *processor, const char *text, size_t length,
                    int32_t *ids, size_t capacity, char **error) {
+  if (processor == nullptr) return -1;
   try {
     std::vector<int> out;
     const auto status = processor->processor.Encode(std::string_view(text, length), &out);

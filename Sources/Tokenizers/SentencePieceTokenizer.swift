@@ -21,8 +21,12 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         case sentencePiece
     }
 
-    private let processor: OpaquePointer
-    private let unknownPieceID: Int32
+    /// libsentencepiece's processor. Building it (a double-array trie over
+    /// 250k pieces) costs about as much as the rest of loading, and the default
+    /// engine does not segment with it, so it is built on first use.
+    private var processor: OpaquePointer? { try? loadedProcessor.load() }
+    private let loadedProcessor: LazyProcessor
+    private var unknownPieceID: Int32 { processor.map(spm_unk_id) ?? 0 }
     private let engine: Engine
     private let addedTokens: AddedTokenMatcher
     private let unigram: UnigramModel
@@ -42,18 +46,14 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     }
 
     public init(modelData: Data, modelMaxLength: Int? = nil, engine: Engine = .transformers) throws(TokenizerError) {
-        var error: UnsafeMutablePointer<CChar>?
-        let loaded = modelData.withUnsafeBytes { spm_load_bytes($0.baseAddress, $0.count, &error) }
-        guard let loaded else { throw .sentencePiece(takeMessage(error) ?? "load failed") }
-        processor = loaded
-        unknownPieceID = spm_unk_id(loaded)
         self.engine = engine
         self.modelMaxLength = modelMaxLength
-
         let contents = try SentencePieceModelContents(modelData)
-        guard contents.pieces.count == Int(spm_piece_count(loaded)), contents.pieces.count >= 3 else {
-            throw .invalidModel("ModelProto has \(contents.pieces.count) pieces, libsentencepiece \(spm_piece_count(loaded))")
+        guard contents.pieces.count >= 3 else {
+            throw .invalidModel("ModelProto has \(contents.pieces.count) pieces, fewer than <unk> <s> </s>")
         }
+        loadedProcessor = LazyProcessor(modelData: modelData, expectedPieces: contents.pieces.count)
+        if engine == .sentencePiece { try loadedProcessor.load() }
         // transformers' XLMRobertaConverter: four fairseq specials, pieces[3...], then <mask>.
         let maskID = Int32(contents.pieces.count + 1)
         var vocabulary: [(text: String, score: Double)] = [("<s>", 0), ("<pad>", 0), ("</s>", 0), ("<unk>", 0)]
@@ -69,7 +69,10 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         })
     }
 
-    deinit { spm_free(processor) }
+
+    /// Loads the model into libsentencepiece now (it otherwise loads on first
+    /// use), surfacing any error it reports.
+    public func validateWithSentencePiece() throws(TokenizerError) { try loadedProcessor.load() }
 
     /// Number of pieces in the underlying SentencePiece model.
     public var pieceCount: Int { Int(spm_piece_count(processor)) }
@@ -213,4 +216,36 @@ func takeMessage(_ pointer: UnsafeMutablePointer<CChar>?) -> String? {
     guard let pointer else { return nil }
     defer { spm_string_free(pointer) }
     return String(cString: pointer)
+}
+
+/// libsentencepiece's processor for a model, built once on first use.
+private final class LazyProcessor: @unchecked Sendable {
+    private let modelData: Data
+    private let expectedPieces: Int
+    private let lock = NSLock()
+    private var processor: OpaquePointer?
+
+    init(modelData: Data, expectedPieces: Int) {
+        self.modelData = modelData
+        self.expectedPieces = expectedPieces
+    }
+
+    deinit { if let processor { spm_free(processor) } }
+
+    @discardableResult
+    func load() throws(TokenizerError) -> OpaquePointer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let processor { return processor }
+        var error: UnsafeMutablePointer<CChar>?
+        let loaded = modelData.withUnsafeBytes { spm_load_bytes($0.baseAddress, $0.count, &error) }
+        guard let loaded else { throw .sentencePiece(takeMessage(error) ?? "load failed") }
+        guard Int(spm_piece_count(loaded)) == expectedPieces else {
+            let count = spm_piece_count(loaded)
+            spm_free(loaded)
+            throw .invalidModel("ModelProto has \(expectedPieces) pieces, libsentencepiece \(count)")
+        }
+        processor = loaded
+        return loaded
+    }
 }

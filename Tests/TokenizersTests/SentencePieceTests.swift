@@ -41,9 +41,11 @@ final class SentencePieceTests: XCTestCase {
     }
 
     func testRejectsGarbageModel() {
+        // The ModelProto is parsed before libsentencepiece is involved (it loads lazily).
         XCTAssertThrowsError(try SentencePieceTokenizer(modelData: Data("not a model".utf8))) { error in
-            guard case TokenizerError.sentencePiece = error else { return XCTFail("\(error)") }
+            guard case TokenizerError.invalidModel = error else { return XCTFail("\(error)") }
         }
+        XCTAssertThrowsError(try SentencePieceTokenizer(modelData: Data("not a model".utf8), engine: .sentencePiece))
         XCTAssertThrowsError(try SentencePieceTokenizer(modelPath: "/nonexistent/x.model")) { error in
             XCTAssertEqual(error as? TokenizerError, .fileNotFound("/nonexistent/x.model"))
         }
