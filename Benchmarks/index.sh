@@ -23,9 +23,9 @@ bytes=$(git -C "$corpus" ls-files -z | (cd "$corpus" && du -cb --files0-from=- |
 echo "corpus: $stdlib -> $files files, $bytes bytes"
 
 index=$work/index.sqlite
-cold=$("$quarry" index "$corpus" --index "$index" --json --quiet)
+cold=$("$quarry" index "$corpus" --index "$index" --json --quiet --no-embed)
 warm_start=$(date +%s.%N)
-warm=$("$quarry" index "$corpus" --index "$index" --json --quiet)
+warm=$("$quarry" index "$corpus" --index "$index" --json --quiet --no-embed)
 warm_end=$(date +%s.%N)
 python3 - "$cold" "$warm" "$bytes" "$(stat -c %s "$index")" "$warm_start" "$warm_end" <<'PY'
 import json, sys
@@ -35,7 +35,8 @@ wall_noop = float(sys.argv[6]) - float(sys.argv[5])
 s = cold["seconds"]
 print(f"cold index:  {cold['files_seen']} files, {cold['new_blobs']} blobs, {cold['chunks']} chunks, "
       f"skipped {cold['skipped']}")
-print(f"             {s:.2f} s = {cold['files_seen']/s:.0f} files/s, {total_bytes/s/1e6:.1f} MB/s of source, "
+print(f"             {s:.2f} s = {cold['files_seen']/s:.0f} files/s, {total_bytes/s/1e6:.1f} MB/s of all blobs "
+      f"({cold['bytes']/s/1e6:.1f} MB/s of the {cold['bytes']/1e6:.1f} MB chunked), "
       f"{cold['chunks']/s:.0f} chunks/s, peak memory {cold.get('peak_rss_bytes', 0)/1e6:.0f} MB")
 print(f"index size:  {index_size/1e6:.1f} MB ({index_size/max(cold['chunks'],1):.0f} bytes/chunk)")
 print(f"no-op index: {warm['seconds']:.3f} s inside quarry, {wall_noop:.3f} s whole process "
