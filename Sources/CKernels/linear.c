@@ -148,9 +148,10 @@ qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, 
             float amax = 0;
             for (int kk = 0; kk < k; kk++) amax = fmaxf(amax, fabsf(row[kk * step_k]));
             float scale = amax > 0 ? amax / 127.0f : 1.0f;
+            float inverse = amax > 0 ? 127.0f / amax : 0.0f;
             int32_t sum = 0;
             for (int kk = 0; kk < k; kk++) {
-                float q = nearbyintf(row[kk * step_k] / scale);
+                float q = nearbyintf(row[kk * step_k] * inverse);
                 q = fminf(127.0f, fmaxf(-127.0f, q));
                 ((int8_t *)panel)[((size_t)(kk / 4) * NR + lane) * 4 + kk % 4] = (int8_t)q;
                 sum += (int32_t)q;
