@@ -41,7 +41,7 @@
  * (sequence, head) per qk_parallel_for index, either with single-threaded
  * cblas_sgemm (fp32; as fast as this library's fp32 there) or by packing K
  * and V per head with qk_weights_pack_strided and calling qk_linear, which
- * pays off in bf16 for T >= 512 (~1.5x, Benchmarks/kernels/README.md).
+ * pays off in bf16 (~1.7x at T = 128..512, Benchmarks/kernels/README.md).
  */
 #include <stddef.h>
 
