@@ -113,7 +113,7 @@ qk_weights *qk_weights_pack(const float *w, int n, int k, qk_precision p) {
 #define QK_UNROLL
 #endif
 
-/* One micro-tile: rows [0, mr) of A times one panel, written into Y. */
+/* What one micro-tile call needs (see tile()). */
 typedef struct {
     const char *a;          /* first row, group 0 of this k block */
     size_t lda;             /* bytes between rows of a */
@@ -130,66 +130,27 @@ typedef struct {
     const int32_t *zero_sum;/* int8: panel's zero-point sums (32) */
 } tile_job;
 
-QK_INLINE void store_float_tile(const tile_job *t, __m512 *c0, __m512 *c1, const int mr) {
-    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
-    if (t->first && t->bias) {
-        bias0 = _mm512_maskz_loadu_ps(t->m0, t->bias);
-        bias1 = _mm512_maskz_loadu_ps(t->m1, t->bias + 16);
-    }
-    QK_UNROLL
-    for (int r = 0; r < mr; r++) {
-        float *yr = t->y + (size_t)r * t->ldy;
-        __m512 base0 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m0, yr), bias0) : bias0;
-        __m512 base1 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m1, yr + 16), bias1) : bias1;
-        _mm512_mask_storeu_ps(yr, t->m0, _mm512_add_ps(c0[r], base0));
-        _mm512_mask_storeu_ps(yr + 16, t->m1, _mm512_add_ps(c1[r], base1));
+/* One group's multiply-add for precision prec (a compile-time constant after
+ * inlining), on raw 512-bit registers: fp32 FMA, bf16 pair dot product, or
+ * u8 x s8 quad dot product into int32. */
+QK_INLINE __m512i step(const qk_precision prec, __m512i acc, __m512i a, __m512i b) {
+    switch (prec) {
+    case QK_FP32:
+        return _mm512_castps_si512(_mm512_fmadd_ps(_mm512_castsi512_ps(a), _mm512_castsi512_ps(b),
+                                                   _mm512_castsi512_ps(acc)));
+    case QK_BF16:
+        return _mm512_castps_si512(_mm512_dpbf16_ps(_mm512_castsi512_ps(acc), (__m512bh)a, (__m512bh)b));
+    default:
+        return _mm512_dpbusd_epi32(acc, a, b);
     }
 }
 
-QK_INLINE void tile_fp32(const tile_job *t, const int mr) {
-    __m512 c0[MR], c1[MR];
-    QK_UNROLL
-    for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm512_setzero_ps();
-    const char *a = t->a;
-    const float *b = (const float *)t->b;
-    const size_t lda = t->lda;
-    for (int g = 0; g < t->kc; g++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-        QK_UNROLL
-        for (int r = 0; r < mr; r++) {
-            __m512 av = _mm512_set1_ps(*(const float *)(a + r * lda));
-            c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
-            c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
-        }
-        a += 4;
-        b += NR;
-    }
-    store_float_tile(t, c0, c1, mr);
-}
-
-QK_INLINE void tile_bf16(const tile_job *t, const int mr) {
-    __m512 c0[MR], c1[MR];
-    QK_UNROLL
-    for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm512_setzero_ps();
-    const char *a = t->a;
-    const char *b = t->b;
-    const size_t lda = t->lda;
-    for (int g = 0; g < t->kc; g++) {
-        __m512bh b0 = (__m512bh)_mm512_load_si512((const void *)b);
-        __m512bh b1 = (__m512bh)_mm512_load_si512((const void *)(b + 64));
-        QK_UNROLL
-        for (int r = 0; r < mr; r++) {
-            __m512bh av = (__m512bh)_mm512_set1_epi32(*(const int32_t *)(a + r * lda));
-            c0[r] = _mm512_dpbf16_ps(c0[r], av, b0);
-            c1[r] = _mm512_dpbf16_ps(c1[r], av, b1);
-        }
-        a += 4;
-        b += 128;
-    }
-    store_float_tile(t, c0, c1, mr);
-}
-
-QK_INLINE void tile_int8(const tile_job *t, const int mr) {
+/* One micro-tile, rows [0, mr) x the panel's 32 channels, written into y:
+ * y = base + sum for fp32/bf16, and for int8
+ * y = base + row_scale * col_scale * (sum - zero_sum), the zero-point sum
+ * being removed once, in the first k block. base is the bias (first k
+ * block) plus y's contents (later k blocks, or accumulating). */
+QK_INLINE void tile(const tile_job *t, const int mr, const qk_precision prec) {
     __m512i c0[MR], c1[MR];
     QK_UNROLL
     for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm512_setzero_si512();
@@ -202,61 +163,69 @@ QK_INLINE void tile_int8(const tile_job *t, const int mr) {
         QK_UNROLL
         for (int r = 0; r < mr; r++) {
             __m512i av = _mm512_set1_epi32(*(const int32_t *)(a + r * lda));
-            c0[r] = _mm512_dpbusd_epi32(c0[r], av, b0);
-            c1[r] = _mm512_dpbusd_epi32(c1[r], av, b1);
+            c0[r] = step(prec, c0[r], av, b0);
+            c1[r] = step(prec, c1[r], av, b1);
         }
         a += 4;
         b += 128;
     }
-    /* y = row_scale * col_scale * (sum - zero_sum) + bias, the zero-point
-     * sum being removed once, in the first k block. */
-    __m512 cs0 = _mm512_loadu_ps(t->col_scale), cs1 = _mm512_loadu_ps(t->col_scale + 16);
-    __m512i zs0 = _mm512_setzero_si512(), zs1 = _mm512_setzero_si512();
     __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
-    if (t->first) {
-        zs0 = _mm512_loadu_si512((const void *)t->zero_sum);
-        zs1 = _mm512_loadu_si512((const void *)(t->zero_sum + 16));
-        if (t->bias) {
-            bias0 = _mm512_maskz_loadu_ps(t->m0, t->bias);
-            bias1 = _mm512_maskz_loadu_ps(t->m1, t->bias + 16);
+    if (t->first && t->bias) {
+        bias0 = _mm512_maskz_loadu_ps(t->m0, t->bias);
+        bias1 = _mm512_maskz_loadu_ps(t->m1, t->bias + 16);
+    }
+    __m512 cs0 = _mm512_setzero_ps(), cs1 = _mm512_setzero_ps();
+    __m512i zs0 = _mm512_setzero_si512(), zs1 = _mm512_setzero_si512();
+    if (prec == QK_INT8) {
+        cs0 = _mm512_loadu_ps(t->col_scale);
+        cs1 = _mm512_loadu_ps(t->col_scale + 16);
+        if (t->first) {
+            zs0 = _mm512_loadu_si512((const void *)t->zero_sum);
+            zs1 = _mm512_loadu_si512((const void *)(t->zero_sum + 16));
         }
     }
     QK_UNROLL
     for (int r = 0; r < mr; r++) {
         float *yr = t->y + (size_t)r * t->ldy;
-        __m512 rs = _mm512_set1_ps(t->row_scale[r]);
         __m512 base0 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m0, yr), bias0) : bias0;
         __m512 base1 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m1, yr + 16), bias1) : bias1;
-        __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], zs0));
-        __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], zs1));
-        _mm512_mask_storeu_ps(yr, t->m0, _mm512_fmadd_ps(v0, _mm512_mul_ps(rs, cs0), base0));
-        _mm512_mask_storeu_ps(yr + 16, t->m1, _mm512_fmadd_ps(v1, _mm512_mul_ps(rs, cs1), base1));
+        __m512 y0, y1;
+        if (prec == QK_INT8) {
+            __m512 rs = _mm512_set1_ps(t->row_scale[r]);
+            y0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], zs0)), _mm512_mul_ps(rs, cs0), base0);
+            y1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], zs1)), _mm512_mul_ps(rs, cs1), base1);
+        } else {
+            y0 = _mm512_add_ps(_mm512_castsi512_ps(c0[r]), base0);
+            y1 = _mm512_add_ps(_mm512_castsi512_ps(c1[r]), base1);
+        }
+        _mm512_mask_storeu_ps(yr, t->m0, y0);
+        _mm512_mask_storeu_ps(yr + 16, t->m1, y1);
     }
 }
 
 /* Dispatch on the tile's row count so each instance is fully unrolled. */
-#define QK_TILE_DISPATCH(NAME, KERNEL)                                         \
+#define QK_TILE_DISPATCH(NAME, PREC)                                                  \
     static QK_TARGET __attribute__((noinline)) void NAME(const tile_job *t, int mr) { \
-        switch (mr) {                                                          \
-        case 14: KERNEL(t, 14); break;                                         \
-        case 13: KERNEL(t, 13); break;                                         \
-        case 12: KERNEL(t, 12); break;                                         \
-        case 11: KERNEL(t, 11); break;                                         \
-        case 10: KERNEL(t, 10); break;                                         \
-        case 9: KERNEL(t, 9); break;                                           \
-        case 8: KERNEL(t, 8); break;                                           \
-        case 7: KERNEL(t, 7); break;                                           \
-        case 6: KERNEL(t, 6); break;                                           \
-        case 5: KERNEL(t, 5); break;                                           \
-        case 4: KERNEL(t, 4); break;                                           \
-        case 3: KERNEL(t, 3); break;                                           \
-        case 2: KERNEL(t, 2); break;                                           \
-        default: KERNEL(t, 1); break;                                          \
-        }                                                                      \
+        switch (mr) {                                                                 \
+        case 14: tile(t, 14, PREC); break;                                            \
+        case 13: tile(t, 13, PREC); break;                                            \
+        case 12: tile(t, 12, PREC); break;                                            \
+        case 11: tile(t, 11, PREC); break;                                            \
+        case 10: tile(t, 10, PREC); break;                                            \
+        case 9: tile(t, 9, PREC); break;                                              \
+        case 8: tile(t, 8, PREC); break;                                              \
+        case 7: tile(t, 7, PREC); break;                                              \
+        case 6: tile(t, 6, PREC); break;                                              \
+        case 5: tile(t, 5, PREC); break;                                              \
+        case 4: tile(t, 4, PREC); break;                                              \
+        case 3: tile(t, 3, PREC); break;                                              \
+        case 2: tile(t, 2, PREC); break;                                              \
+        default: tile(t, 1, PREC); break;                                             \
+        }                                                                             \
     }
-QK_TILE_DISPATCH(run_tile_fp32, tile_fp32)
-QK_TILE_DISPATCH(run_tile_bf16, tile_bf16)
-QK_TILE_DISPATCH(run_tile_int8, tile_int8)
+QK_TILE_DISPATCH(run_tile_fp32, QK_FP32)
+QK_TILE_DISPATCH(run_tile_bf16, QK_BF16)
+QK_TILE_DISPATCH(run_tile_int8, QK_INT8)
 
 /* ---------------------------------------------------------------- packing */
 
