@@ -83,6 +83,8 @@ static void head_sgemm(void *ctx) {
                 h->v, h->d, 0.0f, h->o, h->d);
 }
 
+static double rel_error(const float *a, const float *ref, size_t count);
+
 static void head_qk(void *ctx) {
     head *h = ctx;
     qk_weights *kp = qk_weights_pack_strided(h->kmat, h->d, 0, h->t, h->d, h->precision);
@@ -93,25 +95,6 @@ static void head_qk(void *ctx) {
     qk_weights_free(vp);
 }
 
-static void bench_attention(int t, int d, unsigned *seed) {
-    float *q = malloc(sizeof(float) * t * d), *kmat = malloc(sizeof(float) * t * d);
-    float *v = malloc(sizeof(float) * t * d), *p = malloc(sizeof(float) * t * t);
-    float *s = malloc(sizeof(float) * t * t), *o = malloc(sizeof(float) * t * d);
-    fill(q, (size_t)t * d, seed);
-    fill(kmat, (size_t)t * d, seed);
-    fill(v, (size_t)t * d, seed);
-    fill(p, (size_t)t * t, seed);
-    head h = {t, d, q, kmat, v, p, s, o, QK_FP32};
-    double flops = 4.0 * t * t * d;
-    printf("1    head T=%d d=%d | %7.1f", t, d, flops / best_seconds(head_sgemm, &h) / 1e9);
-    for (int prec = 0; prec < 3; prec++) {
-        h.precision = (qk_precision)prec;
-        printf(" %7.1f", qk_cpu_supports(h.precision) ? flops / best_seconds(head_qk, &h) / 1e9 : 0.0);
-    }
-    printf("   (S = Q K^T and O = P V, packing included)\n");
-    free(q); free(kmat); free(v); free(p); free(s); free(o);
-}
-
 static double rel_error(const float *a, const float *ref, size_t count) {
     double num = 0, den = 0;
     for (size_t i = 0; i < count; i++) {
@@ -120,6 +103,37 @@ static double rel_error(const float *a, const float *ref, size_t count) {
         den += (double)ref[i] * ref[i];
     }
     return sqrt(num / (den > 0 ? den : 1));
+}
+
+static void bench_attention(int t, int d, unsigned *seed) {
+    float *q = malloc(sizeof(float) * t * d), *kmat = malloc(sizeof(float) * t * d);
+    float *v = malloc(sizeof(float) * t * d), *p = malloc(sizeof(float) * t * t);
+    float *s = malloc(sizeof(float) * t * t), *o = malloc(sizeof(float) * t * d);
+    fill(q, (size_t)t * d, seed);
+    fill(kmat, (size_t)t * d, seed);
+    fill(v, (size_t)t * d, seed);
+    fill(p, (size_t)t * t, seed);
+    float *s_ref = malloc(sizeof(float) * t * t), *o_ref = malloc(sizeof(float) * t * d);
+    head h = {t, d, q, kmat, v, p, s_ref, o_ref, QK_FP32};
+    double flops = 4.0 * t * t * d;
+    printf("1    head T=%d d=%d | %7.1f", t, d, flops / best_seconds(head_sgemm, &h) / 1e9);
+    head_sgemm(&h);
+    h.s = s;
+    h.o = o;
+    double err_s[3] = {0, 0, 0}, err_o[3] = {0, 0, 0};
+    for (int prec = 0; prec < 3; prec++) {
+        h.precision = (qk_precision)prec;
+        if (!qk_cpu_supports(h.precision)) {
+            printf(" %7s", "-");
+            continue;
+        }
+        printf(" %7.1f", flops / best_seconds(head_qk, &h) / 1e9);
+        err_s[prec] = rel_error(s, s_ref, (size_t)t * t);
+        err_o[prec] = rel_error(o, o_ref, (size_t)t * d);
+    }
+    printf(" | S err %.1e %.1e, O err %.1e %.1e (bf16, int8)\n", err_s[1], err_s[2], err_o[1],
+           err_o[2]);
+    free(q); free(kmat); free(v); free(p); free(s); free(o); free(s_ref); free(o_ref);
 }
 
 int main(int argc, char **argv) {

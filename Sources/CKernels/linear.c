@@ -26,7 +26,6 @@
 #include "kernels.h"
 #include "pool.h"
 
-#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,18 +85,7 @@ int qk_cpu_supports(qk_precision p) {
     return 0;
 }
 
-/* ---------------------------------------------------------------- packing */
-
 static int group_width(qk_precision p) { return p == QK_FP32 ? 1 : (p == QK_BF16 ? 2 : 4); }
-
-/* fp32 -> bf16 with round-to-nearest-even (NaN stays NaN). */
-static uint16_t to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
 
 void qk_weights_free(qk_weights *w) {
     if (!w) return;
@@ -109,60 +97,6 @@ void qk_weights_free(qk_weights *w) {
 
 qk_weights *qk_weights_pack(const float *w, int n, int k, qk_precision p) {
     return qk_weights_pack_strided(w, (size_t)k, 0, n, k, p);
-}
-
-qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, int n, int k,
-                                    qk_precision p) {
-    if (!w || n < 1 || k < 1 || ldw < (size_t)(transposed ? n : k) || !qk_cpu_supports(p))
-        return NULL;
-    /* Element (j, kk) lives at w[j * step_j + kk * step_k]. */
-    const size_t step_j = transposed ? 1 : ldw, step_k = transposed ? ldw : 1;
-    qk_weights *pw = calloc(1, sizeof *pw);
-    if (!pw) return NULL;
-    int gw = group_width(p);
-    pw->n = n;
-    pw->k = k;
-    pw->precision = p;
-    pw->kg = (k + gw - 1) / gw;
-    pw->np = (n + NR - 1) / NR;
-    size_t bytes = (size_t)pw->np * pw->kg * 128;
-    pw->panels = aligned_alloc(64, bytes);
-    if (!pw->panels) goto fail;
-    memset(pw->panels, 0, bytes);
-    if (p == QK_INT8) {
-        pw->scale = calloc((size_t)pw->np * NR, sizeof(float));
-        pw->zero_sum = calloc((size_t)pw->np * NR, sizeof(int32_t));
-        if (!pw->scale || !pw->zero_sum) goto fail;
-    }
-    for (int j = 0; j < n; j++) {
-        const float *row = w + (size_t)j * step_j;
-        int p_ = j / NR, lane = j % NR;
-        unsigned char *panel = (unsigned char *)pw->panels + (size_t)p_ * pw->kg * 128;
-        if (p == QK_FP32) {
-            for (int kk = 0; kk < k; kk++)
-                ((float *)panel)[(size_t)kk * NR + lane] = row[kk * step_k];
-        } else if (p == QK_BF16) {
-            for (int kk = 0; kk < k; kk++)
-                ((uint16_t *)panel)[((size_t)(kk / 2) * NR + lane) * 2 + kk % 2] = to_bf16(row[kk * step_k]);
-        } else {
-            float amax = 0;
-            for (int kk = 0; kk < k; kk++) amax = fmaxf(amax, fabsf(row[kk * step_k]));
-            float scale = amax > 0 ? amax / 127.0f : 1.0f;
-            int32_t sum = 0;
-            for (int kk = 0; kk < k; kk++) {
-                float q = nearbyintf(row[kk * step_k] / scale);
-                q = fminf(127.0f, fmaxf(-127.0f, q));
-                ((int8_t *)panel)[((size_t)(kk / 4) * NR + lane) * 4 + kk % 4] = (int8_t)q;
-                sum += (int32_t)q;
-            }
-            pw->scale[j] = scale;
-            pw->zero_sum[j] = 128 * sum;
-        }
-    }
-    return pw;
-fail:
-    qk_weights_free(pw);
-    return NULL;
 }
 
 /* ---------------------------------------------------------------- kernels */
@@ -179,7 +113,7 @@ fail:
 #define QK_UNROLL
 #endif
 
-/* One micro-tile: rows [0, mr) of A times one panel, written into Y. */
+/* What one micro-tile call needs (see tile()). */
 typedef struct {
     const char *a;          /* first row, group 0 of this k block */
     size_t lda;             /* bytes between rows of a */
@@ -196,66 +130,27 @@ typedef struct {
     const int32_t *zero_sum;/* int8: panel's zero-point sums (32) */
 } tile_job;
 
-QK_INLINE void store_float_tile(const tile_job *t, __m512 *c0, __m512 *c1, const int mr) {
-    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
-    if (t->first && t->bias) {
-        bias0 = _mm512_maskz_loadu_ps(t->m0, t->bias);
-        bias1 = _mm512_maskz_loadu_ps(t->m1, t->bias + 16);
-    }
-    QK_UNROLL
-    for (int r = 0; r < mr; r++) {
-        float *yr = t->y + (size_t)r * t->ldy;
-        __m512 base0 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m0, yr), bias0) : bias0;
-        __m512 base1 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m1, yr + 16), bias1) : bias1;
-        _mm512_mask_storeu_ps(yr, t->m0, _mm512_add_ps(c0[r], base0));
-        _mm512_mask_storeu_ps(yr + 16, t->m1, _mm512_add_ps(c1[r], base1));
+/* One group's multiply-add for precision prec (a compile-time constant after
+ * inlining), on raw 512-bit registers: fp32 FMA, bf16 pair dot product, or
+ * u8 x s8 quad dot product into int32. */
+QK_INLINE __m512i step(const qk_precision prec, __m512i acc, __m512i a, __m512i b) {
+    switch (prec) {
+    case QK_FP32:
+        return _mm512_castps_si512(_mm512_fmadd_ps(_mm512_castsi512_ps(a), _mm512_castsi512_ps(b),
+                                                   _mm512_castsi512_ps(acc)));
+    case QK_BF16:
+        return _mm512_castps_si512(_mm512_dpbf16_ps(_mm512_castsi512_ps(acc), (__m512bh)a, (__m512bh)b));
+    default:
+        return _mm512_dpbusd_epi32(acc, a, b);
     }
 }
 
-QK_INLINE void tile_fp32(const tile_job *t, const int mr) {
-    __m512 c0[MR], c1[MR];
-    QK_UNROLL
-    for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm512_setzero_ps();
-    const char *a = t->a;
-    const float *b = (const float *)t->b;
-    const size_t lda = t->lda;
-    for (int g = 0; g < t->kc; g++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-        QK_UNROLL
-        for (int r = 0; r < mr; r++) {
-            __m512 av = _mm512_set1_ps(*(const float *)(a + r * lda));
-            c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
-            c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
-        }
-        a += 4;
-        b += NR;
-    }
-    store_float_tile(t, c0, c1, mr);
-}
-
-QK_INLINE void tile_bf16(const tile_job *t, const int mr) {
-    __m512 c0[MR], c1[MR];
-    QK_UNROLL
-    for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm512_setzero_ps();
-    const char *a = t->a;
-    const char *b = t->b;
-    const size_t lda = t->lda;
-    for (int g = 0; g < t->kc; g++) {
-        __m512bh b0 = (__m512bh)_mm512_load_si512((const void *)b);
-        __m512bh b1 = (__m512bh)_mm512_load_si512((const void *)(b + 64));
-        QK_UNROLL
-        for (int r = 0; r < mr; r++) {
-            __m512bh av = (__m512bh)_mm512_set1_epi32(*(const int32_t *)(a + r * lda));
-            c0[r] = _mm512_dpbf16_ps(c0[r], av, b0);
-            c1[r] = _mm512_dpbf16_ps(c1[r], av, b1);
-        }
-        a += 4;
-        b += 128;
-    }
-    store_float_tile(t, c0, c1, mr);
-}
-
-QK_INLINE void tile_int8(const tile_job *t, const int mr) {
+/* One micro-tile, rows [0, mr) x the panel's 32 channels, written into y:
+ * y = base + sum for fp32/bf16, and for int8
+ * y = base + row_scale * col_scale * (sum - zero_sum), the zero-point sum
+ * being removed once, in the first k block. base is the bias (first k
+ * block) plus y's contents (later k blocks, or accumulating). */
+QK_INLINE void tile(const tile_job *t, const int mr, const qk_precision prec) {
     __m512i c0[MR], c1[MR];
     QK_UNROLL
     for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm512_setzero_si512();
@@ -268,61 +163,183 @@ QK_INLINE void tile_int8(const tile_job *t, const int mr) {
         QK_UNROLL
         for (int r = 0; r < mr; r++) {
             __m512i av = _mm512_set1_epi32(*(const int32_t *)(a + r * lda));
-            c0[r] = _mm512_dpbusd_epi32(c0[r], av, b0);
-            c1[r] = _mm512_dpbusd_epi32(c1[r], av, b1);
+            c0[r] = step(prec, c0[r], av, b0);
+            c1[r] = step(prec, c1[r], av, b1);
         }
         a += 4;
         b += 128;
     }
-    /* y = row_scale * col_scale * (sum - zero_sum) + bias, the zero-point
-     * sum being removed once, in the first k block. */
-    __m512 cs0 = _mm512_loadu_ps(t->col_scale), cs1 = _mm512_loadu_ps(t->col_scale + 16);
-    __m512i zs0 = _mm512_setzero_si512(), zs1 = _mm512_setzero_si512();
     __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
-    if (t->first) {
-        zs0 = _mm512_loadu_si512((const void *)t->zero_sum);
-        zs1 = _mm512_loadu_si512((const void *)(t->zero_sum + 16));
-        if (t->bias) {
-            bias0 = _mm512_maskz_loadu_ps(t->m0, t->bias);
-            bias1 = _mm512_maskz_loadu_ps(t->m1, t->bias + 16);
+    if (t->first && t->bias) {
+        bias0 = _mm512_maskz_loadu_ps(t->m0, t->bias);
+        bias1 = _mm512_maskz_loadu_ps(t->m1, t->bias + 16);
+    }
+    __m512 cs0 = _mm512_setzero_ps(), cs1 = _mm512_setzero_ps();
+    __m512i zs0 = _mm512_setzero_si512(), zs1 = _mm512_setzero_si512();
+    if (prec == QK_INT8) {
+        cs0 = _mm512_loadu_ps(t->col_scale);
+        cs1 = _mm512_loadu_ps(t->col_scale + 16);
+        if (t->first) {
+            zs0 = _mm512_loadu_si512((const void *)t->zero_sum);
+            zs1 = _mm512_loadu_si512((const void *)(t->zero_sum + 16));
         }
     }
     QK_UNROLL
     for (int r = 0; r < mr; r++) {
         float *yr = t->y + (size_t)r * t->ldy;
-        __m512 rs = _mm512_set1_ps(t->row_scale[r]);
         __m512 base0 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m0, yr), bias0) : bias0;
         __m512 base1 = t->load_y ? _mm512_add_ps(_mm512_maskz_loadu_ps(t->m1, yr + 16), bias1) : bias1;
-        __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], zs0));
-        __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], zs1));
-        _mm512_mask_storeu_ps(yr, t->m0, _mm512_fmadd_ps(v0, _mm512_mul_ps(rs, cs0), base0));
-        _mm512_mask_storeu_ps(yr + 16, t->m1, _mm512_fmadd_ps(v1, _mm512_mul_ps(rs, cs1), base1));
+        __m512 y0, y1;
+        if (prec == QK_INT8) {
+            __m512 rs = _mm512_set1_ps(t->row_scale[r]);
+            y0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], zs0)), _mm512_mul_ps(rs, cs0), base0);
+            y1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], zs1)), _mm512_mul_ps(rs, cs1), base1);
+        } else {
+            y0 = _mm512_add_ps(_mm512_castsi512_ps(c0[r]), base0);
+            y1 = _mm512_add_ps(_mm512_castsi512_ps(c1[r]), base1);
+        }
+        _mm512_mask_storeu_ps(yr, t->m0, y0);
+        _mm512_mask_storeu_ps(yr + 16, t->m1, y1);
     }
 }
 
 /* Dispatch on the tile's row count so each instance is fully unrolled. */
-#define QK_TILE_DISPATCH(NAME, KERNEL)                                         \
+#define QK_TILE_DISPATCH(NAME, PREC)                                                  \
     static QK_TARGET __attribute__((noinline)) void NAME(const tile_job *t, int mr) { \
-        switch (mr) {                                                          \
-        case 14: KERNEL(t, 14); break;                                         \
-        case 13: KERNEL(t, 13); break;                                         \
-        case 12: KERNEL(t, 12); break;                                         \
-        case 11: KERNEL(t, 11); break;                                         \
-        case 10: KERNEL(t, 10); break;                                         \
-        case 9: KERNEL(t, 9); break;                                           \
-        case 8: KERNEL(t, 8); break;                                           \
-        case 7: KERNEL(t, 7); break;                                           \
-        case 6: KERNEL(t, 6); break;                                           \
-        case 5: KERNEL(t, 5); break;                                           \
-        case 4: KERNEL(t, 4); break;                                           \
-        case 3: KERNEL(t, 3); break;                                           \
-        case 2: KERNEL(t, 2); break;                                           \
-        default: KERNEL(t, 1); break;                                          \
-        }                                                                      \
+        switch (mr) {                                                                 \
+        case 14: tile(t, 14, PREC); break;                                            \
+        case 13: tile(t, 13, PREC); break;                                            \
+        case 12: tile(t, 12, PREC); break;                                            \
+        case 11: tile(t, 11, PREC); break;                                            \
+        case 10: tile(t, 10, PREC); break;                                            \
+        case 9: tile(t, 9, PREC); break;                                              \
+        case 8: tile(t, 8, PREC); break;                                              \
+        case 7: tile(t, 7, PREC); break;                                              \
+        case 6: tile(t, 6, PREC); break;                                              \
+        case 5: tile(t, 5, PREC); break;                                              \
+        case 4: tile(t, 4, PREC); break;                                              \
+        case 3: tile(t, 3, PREC); break;                                              \
+        case 2: tile(t, 2, PREC); break;                                              \
+        default: tile(t, 1, PREC); break;                                             \
+        }                                                                             \
     }
-QK_TILE_DISPATCH(run_tile_fp32, tile_fp32)
-QK_TILE_DISPATCH(run_tile_bf16, tile_bf16)
-QK_TILE_DISPATCH(run_tile_int8, tile_int8)
+QK_TILE_DISPATCH(run_tile_fp32, QK_FP32)
+QK_TILE_DISPATCH(run_tile_bf16, QK_BF16)
+QK_TILE_DISPATCH(run_tile_int8, QK_INT8)
+
+/* ---------------------------------------------------------------- packing */
+
+/* Copies panel p's channels of W to lane-major fp32: panel[kk * NR + lane] =
+ * W(p * NR + lane, kk), zero past n. W(j, kk) = w[j * step_j + kk * step_k].
+ * This is the fp32 panel layout itself, and the input of the bf16 and int8
+ * conversions. */
+static void gather_panel(const float *w, size_t step_j, size_t step_k, int n, int k, int p,
+                         float *panel) {
+    const int j0 = p * NR;
+    const int lanes = n - j0 < NR ? n - j0 : NR;
+    if (lanes < NR) memset(panel, 0, (size_t)k * NR * sizeof(float));
+    if (step_j == 1) {
+        /* Transposed source: the panel's channels are contiguous per kk. */
+        for (int kk = 0; kk < k; kk++)
+            memcpy(panel + (size_t)kk * NR, w + (size_t)kk * step_k + j0, (size_t)lanes * sizeof(float));
+    } else {
+        for (int lane = 0; lane < lanes; lane++) {
+            const float *row = w + (size_t)(j0 + lane) * step_j;
+            for (int kk = 0; kk < k; kk++) panel[(size_t)kk * NR + lane] = row[kk * step_k];
+        }
+    }
+}
+
+/* Row kk of a gathered panel as two halves, zero past k. */
+QK_INLINE __m512 gathered(const float *g, int k, int kk, int half) {
+    return kk < k ? _mm512_loadu_ps(g + (size_t)kk * NR + 16 * half) : _mm512_setzero_ps();
+}
+
+/* bf16 pairs (k = 2g low half, 2g + 1 high half), rounded to nearest even
+ * like the activations (vcvtneps2bf16). */
+static QK_TARGET void pack_bf16(const float *g, int k, int kg, uint32_t *panel) {
+    for (int grp = 0; grp < kg; grp++) {
+        for (int half = 0; half < 2; half++) {
+            __m512i lo = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(gathered(g, k, 2 * grp, half)));
+            __m512i hi = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(gathered(g, k, 2 * grp + 1, half)));
+            _mm512_store_si512((void *)(panel + (size_t)grp * NR + 16 * half),
+                               _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+        }
+    }
+}
+
+/* Symmetric per-channel int8 (scale = max|w| / 127) in quads along k, with
+ * each channel's scale and 128 * sum of its quantised weights (the term the
+ * activations' zero point adds). */
+static QK_TARGET void pack_int8(const float *g, int k, int kg, uint32_t *panel, float *scale,
+                                int32_t *zero_sum) {
+    const __m512i lo_clamp = _mm512_set1_epi32(-127), hi_clamp = _mm512_set1_epi32(127);
+    for (int half = 0; half < 2; half++) {
+        __m512 amax = _mm512_setzero_ps();
+        for (int kk = 0; kk < k; kk++) amax = _mm512_max_ps(amax, _mm512_abs_ps(gathered(g, k, kk, half)));
+        __mmask16 nonzero = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ);
+        __m512 inverse = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(127.0f), amax);
+        _mm512_storeu_ps(scale + 16 * half,
+                         _mm512_mask_div_ps(_mm512_set1_ps(1.0f), nonzero, amax, _mm512_set1_ps(127.0f)));
+        __m512i sum = _mm512_setzero_si512();
+        for (int grp = 0; grp < kg; grp++) {
+            __m512i quad = _mm512_setzero_si512();
+            for (int i = 0; i < 4; i++) {
+                __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(gathered(g, k, 4 * grp + i, half), inverse));
+                q = _mm512_min_epi32(_mm512_max_epi32(q, lo_clamp), hi_clamp);
+                sum = _mm512_add_epi32(sum, q);
+                quad = _mm512_or_si512(quad, _mm512_slli_epi32(_mm512_and_si512(q, _mm512_set1_epi32(0xff)), 8 * i));
+            }
+            _mm512_store_si512((void *)(panel + (size_t)grp * NR + 16 * half), quad);
+        }
+        _mm512_storeu_si512((void *)(zero_sum + 16 * half), _mm512_slli_epi32(sum, 7));
+    }
+}
+
+qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, int n, int k,
+                                    qk_precision p) {
+    if (!w || n < 1 || k < 1 || ldw < (size_t)(transposed ? n : k) || !qk_cpu_supports(p))
+        return NULL;
+    /* Element (j, kk) lives at w[j * step_j + kk * step_k]. */
+    const size_t step_j = transposed ? 1 : ldw, step_k = transposed ? ldw : 1;
+    qk_weights *pw = calloc(1, sizeof *pw);
+    if (!pw) return NULL;
+    const int gw = group_width(p);
+    pw->n = n;
+    pw->k = k;
+    pw->precision = p;
+    pw->kg = (k + gw - 1) / gw;
+    pw->np = (n + NR - 1) / NR;
+    const size_t panel_bytes = (size_t)pw->kg * 128;
+    pw->panels = aligned_alloc(64, (size_t)pw->np * panel_bytes);
+    float *gathered_panel = p == QK_FP32 ? NULL : malloc((size_t)k * NR * sizeof(float));
+    if (!pw->panels || (p != QK_FP32 && !gathered_panel)) goto fail;
+    if (p == QK_INT8) {
+        pw->scale = malloc((size_t)pw->np * NR * sizeof(float));
+        pw->zero_sum = malloc((size_t)pw->np * NR * sizeof(int32_t));
+        if (!pw->scale || !pw->zero_sum) goto fail;
+    }
+    for (int panel = 0; panel < pw->np; panel++) {
+        char *out = (char *)pw->panels + (size_t)panel * panel_bytes;
+        if (p == QK_FP32) {
+            gather_panel(w, step_j, step_k, n, k, panel, (float *)out);
+            continue;
+        }
+        gather_panel(w, step_j, step_k, n, k, panel, gathered_panel);
+        if (p == QK_BF16)
+            pack_bf16(gathered_panel, k, pw->kg, (uint32_t *)out);
+        else
+            pack_int8(gathered_panel, k, pw->kg, (uint32_t *)out, pw->scale + panel * NR,
+                      pw->zero_sum + panel * NR);
+    }
+    free(gathered_panel);
+    return pw;
+fail:
+    free(gathered_panel);
+    qk_weights_free(pw);
+    return NULL;
+}
+
 
 /* Copies rows [0, rows) of x, columns [k0, k0 + gc), to dst (row stride
  * ldd bytes). Reading X in place would alias in L1 when its row stride is a
@@ -530,7 +547,13 @@ static void run_linear(const qk_weights *w, const float *x, size_t ldx, int m, f
     qk_pool_run(nthreads, linear_task, &job);
 }
 
-#else /* !QK_X86: packing already refused, nothing to run. */
+#else /* !QK_X86: nothing is supported, so nothing is ever packed or run. */
+
+qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, int n, int k,
+                                    qk_precision p) {
+    (void)w; (void)ldw; (void)transposed; (void)n; (void)k; (void)p;
+    return NULL;
+}
 
 static void run_linear(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
                        size_t ldy, const float *bias, int accumulate) {

@@ -37,10 +37,11 @@
  * (small products, or qk_set_threads(1)) run concurrently on their callers;
  * calls that use the pool are serialised.
  *
- * Attention (Q·K^T and P·V per head) has no kernel here: those products are
- * small and have no reusable packed operand, so the encoder runs them with
- * single-threaded cblas_sgemm, one (sequence, head) per qk_parallel_for
- * index.
+ * Attention (Q·K^T and P·V per head) has no dedicated kernel: run one
+ * (sequence, head) per qk_parallel_for index, either with single-threaded
+ * cblas_sgemm (fp32; as fast as this library's fp32 there) or by packing K
+ * and V per head with qk_weights_pack_strided and calling qk_linear, which
+ * pays off in bf16 (~1.7x at T = 128..512, Benchmarks/kernels/README.md).
  */
 #include <stddef.h>
 
