@@ -59,6 +59,36 @@ final class IndexHistoryTests: XCTestCase {
         XCTAssertTrue(listed.allSatisfy { ($0["files"] as? Int ?? 0) >= 6 })
     }
 
+    /// --branches and --tags store each ref under its name; --since bounds
+    /// the first-parent history by date; a bad date is a usage error.
+    func testBranchesTagsAndSinceSelectRevisions() throws {
+        let repository = try ScratchRepository()
+        defer { repository.remove() }
+        try repository.write("a.py", "def one():\n    return 1\n")
+        try repository.commitAll("one")
+        try repository.git("tag", "v1.0")
+        try repository.git("branch", "feature/x")
+        try repository.write("a.py", "def two():\n    return 2\n")
+        try repository.commitAll("two")
+        let index = repository.url.deletingLastPathComponent().appendingPathComponent("index.sqlite").path
+
+        let refs = try QuarryProcess.run(["index", repository.path, "--index", index, "--branches", "--tags",
+                                          "--no-embed", "--json"])
+        XCTAssertEqual(refs.status, 0, refs.stderr)
+        let names = (refs.jsonLines.first?["revisions"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        XCTAssertEqual(names, ["feature/x", "main", "v1.0"])
+
+        let since = try QuarryProcess.run(["index", repository.path, "--index", index, "--since", "2000-01-01",
+                                           "--no-embed", "--json"])
+        XCTAssertEqual((since.jsonLines.first?["revisions"] as? [[String: Any]])?.count, 2, since.stdout)
+        let future = try QuarryProcess.run(["index", repository.path, "--index", index, "--since",
+                                            "2999-01-01T00:00:00Z", "--no-embed", "--json"])
+        XCTAssertEqual((future.jsonLines.first?["revisions"] as? [[String: Any]])?.count, 1, "the tip only")
+        let bad = try QuarryProcess.run(["index", repository.path, "--index", index, "--since", "last tuesday"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("YYYY-MM-DD"), bad.stderr)
+    }
+
     /// Two CI runs in a row: the index built in one clone is restored into a
     /// fresh clone (another path), a commit changes two files, and the refresh
     /// chunks and embeds only those files. A shallow clone works too.
