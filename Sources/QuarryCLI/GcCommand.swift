@@ -29,7 +29,7 @@ enum GcCommand {
             OptionSpec("repo", value: "PATH", help: "Repository whose index to collect (default .)."),
             OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
             OptionSpec("keep", value: "N", help: "Keep only the N revisions with the newest commits."),
-            OptionSpec("drop", value: "REV", repeatable: true, help: "Drop this indexed revision; repeatable."),
+            OptionSpec("drop", value: "REV", repeatable: true, help: "Drop this indexed revision."),
             .flag("drop-missing", help: "Drop revisions whose commit is no longer in the repository."),
             OptionSpec("wait", value: "SECONDS", help: "Wait this long for a running index run (default 0)."),
             .flag("json", help: "Print one JSON object."),

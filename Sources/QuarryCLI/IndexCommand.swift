@@ -29,6 +29,16 @@ enum IndexCommand {
         --wait seconds for it.
 
         The index lives at <git dir>/quarry/index.sqlite unless --index is given.
+        It holds no absolute paths, so it can be copied to another clone or
+        machine (a CI cache) and refreshed there.
+
+        --json prints one object: revision, commit and files_seen of the first
+        revision; totals changed_files, new_blobs (blobs read and chunked),
+        chunks, bytes, skipped, embedded (texts embedded), model, seconds,
+        embedding_seconds, peak_rss_bytes; and revisions, one object per
+        revision with name, commit, base (the revision diffed against, null
+        when the tree was walked), files, changed_files, new_blobs, chunks,
+        embedded and unchanged. Exit status 0 on success, 2 on failure.
 
         Examples:
           quarry index                       index HEAD of the repository you are in
@@ -39,7 +49,7 @@ enum IndexCommand {
           quarry index --json                print a summary object when done
         """,
         options: [
-            OptionSpec("rev", value: "REV", repeatable: true, help: "Revision to index (default HEAD); repeatable."),
+            OptionSpec("rev", value: "REV", repeatable: true, help: "Revision to index (default HEAD)."),
             .flag("branches", help: "Index every local branch, each under its name."),
             .flag("tags", help: "Index every tag, each under its name."),
             OptionSpec("history", value: "N",
