@@ -57,7 +57,7 @@ for step in $(seq 2 20); do
     git_commit "commit $step"
 done
 # Files past the last slice (rounding) go into the last commit.
-git -C "$corpus" add -A && git_commit "rest" 2>/dev/null || true
+git -C "$corpus" add -A && git_commit "rest" > /dev/null 2>&1 || true
 bytes=$(git -C "$corpus" ls-files -z | (cd "$corpus" && du -cb --files0-from=- | tail -1 | cut -f1))
 echo "corpus: ${stdlibs[*]} + /usr/include/linux -> $(git -C "$corpus" ls-files | wc -l) files, $bytes bytes, " \
      "$(git -C "$corpus" rev-list --count HEAD) commits"

@@ -104,22 +104,12 @@ struct Indexer {
             let embedStart = monotonicSeconds()
             if outcome.unchanged {
                 // Same commit already recorded: only vectors a killed or --no-embed run left out remain.
-                if let loaded = options.model, let modelRecord {
-                    outcome.embedded = try embed(with: loaded, record: modelRecord, revision: target.name,
-                                                 missing: { limit throws(StoreError) in
-                        try store.textsWithoutEmbeddings(model: modelRecord, revision: target.name, limit: limit)
-                    }, total: store.countTextsWithoutEmbeddings(model: modelRecord, revision: target.name),
-                       store: store, progress: progress)
-                }
+                outcome.embedded = try embedMissing(of: .revision(target.name), store: store, record: modelRecord,
+                                                    progress: progress)
             } else {
                 try store.stageFiles(list.blobs.map { FileRecord(path: $0.key, blobID: $0.value) }, of: target.name)
-                if let loaded = options.model, let modelRecord {
-                    outcome.embedded = try embed(with: loaded, record: modelRecord, revision: target.name,
-                                                 missing: { limit throws(StoreError) in
-                        try store.stagedTextsWithoutEmbeddings(model: modelRecord, limit: limit)
-                    }, total: store.countStagedTextsWithoutEmbeddings(model: modelRecord),
-                       store: store, progress: progress)
-                }
+                outcome.embedded = try embedMissing(of: .staged(target.name), store: store, record: modelRecord,
+                                                    progress: progress)
                 let commit = target.commit
                 try store.recordStagedRevision(RevisionRecord(
                     name: target.name, commitID: commit.id, treeID: commit.treeID, commitTime: commit.time,
@@ -217,21 +207,43 @@ struct Indexer {
         }
     }
 
-    /// Embeds (passage side) the texts `missing` hands out until none is
-    /// left; each batch is one transaction, so a killed run resumes with the
-    /// texts still missing. Returns how many texts were embedded.
-    private func embed(with loaded: LoadedModel, record: ModelRecord, revision: String,
-                       missing: (Int) throws(StoreError) -> [(hash: ContentHash, text: String)], total: Int,
-                       store: IndexStore, progress: (Progress) -> Void) throws -> Int {
+    /// Whose texts to embed: a recorded revision, or the staged file list of one about to be recorded.
+    private enum EmbeddingScope {
+        case revision(String)
+        case staged(String)
+    }
+
+    /// Embeds (passage side) every text of `scope` without a vector for the
+    /// model; each batch is one transaction, so a killed run resumes with the
+    /// texts still missing. Returns how many texts were embedded (0 without a model).
+    private func embedMissing(of scope: EmbeddingScope, store: IndexStore, record: ModelRecord?,
+                              progress: (Progress) -> Void) throws -> Int {
+        guard let loaded = options.model, let record else { return 0 }
         let start = monotonicSeconds()
+        let name: String
+        let total: Int
+        switch scope {
+        case .revision(let revision):
+            (name, total) = (revision, try store.countTextsWithoutEmbeddings(model: record, revision: revision))
+        case .staged(let revision):
+            (name, total) = (revision, try store.countStagedTextsWithoutEmbeddings(model: record))
+        }
+        // The lock keeps other writers out, so the count is exact: no query for an empty last batch.
         var done = 0
-        while true {
-            let pending = try missing(options.embeddingBatchSize)
+        while done < total {
+            let pending: [(hash: ContentHash, text: String)]
+            switch scope {
+            case .revision(let revision):
+                pending = try store.textsWithoutEmbeddings(model: record, revision: revision,
+                                                           limit: options.embeddingBatchSize)
+            case .staged:
+                pending = try store.stagedTextsWithoutEmbeddings(model: record, limit: options.embeddingBatchSize)
+            }
             if pending.isEmpty { break }
             let vectors = try loaded.model.embed(pending.map(\.text), as: .passage)
             try store.writeEmbeddings(zip(pending, vectors).map { (hash: $0.0.hash, vector: $0.1) }, model: record)
             done += pending.count
-            progress(Progress(stage: .embedding, revision: revision, done: done, total: total, chunks: done,
+            progress(Progress(stage: .embedding, revision: name, done: done, total: total, chunks: done,
                               elapsed: monotonicSeconds() - start))
         }
         return done
