@@ -33,7 +33,7 @@ enum IndexCommand {
         machine (a CI cache) and refreshed there.
 
         --json prints one object: revision, commit and files_seen of the first
-        revision; totals changed_files, new_blobs (blobs read and chunked),
+        --rev (else HEAD); totals changed_files, new_blobs (blobs read and chunked),
         chunks, bytes, skipped, embedded (texts embedded), model, seconds,
         embedding_seconds, peak_rss_bytes; and revisions, one object per
         revision with name, commit, base (the revision diffed against, null
@@ -85,6 +85,7 @@ enum IndexCommand {
         let progress = ProgressLine(enabled: context.console.stderrIsTerminal && !quiet)
         // Fail on a bad revision or index file before the (slower) model load.
         options.targets = try targets(args, repository: repository)
+        options.primary = args.allValues("rev").first ?? (options.targets.contains { $0.name == "HEAD" } ? "HEAD" : nil)
         let wait = try args.integer("wait", default: 0, in: 0...86_400)
         try FileManager.default.createDirectory(
             atPath: (indexPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -105,9 +106,9 @@ enum IndexCommand {
         return .success
     }
 
-    /// The revisions to index, in order, without repeats: each --rev (default
-    /// HEAD unless --branches or --tags is given) followed by its history,
-    /// then branches, then tags.
+    /// The revisions to index, in order, without repeats: for each --rev
+    /// (default HEAD unless --branches or --tags is given) its history, oldest
+    /// first, then the ref itself; then branches, then tags.
     static func targets(_ args: ParsedArguments, repository: GitRepository) throws -> [Indexer.Target] {
         let historyLimit = try args.value("history").map { _ in try args.integer("history", default: 1, in: 1...1_000_000) }
         let since = try args.value("since").map(parseDate)
@@ -121,11 +122,13 @@ enum IndexCommand {
         }
         for ref in refs {
             let tip = try repository.resolveCommit(ref)
-            add(ref, tip)
-            guard historyLimit != nil || since != nil else { continue }
-            for commit in try repository.firstParentHistory(from: tip, limit: historyLimit, since: since).dropFirst() {
-                add(String(commit.id.prefix(12)), commit)
+            if historyLimit != nil || since != nil {
+                // Oldest first: among commits made in the same second (a rebase, a script),
+                // the later-indexed revision is the newer one, which --all-revs relies on.
+                let older = try repository.firstParentHistory(from: tip, limit: historyLimit, since: since).dropFirst()
+                for commit in older.reversed() { add(String(commit.id.prefix(12)), commit) }
             }
+            add(ref, tip)
         }
         if args.flag("branches") {
             for branch in try repository.branches() { add(branch.name, try repository.resolveCommit(branch.fullName)) }

@@ -20,8 +20,11 @@ struct Indexer {
 
     struct Options {
         /// Revisions in the order they are indexed; neighbours are diffed, so
-        /// list history newest first.
+        /// list history in order (oldest first: see `IndexCommand.targets`).
         var targets: [Target] = []
+        /// The revision the summary's `revision`, `commit` and `files_seen`
+        /// describe (default: the first target).
+        var primary: String?
         var maxFileSize = 1 << 20
         var grammarDirectory = ""
         /// Blobs per store transaction: large enough to amortise the commit,
@@ -80,7 +83,7 @@ struct Indexer {
         try FileManager.default.createDirectory(
             atPath: (indexPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let store = try IndexStore(path: indexPath, mode: .create)
-        var summary = IndexSummary(indexPath: indexPath)
+        var summary = IndexSummary(indexPath: indexPath, primary: options.primary)
         let registry = try GrammarRegistry(directory: options.grammarDirectory)
         var chunking = ChunkingOptions()
         if let model = options.model {
@@ -301,9 +304,11 @@ struct RevisionOutcome {
 }
 
 /// What `quarry index` reports. `revision`, `commit` and `files_seen` describe
-/// the first revision indexed; the counts are totals over every revision.
+/// the primary revision (the first --rev, else HEAD, else the first indexed);
+/// the counts are totals over every revision.
 struct IndexSummary {
     var indexPath: String
+    var primary: String?
     var revisions: [RevisionOutcome] = []
     var newBlobs = 0
     var changedFiles = 0
@@ -315,9 +320,12 @@ struct IndexSummary {
     var embedded = 0
     var embeddingSeconds = 0.0
 
-    var revision: String { revisions.first?.name ?? "" }
-    var commit: String { revisions.first?.commit ?? "" }
-    var filesSeen: Int { revisions.first?.files ?? 0 }
+    private var primaryOutcome: RevisionOutcome? {
+        revisions.first { $0.name == primary } ?? revisions.first
+    }
+    var revision: String { primaryOutcome?.name ?? "" }
+    var commit: String { primaryOutcome?.commit ?? "" }
+    var filesSeen: Int { primaryOutcome?.files ?? 0 }
 
     mutating func count(_ record: BlobRecord) {
         chunks += record.chunks.count

@@ -25,13 +25,17 @@ final class IndexHistoryTests: XCTestCase {
         XCTAssertEqual(index.status, 0, index.stderr)
         let summary = try XCTUnwrap(index.jsonLines.first)
         let revisions = try XCTUnwrap(summary["revisions"] as? [[String: Any]])
+        XCTAssertEqual(summary["revision"] as? String, "HEAD", "the summary describes the ref")
+        // Oldest first, the ref last.
         XCTAssertEqual(revisions.map { $0["name"] as? String ?? "" },
-                       ["HEAD", String(introduced.prefix(12)), try shortID(repository, "HEAD~2")])
-        // Each older commit differs by one file from its neighbour: one path diffed, at most one blob read.
-        XCTAssertEqual(revisions[1]["changed_files"] as? Int, 1)
-        XCTAssertEqual(revisions[1]["new_blobs"] as? Int, 1)
-        XCTAssertEqual(revisions[2]["changed_files"] as? Int, 1)
-        XCTAssertEqual(revisions[2]["new_blobs"] as? Int, 0)
+                       [try shortID(repository, "HEAD~2"), String(introduced.prefix(12)), "HEAD"])
+        XCTAssertNil(revisions[0]["base"] as? String, "the first revision walks its tree")
+        XCTAssertEqual(revisions[0]["new_blobs"] as? Int, revisions[0]["files"] as? Int)
+        // Each later commit differs by one file from its neighbour: one path diffed, one blob read.
+        for revision in revisions.dropFirst() {
+            XCTAssertEqual(revision["changed_files"] as? Int, 1)
+            XCTAssertEqual(revision["new_blobs"] as? Int, 1)
+        }
 
         let all = try QuarryProcess.run(["search", "--repo", repository.path, "--all-revs", "--json", "--mode",
                                          "lexical", "compute", "invoice", "total"])
