@@ -121,6 +121,8 @@ extension IndexStore {
             let copy = try db.prepare("INSERT INTO files(revision_id, path, blob_id) SELECT ?, path, blob_id FROM temp.staged_files")
             copy.bind(revisionRow, at: 1)
             try copy.run()
+            // Staged once, recorded once: a second call cannot record a stale list.
+            try db.execute("DELETE FROM temp.staged_files")
         }
     }
 
