@@ -7,7 +7,7 @@ import Store
 enum IndexCommand {
     static let spec = CommandSpec(
         path: "quarry index",
-        summary: "Index a git revision: chunk every supported file and store it for search.",
+        summary: "Index git revisions: chunk every supported file and store it for search.",
         discussion: """
         Every chunk is also embedded with the model (default: multilingual-e5-small,
         installed by scripts/setup.sh) for semantic search; vectors are keyed by the
@@ -18,19 +18,50 @@ enum IndexCommand {
         index are not read again, so re-running on an unchanged repository is a no-op,
         and an interrupted run resumes where it stopped.
 
+        Many revisions share one index. Each is stored under the name given (HEAD,
+        main, v1.0); --history and --since add older first-parent commits under
+        their 12-digit short commit id, which stays valid as the branch moves on.
+        A revision whose previous commit (or a neighbour) is indexed is diffed
+        against it, so a commit that changes 3 files costs 3 files of work.
+
+        Only one 'quarry index' or 'quarry gc' writes an index at a time: a second
+        one exits with status 2 naming the running process, or waits up to
+        --wait seconds for it.
+
         The index lives at <git dir>/quarry/index.sqlite unless --index is given.
+        It holds no absolute paths, so it can be copied to another clone or
+        machine (a CI cache) and refreshed there.
+
+        --json prints one object: revision, commit and files_seen of the first
+        --rev (else HEAD); totals changed_files, new_blobs (blobs read and chunked),
+        chunks, bytes, skipped, embedded (texts embedded), model, seconds,
+        embedding_seconds, peak_rss_bytes; and revisions, one object per
+        revision with name, commit, base (the revision diffed against, null
+        when the tree was walked), files, changed_files, new_blobs, chunks,
+        embedded and unchanged. Exit status 0 on success, 2 on failure.
 
         Examples:
           quarry index                       index HEAD of the repository you are in
-          quarry index ~/src/project --rev v2.0
+          quarry index ~/src/project --rev v2.0 --rev main
+          quarry index --branches --tags     every local branch and tag
+          quarry index --history 20          HEAD and the 19 first-parent commits before it
+          quarry index --since 2026-01-01    HEAD and its first-parent commits since then
           quarry index --json                print a summary object when done
         """,
         options: [
-            OptionSpec("rev", value: "REV", help: "Revision to index (default HEAD)."),
+            OptionSpec("rev", value: "REV", repeatable: true, help: "Revision to index (default HEAD)."),
+            .flag("branches", help: "Index every local branch, each under its name."),
+            .flag("tags", help: "Index every tag, each under its name."),
+            OptionSpec("history", value: "N",
+                       help: "Also index the last N first-parent commits of each --rev (default HEAD), tip included."),
+            OptionSpec("since", value: "DATE",
+                       help: "Also index first-parent commits since DATE (YYYY-MM-DD or ISO 8601)."),
             OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
             OptionSpec("max-file-size", value: "BYTES", help: "Skip blobs larger than this (default 1048576)."),
             OptionSpec("model", value: "NAME|DIR",
                        help: "Embedding model for semantic search (default multilingual-e5-small)."),
+            OptionSpec("wait", value: "SECONDS",
+                       help: "Wait this long for another index run on the same index (default 0: fail at once)."),
             .flag("no-embed", help: "Skip embeddings: lexical search only."),
             .flag("json", help: "Print a JSON summary on stdout."),
             .flag("quiet", short: "q", help: "No progress or summary on stderr."),
@@ -41,19 +72,25 @@ enum IndexCommand {
         let args = context.arguments
         let path = args.positional("PATH") ?? "."
         var options = Indexer.Options()
-        options.revision = args.value("rev") ?? "HEAD"
         options.maxFileSize = try args.integer("max-file-size", default: options.maxFileSize, in: 1...(1 << 34))
         options.grammarDirectory = context.paths.grammars
         // Tests shrink batches to make kills land between many transactions.
         if let batch = context.environment["QUARRY_INDEX_BATCH_SIZE"].flatMap(Int.init), batch > 0 {
             options.batchSize = batch
+            options.embeddingBatchSize = batch
         }
         let repository = try GitRepository(discoveringFrom: path)
         let indexPath = args.value("index") ?? Indexer.defaultIndexPath(for: repository)
         let quiet = args.flag("quiet")
         let progress = ProgressLine(enabled: context.console.stderrIsTerminal && !quiet)
         // Fail on a bad revision or index file before the (slower) model load.
-        _ = try repository.resolveCommit(options.revision)
+        options.targets = try targets(args, repository: repository)
+        options.primary = args.allValues("rev").first ?? (options.targets.contains { $0.name == "HEAD" } ? "HEAD" : nil)
+        let wait = try args.integer("wait", default: 0, in: 0...86_400)
+        try FileManager.default.createDirectory(
+            atPath: (indexPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let lock = try IndexLock(indexPath: indexPath, waitSeconds: Double(wait))
+        defer { lock.release() }
         if FileManager.default.fileExists(atPath: indexPath) { _ = try IndexStore(path: indexPath, mode: .create) }
         options.model = try embeddingModel(context)
         let indexer = Indexer(repository: repository, indexPath: indexPath, options: options)
@@ -67,6 +104,53 @@ enum IndexCommand {
             context.console.error(summary.humanText)
         }
         return .success
+    }
+
+    /// The revisions to index, in order, without repeats: for each --rev
+    /// (default HEAD unless --branches or --tags is given) its history, oldest
+    /// first, then the ref itself; then branches, then tags.
+    static func targets(_ args: ParsedArguments, repository: GitRepository) throws -> [Indexer.Target] {
+        let historyLimit = try args.value("history").map { _ in try args.integer("history", default: 1, in: 1...1_000_000) }
+        let since = try args.value("since").map(parseDate)
+        var refs = args.allValues("rev")
+        if refs.isEmpty && (!args.flag("branches") && !args.flag("tags") || historyLimit != nil || since != nil) {
+            refs = ["HEAD"]
+        }
+        var targets: [Indexer.Target] = []
+        func add(_ name: String, _ commit: CommitInfo) {
+            if !targets.contains(where: { $0.name == name }) { targets.append(Indexer.Target(name: name, commit: commit)) }
+        }
+        for ref in refs {
+            let tip = try repository.resolveCommit(ref)
+            if historyLimit != nil || since != nil {
+                // Oldest first: among commits made in the same second (a rebase, a script),
+                // the later-indexed revision is the newer one, which --all-revs relies on.
+                let older = try repository.firstParentHistory(from: tip, limit: historyLimit, since: since).dropFirst()
+                for commit in older.reversed() { add(String(commit.id.prefix(12)), commit) }
+            }
+            add(ref, tip)
+        }
+        if args.flag("branches") {
+            for branch in try repository.branches() { add(branch.name, try repository.resolveCommit(branch.fullName)) }
+        }
+        if args.flag("tags") {
+            for tag in try repository.tags() { add(tag.name, try repository.resolveCommit(tag.fullName)) }
+        }
+        return targets
+    }
+
+    /// YYYY-MM-DD (midnight UTC) or a full ISO 8601 date and time.
+    static func parseDate(_ text: String) throws -> Date {
+        let day = DateFormatter()
+        day.locale = Locale(identifier: "en_US_POSIX")
+        day.timeZone = TimeZone(identifier: "UTC")
+        day.dateFormat = "yyyy-MM-dd"
+        if let date = day.date(from: text) { return date }
+        let full = ISO8601DateFormatter()
+        if let date = full.date(from: text) { return date }
+        full.formatOptions.insert(.withFractionalSeconds)
+        if let date = full.date(from: text) { return date }
+        throw ArgumentError.invalidValue(option: "--since", value: text, expected: "YYYY-MM-DD or ISO 8601")
     }
 
     /// The model to embed with: the one named, else the default when it is

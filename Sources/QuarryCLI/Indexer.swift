@@ -12,8 +12,19 @@ import Store
 /// blobs already stored and finishes with the same index an uninterrupted run
 /// would have written.
 struct Indexer {
+    /// One revision to index: the name it is stored under and its commit.
+    struct Target {
+        var name: String
+        var commit: CommitInfo
+    }
+
     struct Options {
-        var revision = "HEAD"
+        /// Revisions in the order they are indexed; neighbours are diffed, so
+        /// list history in order (oldest first: see `IndexCommand.targets`).
+        var targets: [Target] = []
+        /// The revision the summary's `revision`, `commit` and `files_seen`
+        /// describe (default: the first target).
+        var primary: String?
         var maxFileSize = 1 << 20
         var grammarDirectory = ""
         /// Blobs per store transaction: large enough to amortise the commit,
@@ -29,6 +40,7 @@ struct Indexer {
     struct Progress {
         enum Stage { case chunking, embedding }
         var stage: Stage
+        var revision: String
         var done: Int
         var total: Int
         var chunks: Int
@@ -39,13 +51,20 @@ struct Indexer {
             let remaining = rate > 0 ? Double(total - done) / rate : .nan
             switch stage {
             case .chunking:
-                return "indexing: \(done)/\(total) files, \(chunks) chunks, "
+                return "indexing \(revision): \(done)/\(total) files, \(chunks) chunks, "
                     + String(format: "%.0f files/s", rate) + ", ETA \(formatDuration(remaining))"
             case .embedding:
-                return "embedding: \(done)/\(total) chunks, " + String(format: "%.1f chunks/s", rate)
+                return "embedding \(revision): \(done)/\(total) chunks, " + String(format: "%.1f chunks/s", rate)
                     + ", ETA \(formatDuration(remaining))"
             }
         }
+    }
+
+    /// A revision's file list held in memory, to diff the next one against.
+    private struct FileList {
+        var name: String
+        var treeID: String
+        var blobs: [String: String]
     }
 
     let repository: GitRepository
@@ -56,35 +75,121 @@ struct Indexer {
         repository.commonDirectory + "/quarry/index.sqlite"
     }
 
+    /// Indexes every target in order. Each revision's file list becomes
+    /// visible in one transaction, after its blobs are stored and its texts
+    /// embedded, so a search sees a revision whole or not at all.
     func run(progress: (Progress) -> Void) throws -> IndexSummary {
         let start = monotonicSeconds()
-        let commit = try repository.resolveCommit(options.revision)
-        let entries = try repository.treeEntries(of: commit)
         try FileManager.default.createDirectory(
             atPath: (indexPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let store = try IndexStore(path: indexPath, mode: .create)
-        let stored = try store.storedBlobIDs()
-
-        // One job per distinct new blob; the first path decides its language.
-        var seen = Set<String>()
-        var jobs: [TreeEntry] = []
-        for entry in entries where !stored.contains(entry.blobID) && seen.insert(entry.blobID).inserted {
-            jobs.append(entry)
-        }
-
-        var summary = IndexSummary(revision: options.revision, commit: commit.id, indexPath: indexPath)
-        summary.filesSeen = entries.count
-        summary.newBlobs = jobs.count
+        var summary = IndexSummary(indexPath: indexPath, primary: options.primary)
         let registry = try GrammarRegistry(directory: options.grammarDirectory)
         var chunking = ChunkingOptions()
         if let model = options.model {
             chunking = ChunkingOptions(maxChunkSize: model.chunkBudget, measure: model.chunkingMeasure)
+            summary.model = model.name
         }
         let workers = WorkerPool(count: max(1, ProcessInfo.processInfo.activeProcessorCount)) {
             Chunker(registry: registry, options: chunking)
         }
-        let filter = BlobFilter(maxBytes: options.maxFileSize)
+        let modelRecord = try options.model.map { loaded in
+            try store.registerModel(name: loaded.name, revision: loaded.revision, dimension: loaded.model.dimension)
+        }
+        var previous: FileList?
+        for target in options.targets {
+            var outcome = RevisionOutcome(name: target.name, commit: target.commit.id)
+            let list = try fileList(of: target, previous: previous, store: store, outcome: &outcome)
+            try chunkNewBlobs(outcome.candidates, store: store, workers: workers, outcome: &outcome,
+                              summary: &summary, progress: progress)
+            let stored = try store.revision(named: target.name)
+            outcome.unchanged = stored?.commitID == target.commit.id && stored?.treeID == target.commit.treeID
+            let embedStart = monotonicSeconds()
+            if outcome.unchanged {
+                // Same commit already recorded: only vectors a killed or --no-embed run left out remain.
+                outcome.embedded = try embedMissing(of: .revision(target.name), store: store, record: modelRecord,
+                                                    progress: progress)
+            } else {
+                try store.stageFiles(list.blobs.map { FileRecord(path: $0.key, blobID: $0.value) }, of: target.name)
+                outcome.embedded = try embedMissing(of: .staged(target.name), store: store, record: modelRecord,
+                                                    progress: progress)
+                let commit = target.commit
+                try store.recordStagedRevision(RevisionRecord(
+                    name: target.name, commitID: commit.id, treeID: commit.treeID, commitTime: commit.time,
+                    author: commit.author, subject: commit.subject))
+            }
+            summary.embeddingSeconds += monotonicSeconds() - embedStart
+            summary.add(outcome)
+            previous = list
+        }
+        summary.seconds = monotonicSeconds() - start
+        return summary
+    }
 
+    /// The target's file list and the entries to look at (`outcome.candidates`):
+    /// from a known file list plus a libgit2 tree diff when one is at hand
+    /// (the previous target, the revision stored under the same name or at
+    /// the same commit, the default revision), else from a walk of the whole
+    /// tree. A base whose tree the repository lacks (rewritten history, a
+    /// shallow clone) falls back to the walk.
+    private func fileList(of target: Target, previous: FileList?, store: IndexStore,
+                          outcome: inout RevisionOutcome) throws -> FileList {
+        for base in try baseCandidates(for: target, previous: previous, store: store) {
+            guard let changes = try? repository.changes(fromTree: base.treeID, toTree: target.commit.treeID) else {
+                continue
+            }
+            var blobs = try base.blobs ?? Dictionary(
+                store.files(in: base.name).map { ($0.path, $0.blobID) }, uniquingKeysWith: { first, _ in first })
+            var candidates: [TreeEntry] = []
+            for change in changes {
+                if let old = change.old { blobs[old.path] = nil }
+                if let new = change.new {
+                    blobs[new.path] = new.blobID
+                    candidates.append(new)
+                }
+            }
+            outcome.base = base.name
+            outcome.files = blobs.count
+            outcome.changedFiles = changes.count
+            outcome.candidates = candidates
+            outcome.knownBlobs = try store.storedBlobIDs(among: candidates.map(\.blobID))
+            return FileList(name: target.name, treeID: target.commit.treeID, blobs: blobs)
+        }
+        let entries = try repository.treeEntries(of: target.commit)
+        outcome.files = entries.count
+        outcome.changedFiles = entries.count
+        outcome.candidates = entries
+        outcome.knownBlobs = try store.storedBlobIDs()
+        return FileList(name: target.name, treeID: target.commit.treeID,
+                        blobs: Dictionary(entries.map { ($0.path, $0.blobID) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// File lists to diff against, best first; `blobs` nil means "read it from the store".
+    private func baseCandidates(for target: Target, previous: FileList?, store: IndexStore)
+        throws -> [(name: String, treeID: String, blobs: [String: String]?)] {
+        var result: [(name: String, treeID: String, blobs: [String: String]?)] = []
+        if let previous { result.append((previous.name, previous.treeID, previous.blobs)) }
+        let revisions = try store.revisions()
+        let preferred = revisions.filter { $0.name == target.name }
+            + revisions.filter { $0.commitID == target.commit.id }
+            + revisions.filter { $0.name == "HEAD" } + revisions.prefix(1)
+        for revision in preferred where !result.contains(where: { $0.name == revision.name }) {
+            result.append((revision.name, revision.treeID, nil))
+        }
+        return result
+    }
+
+    /// Reads, classifies, chunks and stores every candidate blob not stored
+    /// yet, in batches of one transaction each.
+    private func chunkNewBlobs(_ candidates: [TreeEntry], store: IndexStore, workers: WorkerPool<Chunker>,
+                               outcome: inout RevisionOutcome, summary: inout IndexSummary,
+                               progress: (Progress) -> Void) throws {
+        let start = monotonicSeconds()
+        // One job per distinct new blob; the first path decides its language.
+        var seen = outcome.knownBlobs
+        let jobs = candidates.filter { seen.insert($0.blobID).inserted }
+        outcome.newBlobs = jobs.count
+        let filter = BlobFilter(maxBytes: options.maxFileSize)
         var done = 0
         for batchStart in stride(from: 0, to: jobs.count, by: options.batchSize) {
             let batch = Array(jobs[batchStart..<min(batchStart + options.batchSize, jobs.count)])
@@ -97,46 +202,54 @@ struct Indexer {
             try store.write(records)
             for record in records {
                 summary.count(record)
+                outcome.chunks += record.chunks.count
             }
             done += batch.count
-            progress(Progress(stage: .chunking, done: done, total: jobs.count, chunks: summary.chunks,
-                              elapsed: monotonicSeconds() - start))
+            progress(Progress(stage: .chunking, revision: outcome.name, done: done, total: jobs.count,
+                              chunks: outcome.chunks, elapsed: monotonicSeconds() - start))
         }
-        try store.recordRevision(
-            RevisionRecord(name: options.revision, commitID: commit.id, treeID: commit.treeID,
-                           commitTime: commit.time, author: commit.author, subject: commit.subject),
-            files: entries.map { FileRecord(path: $0.path, blobID: $0.blobID) })
-        if let model = options.model {
-            try embed(with: model, into: store, summary: &summary, progress: progress)
-        }
-        summary.seconds = monotonicSeconds() - start
-        return summary
     }
 
-    /// Embeds (passage side) every chunk text of the revision that has no
-    /// vector for `model` yet. Each batch is one transaction, so a killed run
-    /// resumes with the texts still missing.
-    private func embed(with loaded: LoadedModel, into store: IndexStore, summary: inout IndexSummary,
-                       progress: (Progress) -> Void) throws {
+    /// Whose texts to embed: a recorded revision, or the staged file list of one about to be recorded.
+    private enum EmbeddingScope {
+        case revision(String)
+        case staged(String)
+    }
+
+    /// Embeds (passage side) every text of `scope` without a vector for the
+    /// model; each batch is one transaction, so a killed run resumes with the
+    /// texts still missing. Returns how many texts were embedded (0 without a model).
+    private func embedMissing(of scope: EmbeddingScope, store: IndexStore, record: ModelRecord?,
+                              progress: (Progress) -> Void) throws -> Int {
+        guard let loaded = options.model, let record else { return 0 }
         let start = monotonicSeconds()
-        let record = try store.registerModel(name: loaded.name, revision: loaded.revision,
-                                             dimension: loaded.model.dimension)
-        let total = try store.countTextsWithoutEmbeddings(model: record, revision: options.revision)
-        summary.model = loaded.name
+        let name: String
+        let total: Int
+        switch scope {
+        case .revision(let revision):
+            (name, total) = (revision, try store.countTextsWithoutEmbeddings(model: record, revision: revision))
+        case .staged(let revision):
+            (name, total) = (revision, try store.countStagedTextsWithoutEmbeddings(model: record))
+        }
+        // The lock keeps other writers out, so the count is exact: no query for an empty last batch.
         var done = 0
-        while true {
-            let pending = try store.textsWithoutEmbeddings(model: record, revision: options.revision,
+        while done < total {
+            let pending: [(hash: ContentHash, text: String)]
+            switch scope {
+            case .revision(let revision):
+                pending = try store.textsWithoutEmbeddings(model: record, revision: revision,
                                                            limit: options.embeddingBatchSize)
+            case .staged:
+                pending = try store.stagedTextsWithoutEmbeddings(model: record, limit: options.embeddingBatchSize)
+            }
             if pending.isEmpty { break }
             let vectors = try loaded.model.embed(pending.map(\.text), as: .passage)
-            try store.writeEmbeddings(Array(zip(pending.map(\.hash), vectors)).map { (hash: $0.0, vector: $0.1) },
-                                      model: record)
+            try store.writeEmbeddings(zip(pending, vectors).map { (hash: $0.0.hash, vector: $0.1) }, model: record)
             done += pending.count
-            summary.embedded = done
-            progress(Progress(stage: .embedding, done: done, total: total, chunks: done,
+            progress(Progress(stage: .embedding, revision: name, done: done, total: total, chunks: done,
                               elapsed: monotonicSeconds() - start))
         }
-        summary.embeddingSeconds = monotonicSeconds() - start
+        return done
     }
 
     /// Classifies and chunks one blob. Never throws: a blob that cannot be
@@ -158,13 +271,47 @@ struct Indexer {
     }
 }
 
-/// What `quarry index` reports.
-struct IndexSummary {
-    var revision: String
+/// What indexing one revision did.
+struct RevisionOutcome {
+    var name: String
     var commit: String
-    var indexPath: String
-    var filesSeen = 0
+    /// The revision whose file list was diffed against; nil when the whole tree was walked.
+    var base: String?
+    var files = 0
+    /// Paths added, modified or deleted relative to `base` (all files when walked).
+    var changedFiles = 0
     var newBlobs = 0
+    var chunks = 0
+    var embedded = 0
+    /// The same commit was already recorded under this name.
+    var unchanged = false
+    var candidates: [TreeEntry] = []
+    var knownBlobs: Set<String> = []
+
+    var json: JSON {
+        .object([
+            ("name", .string(name)),
+            ("commit", .string(commit)),
+            ("base", base.map { .string($0) } ?? .null),
+            ("files", .int(files)),
+            ("changed_files", .int(changedFiles)),
+            ("new_blobs", .int(newBlobs)),
+            ("chunks", .int(chunks)),
+            ("embedded", .int(embedded)),
+            ("unchanged", .bool(unchanged)),
+        ])
+    }
+}
+
+/// What `quarry index` reports. `revision`, `commit` and `files_seen` describe
+/// the primary revision (the first --rev, else HEAD, else the first indexed);
+/// the counts are totals over every revision.
+struct IndexSummary {
+    var indexPath: String
+    var primary: String?
+    var revisions: [RevisionOutcome] = []
+    var newBlobs = 0
+    var changedFiles = 0
     var chunks = 0
     var bytes = 0
     var skipped: [SkipReason: Int] = [:]
@@ -172,6 +319,13 @@ struct IndexSummary {
     var model: String?
     var embedded = 0
     var embeddingSeconds = 0.0
+
+    private var primaryOutcome: RevisionOutcome? {
+        revisions.first { $0.name == primary } ?? revisions.first
+    }
+    var revision: String { primaryOutcome?.name ?? "" }
+    var commit: String { primaryOutcome?.commit ?? "" }
+    var filesSeen: Int { primaryOutcome?.files ?? 0 }
 
     mutating func count(_ record: BlobRecord) {
         chunks += record.chunks.count
@@ -182,12 +336,23 @@ struct IndexSummary {
         }
     }
 
+    mutating func add(_ outcome: RevisionOutcome) {
+        var outcome = outcome
+        outcome.candidates = []
+        outcome.knownBlobs = []
+        revisions.append(outcome)
+        newBlobs += outcome.newBlobs
+        changedFiles += outcome.changedFiles
+        embedded += outcome.embedded
+    }
+
     var json: JSON {
         .object([
             ("revision", .string(revision)),
             ("commit", .string(commit)),
             ("index", .string(indexPath)),
             ("files_seen", .int(filesSeen)),
+            ("changed_files", .int(changedFiles)),
             ("new_blobs", .int(newBlobs)),
             ("skipped", .object(SkipReason.allCases.map { ($0.rawValue, .int(skipped[$0] ?? 0)) })),
             ("chunks", .int(chunks)),
@@ -197,6 +362,7 @@ struct IndexSummary {
             ("embedding_seconds", .double((embeddingSeconds * 1000).rounded() / 1000)),
             ("seconds", .double((seconds * 1000).rounded() / 1000)),
             ("peak_rss_bytes", .int(peakResidentBytes())),
+            ("revisions", .array(revisions.map(\.json))),
         ])
     }
 
@@ -205,10 +371,58 @@ struct IndexSummary {
             : "skipped " + skipped.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
         let embeddedText = model.map { ", \(embedded) chunks embedded with \($0)" } ?? ""
-        if newBlobs == 0 && embedded == 0 {
-            return "index is up to date: \(filesSeen) files at \(revision) (\(String(commit.prefix(12))))"
+        let names = revisions.count == 1 ? "\(revision) (\(String(commit.prefix(12))))" : "\(revisions.count) revisions"
+        if newBlobs == 0 && embedded == 0 && revisions.allSatisfy(\.unchanged) {
+            return "index is up to date: \(filesSeen) files at \(names)"
         }
-        return "indexed \(revision) (\(String(commit.prefix(12)))): \(filesSeen) files, \(newBlobs) new blobs, "
+        return "indexed \(names): \(filesSeen) files, \(changedFiles) changed, \(newBlobs) new blobs, "
             + "\(chunks) chunks\(embeddedText), \(formatBytes(bytes)) in \(formatDuration(seconds)); \(skippedText)"
+    }
+}
+
+/// An advisory lock (`flock`) on `<index>.lock`, held while a command writes
+/// the index, so two writers never interleave their runs. The kernel drops it
+/// when the process dies, so a killed run never leaves a stale lock; the file
+/// holds the owner's pid for the message the next writer prints.
+final class IndexLock {
+    private let descriptor: Int32
+
+    init(indexPath: String, waitSeconds: Double) throws {
+        let path = indexPath + ".lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CLIError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        let deadline = monotonicSeconds() + waitSeconds
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let busy = errno == EWOULDBLOCK
+            if !busy || monotonicSeconds() >= deadline {
+                let owner = Self.owner(of: descriptor)
+                close(descriptor)
+                guard busy else { throw CLIError("cannot lock \(path): \(String(cString: strerror(errno)))") }
+                let waited = waitSeconds > 0 ? " after waiting \(formatDuration(waitSeconds))" : ""
+                throw CLIError("another quarry index is running on \(indexPath) (pid \(owner))\(waited); "
+                               + "try again when it finishes or pass --wait SECONDS")
+            }
+            usleep(50_000)
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(descriptor, 0)
+        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        self.descriptor = descriptor
+    }
+
+    /// The pid the lock's owner wrote, or "unknown".
+    private static func owner(of descriptor: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        let text = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return Int(text).map(String.init) ?? "unknown"
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

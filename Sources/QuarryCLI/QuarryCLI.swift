@@ -40,7 +40,7 @@ public enum QuarryCLI {
 
     /// Top-level commands in help order.
     static var commands: [Command] {
-        [IndexCommand.command, SearchCommand.command, StatusCommand.command, EmbedCommand.command,
+        [IndexCommand.command, SearchCommand.command, StatusCommand.command, GcCommand.command, EmbedCommand.command,
          ModelCommand.command]
     }
 

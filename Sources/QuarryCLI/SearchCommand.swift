@@ -26,6 +26,9 @@ enum SearchCommand {
           quarry search "parse config file"
           quarry search --lang go --path 'cmd/**' -k 5 retry backoff
           quarry search --json http handler | jq .path
+          quarry search --rev v1.0 parse config      search one indexed revision
+          quarry search --all-revs parse config      every indexed revision, with the
+                                                     commit where each version first appeared
         """,
         options: [
             OptionSpec("repo", value: "PATH", help: "Repository whose index to search (default .)."),
@@ -34,7 +37,9 @@ enum SearchCommand {
             OptionSpec("lang", value: "LANG", repeatable: true,
                        help: "Only these languages (\(Language.allCases.map(\.rawValue).joined(separator: ", ")))."),
             OptionSpec("path", value: "GLOB", repeatable: true, help: "Only paths matching the glob, e.g. 'src/**/*.py'."),
-            OptionSpec("rev", value: "REV", help: "Indexed revision to search (default: the newest indexed)."),
+            OptionSpec("rev", value: "REV",
+                       help: "Indexed revision to search (default HEAD when indexed, else the newest indexed)."),
+            .flag("all-revs", help: "Search every indexed revision; tell where each version first and last appears."),
             OptionSpec("mode", value: "MODE", help: "hybrid (default), semantic or lexical."),
             OptionSpec("model", value: "NAME|DIR", help: "Model that embedded the index (default multilingual-e5-small)."),
             OptionSpec("context", short: "C", value: "N", help: "Lines of each result to show (default 3; 0 = none)."),
@@ -59,14 +64,26 @@ enum SearchCommand {
         let mode = try SearchMode(rawValue: args.choice("mode", of: SearchMode.allCases.map(\.rawValue),
                                                         default: SearchMode.hybrid.rawValue)) ?? .hybrid
         let globs = try args.allValues("path").map { pattern throws(SearchError) in try PathGlob(pattern) }
+        let allRevisions = args.flag("all-revs")
+        if allRevisions && args.value("rev") != nil {
+            throw CLIError("--rev and --all-revs exclude each other")
+        }
         let store = try IndexStore(path: indexPath, mode: .readOnly)
+        // One read snapshot: an index run committing meanwhile is seen whole or not at all.
+        try store.beginSnapshot()
+        defer { store.endSnapshot() }
         let filters = SearchFilters(languages: languages.isEmpty ? nil : Set(languages), paths: globs,
-                                    revision: args.value("rev"))
+                                    revision: allRevisions ? IndexStore.allRevisions : args.value("rev"))
         let results = try semanticSearch(query, mode: mode, store: store, filters: filters, limit: top,
                                          context: context)
         let printer = ResultPrinter(console: context.console, contextLines: contextLines)
         for result in results {
-            if args.flag("json") { printer.printJSON(result) } else { printer.printHuman(result) }
+            let lifetime = allRevisions ? try store.lifetime(ofBlob: result.blobID) : nil
+            if args.flag("json") {
+                printer.printJSON(result, lifetime: lifetime)
+            } else {
+                printer.printHuman(result, lifetime: lifetime)
+            }
         }
         return results.isEmpty ? .noResults : .success
     }
@@ -117,13 +134,18 @@ struct ResultPrinter {
     let console: Console
     let contextLines: Int
 
-    func printHuman(_ result: SearchResult) {
+    func printHuman(_ result: SearchResult, lifetime: BlobLifetime? = nil) {
         let chunk = result.chunk
         let location = console.style("\(result.path):\(chunk.startLine)-\(chunk.endLine)", "35")
         let symbol = chunk.symbol.isEmpty ? "" : "  " + console.style(chunk.symbol, "1")
         let tag = console.style("[\(chunk.language.rawValue) \(chunk.kind.rawValue)]", "2")
         let also = result.otherPaths.isEmpty ? "" : console.style("  (also in \(result.otherPaths.count) places)", "2")
         console.line("\(location)\(symbol)  \(tag)\(also)")
+        if let lifetime {
+            let first = lifetime.first
+            console.line(console.style("  first in \(first.commitID.prefix(12)) \(Self.day(first.commitTime)) "
+                                       + "\(first.author): \(first.subject); last in \(lifetime.last.name)", "2"))
+        }
         let lines = chunk.text.split(separator: "\n", omittingEmptySubsequences: false)
         for lineNumber in result.relevantLines.prefix(contextLines) {
             let offset = lineNumber - chunk.startLine
@@ -134,9 +156,11 @@ struct ResultPrinter {
         if contextLines > 0 { console.line("") }
     }
 
-    func printJSON(_ result: SearchResult) {
+    /// With a lifetime (--all-revs), `rev` is the newest revision holding the
+    /// chunk's blob, and `first_commit` and `last_rev` are added.
+    func printJSON(_ result: SearchResult, lifetime: BlobLifetime? = nil) {
         let chunk = result.chunk
-        console.line(JSON.object([
+        var pairs: [(String, JSON)] = [
             ("path", .string(result.path)),
             ("start_line", .int(chunk.startLine)),
             ("end_line", .int(chunk.endLine)),
@@ -145,9 +169,24 @@ struct ResultPrinter {
             ("symbol", .string(chunk.symbol)),
             ("score", .double(result.score)),
             ("blob", .string(result.blobID)),
-            ("rev", .string(result.revision)),
+            ("rev", .string(lifetime?.last.name ?? result.revision)),
             ("text", .string(chunk.text)),
-        ]).serialized)
+        ]
+        if let lifetime {
+            let first = lifetime.first
+            pairs.append(("first_commit", .object([
+                ("id", .string(first.commitID)),
+                ("date", .string(ISO8601DateFormatter().string(from: first.commitTime))),
+                ("author", .string(first.author)),
+                ("subject", .string(first.subject)),
+            ])))
+            pairs.append(("last_rev", .string(lifetime.last.name)))
+        }
+        console.line(JSON.object(pairs).serialized)
+    }
+
+    static func day(_ date: Date) -> String {
+        String(ISO8601DateFormatter().string(from: date).prefix(10))
     }
 }
 

@@ -6,11 +6,12 @@ import Store
 enum StatusCommand {
     static let spec = CommandSpec(
         path: "quarry status",
-        summary: "Show what the index holds: revisions, files, chunks, skipped blobs, size.",
+        summary: "Show what the index holds: revisions, models, files, chunks, skipped blobs, size.",
         options: [
             OptionSpec("repo", value: "PATH", help: "Repository whose index to describe (default .)."),
             OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
-            OptionSpec("rev", value: "REV", help: "Revision to count files for (default: the newest indexed)."),
+            OptionSpec("rev", value: "REV",
+                       help: "Revision to count files for (default HEAD when indexed, else the newest indexed)."),
             .flag("json", help: "Print one JSON object."),
         ])
 
@@ -18,7 +19,8 @@ enum StatusCommand {
         let args = context.arguments
         let indexPath = try SearchCommand.resolveIndexPath(index: args.value("index"), repo: args.value("repo"))
         let store = try IndexStore(path: indexPath, mode: .readOnly)
-        let revisions = try store.revisions()
+        let revisions = try store.revisionSizes()
+        let models = try store.modelSizes()
         let stats = try store.statistics(revision: args.value("rev"))
         let languages = stats.languages.sorted { $0.value.chunks > $1.value.chunks }
         let skipped = stats.skipped.sorted { $0.key.rawValue < $1.key.rawValue }
@@ -26,10 +28,19 @@ enum StatusCommand {
             context.console.line(JSON.object([
                 ("index", .string(indexPath)),
                 ("size_bytes", .int(stats.fileSize)),
-                ("revisions", .array(revisions.map { revision in
-                    .object([("name", .string(revision.name)), ("commit", .string(revision.commitID)),
-                             ("subject", .string(revision.subject)),
-                             ("indexed_at", .string(ISO8601DateFormatter().string(from: revision.indexedAt)))])
+                ("revisions", .array(revisions.map { size in
+                    let revision = size.revision
+                    return .object([("name", .string(revision.name)), ("commit", .string(revision.commitID)),
+                                    ("date", .string(ISO8601DateFormatter().string(from: revision.commitTime))),
+                                    ("author", .string(revision.author)),
+                                    ("subject", .string(revision.subject)),
+                                    ("files", .int(size.files)),
+                                    ("indexed_at", .string(ISO8601DateFormatter().string(from: revision.indexedAt)))])
+                })),
+                ("models", .array(models.map { size in
+                    .object([("name", .string(size.model.name)), ("revision", .string(size.model.revision)),
+                             ("dimension", .int(size.model.dimension)), ("vectors", .int(size.vectors)),
+                             ("bytes", .int(size.bytes))])
                 })),
                 ("revision", stats.revision.map { .string($0) } ?? .null),
                 ("files", .int(stats.files)),
@@ -45,9 +56,15 @@ enum StatusCommand {
         }
         let console = context.console
         console.line("index:      \(indexPath) (\(formatBytes(stats.fileSize)))")
-        for revision in revisions {
+        for size in revisions {
+            let revision = size.revision
             let marker = revision.name == stats.revision ? "*" : " "
-            console.line("revision: \(marker) \(revision.name) \(revision.commitID.prefix(12)) \(revision.subject)")
+            console.line("revision: \(marker) \(revision.name) \(revision.commitID.prefix(12)) "
+                         + "\(ResultPrinter.day(revision.commitTime)) \(size.files) files  \(revision.subject)")
+        }
+        for size in models {
+            console.line("model:      \(size.model.name) (\(size.model.dimension) dims): \(size.vectors) vectors, "
+                         + formatBytes(size.bytes))
         }
         console.line("files:      \(stats.files)" + (stats.revision.map { " in \($0)" } ?? ""))
         console.line("blobs:      \(stats.blobs)")

@@ -42,21 +42,47 @@ extension IndexStore {
         return result
     }
 
-    /// Up to `limit` distinct chunk texts of a revision (default: the newest)
-    /// that have no vector for `model` yet. Call again after writing their
-    /// vectors until it returns nothing.
+    /// Up to `limit` distinct chunk texts of a revision (default: see
+    /// `files(in:)`) that have no vector for `model` yet. Call again after
+    /// writing their vectors until it returns nothing.
     public func textsWithoutEmbeddings(model: ModelRecord, revision: String? = nil, limit: Int)
         throws(StoreError) -> [(hash: ContentHash, text: String)]
     {
         guard limit > 0, let (revisionRow, _) = try resolveRevision(revision) else { return [] }
+        return try textsWithoutEmbeddings(model: model, scope: .revision(revisionRow), limit: limit)
+    }
+
+    /// Like `textsWithoutEmbeddings(model:revision:limit:)` for the file list
+    /// staged with `stageFiles`, so it can be embedded before it is recorded.
+    public func stagedTextsWithoutEmbeddings(model: ModelRecord, limit: Int)
+        throws(StoreError) -> [(hash: ContentHash, text: String)]
+    {
+        guard limit > 0 else { return [] }
+        return try textsWithoutEmbeddings(model: model, scope: .staged, limit: limit)
+    }
+
+    /// How many distinct chunk texts of a revision still lack a vector for `model`.
+    public func countTextsWithoutEmbeddings(model: ModelRecord, revision: String? = nil) throws(StoreError) -> Int {
+        guard let (revisionRow, _) = try resolveRevision(revision) else { return 0 }
+        return try countTextsWithoutEmbeddings(model: model, scope: .revision(revisionRow))
+    }
+
+    /// How many distinct chunk texts of the staged file list lack a vector for `model`.
+    public func countStagedTextsWithoutEmbeddings(model: ModelRecord) throws(StoreError) -> Int {
+        try countTextsWithoutEmbeddings(model: model, scope: .staged)
+    }
+
+    private func textsWithoutEmbeddings(model: ModelRecord, scope: ChunkScope, limit: Int)
+        throws(StoreError) -> [(hash: ContentHash, text: String)]
+    {
         let statement = try db.prepare("""
             SELECT c.content_hash, c.text FROM chunks c
-            WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND f.revision_id = ?1)
+            WHERE \(scope.condition)
               AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = c.content_hash AND e.model_id = ?2)
             GROUP BY c.content_hash
             LIMIT ?3
             """)
-        statement.bind(revisionRow, at: 1)
+        scope.bind(to: statement)
         statement.bind(model.id, at: 2)
         statement.bind(limit, at: 3)
         var result: [(hash: ContentHash, text: String)] = []
@@ -67,15 +93,13 @@ extension IndexStore {
         return result
     }
 
-    /// How many distinct chunk texts of a revision still lack a vector for `model`.
-    public func countTextsWithoutEmbeddings(model: ModelRecord, revision: String? = nil) throws(StoreError) -> Int {
-        guard let (revisionRow, _) = try resolveRevision(revision) else { return 0 }
+    private func countTextsWithoutEmbeddings(model: ModelRecord, scope: ChunkScope) throws(StoreError) -> Int {
         let statement = try db.prepare("""
             SELECT count(DISTINCT c.content_hash) FROM chunks c
-            WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND f.revision_id = ?1)
+            WHERE \(scope.condition)
               AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = c.content_hash AND e.model_id = ?2)
             """)
-        statement.bind(revisionRow, at: 1)
+        scope.bind(to: statement)
         statement.bind(model.id, at: 2)
         guard try statement.step() else { return 0 }
         return statement.int(0)
@@ -114,7 +138,7 @@ extension IndexStore {
         let statement = try db.prepare("""
             SELECT c.id, e.vector FROM chunks c
             JOIN embeddings e ON e.content_hash = c.content_hash AND e.model_id = ?2
-            WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND f.revision_id = ?1)
+            WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND (?1 < 0 OR f.revision_id = ?1))
             ORDER BY c.id
             """)
         statement.bind(revisionRow, at: 1)
@@ -133,5 +157,25 @@ extension IndexStore {
             }
             vector.withUnsafeBufferPointer { body(statement.int64(0), $0) }
         }
+    }
+}
+
+/// Which chunks an embedding query looks at: those of a revision (row -1:
+/// any revision) or those of the staged file list. The revision is parameter 1.
+private enum ChunkScope {
+    case revision(Int64)
+    case staged
+
+    var condition: String {
+        switch self {
+        case .revision:
+            return "EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND (?1 < 0 OR f.revision_id = ?1))"
+        case .staged:
+            return "c.blob_id IN (SELECT blob_id FROM temp.staged_files)"
+        }
+    }
+
+    func bind(to statement: Statement) {
+        if case .revision(let row) = self { statement.bind(row, at: 1) }
     }
 }

@@ -24,7 +24,7 @@ extension IndexStore {
             JOIN chunks c ON c.id = chunks_fts.rowid
             JOIN blobs b ON b.id = c.blob_id
             WHERE chunks_fts MATCH ?4
-              AND EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND f.revision_id = ?5)
+              AND EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND (?5 < 0 OR f.revision_id = ?5))
               \(languageClause)
             ORDER BY rank, c.id
             """)
@@ -89,9 +89,11 @@ extension IndexStore {
 
         if let (row, name) = try resolveRevision(revision) {
             stats.revision = name
-            let files = try db.prepare("""
+            let files = try db.prepare(row < 0 ? """
+                SELECT b.language, count(DISTINCT f.path) FROM files f JOIN blobs b ON b.id = f.blob_id GROUP BY 1
+                """ : """
                 SELECT b.language, count(*) FROM files f JOIN blobs b ON b.id = f.blob_id
-                WHERE f.revision_id = ? GROUP BY 1
+                WHERE f.revision_id = ?1 GROUP BY 1
                 """)
             files.bind(row, at: 1)
             while try files.step() {
@@ -167,16 +169,33 @@ private final class HitBuilder {
     private let details: Statement
     private let revision: (row: Int64, name: String)
     private let pathFilter: (@Sendable (String) -> Bool)?
+    private let newestRevisionOfBlob: Statement?
 
     init(_ db: Connection, revision: (Int64, String), pathFilter: (@Sendable (String) -> Bool)?) throws(StoreError) {
-        pathsOfBlob = try db.prepare("SELECT path FROM files WHERE revision_id = ? AND blob_id = ? ORDER BY path")
+        pathsOfBlob = try db.prepare("""
+            SELECT DISTINCT path FROM files WHERE (?1 < 0 OR revision_id = ?1) AND blob_id = ?2 ORDER BY path
+            """)
         details = try db.prepare("""
             SELECT b.oid, b.language, c.kind, c.symbol, c.start_line, c.end_line, c.start_byte, c.end_byte,
                    c.text, c.content_hash
             FROM chunks c JOIN blobs b ON b.id = c.blob_id WHERE c.id = ?
             """)
+        newestRevisionOfBlob = revision.0 < 0 ? try db.prepare("""
+            SELECT r.name FROM files f JOIN revisions r ON r.id = f.revision_id WHERE f.blob_id = ?
+            ORDER BY r.commit_time DESC, r.name = 'HEAD' DESC, r.indexed_at DESC, r.id DESC LIMIT 1
+            """) : nil
         self.revision = revision
         self.pathFilter = pathFilter
+    }
+
+    /// The revision a hit is located in: the one searched, or across all
+    /// revisions the newest holding the blob, so that two versions of one
+    /// function stay two results.
+    private func revisionName(ofBlob blobRow: Int64) throws(StoreError) -> String {
+        guard let newestRevisionOfBlob else { return revision.name }
+        newestRevisionOfBlob.bind(blobRow, at: 1)
+        defer { newestRevisionOfBlob.reset() }
+        return try newestRevisionOfBlob.step() ? newestRevisionOfBlob.string(0) : revision.name
     }
 
     /// The hit for one chunk, or nil when no path of its blob in the revision passes the filter.
@@ -202,7 +221,7 @@ private final class HitBuilder {
             startByte: details.int(6), endByte: details.int(7), text: text)
         return ChunkHit(
             chunkID: chunkRow, blobID: details.string(0), path: first, otherPaths: Array(paths.dropFirst()),
-            revision: revision.name, chunk: chunk,
+            revision: try revisionName(ofBlob: blobRow), chunk: chunk,
             contentHash: ContentHash(bytes: details.bytes(9)) ?? ContentHash(of: text), score: score)
     }
 }

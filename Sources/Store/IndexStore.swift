@@ -147,51 +147,8 @@ public final class IndexStore {
     /// under the same name, in one transaction. Every file's blob must have
     /// been written first (skipped blobs included).
     public func recordRevision(_ revision: RevisionRecord, files: [FileRecord]) throws(StoreError) {
-        try requireWritable()
-        try db.transaction { () throws(StoreError) in
-            let upsert = try db.prepare("""
-                INSERT INTO revisions(name, commit_id, tree_id, commit_time, author, subject, indexed_at)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                ON CONFLICT(name) DO UPDATE SET commit_id = ?2, tree_id = ?3, commit_time = ?4,
-                    author = ?5, subject = ?6, indexed_at = ?7
-                RETURNING id
-                """)
-            upsert.bind(revision.name, at: 1)
-            upsert.bind(revision.commitID, at: 2)
-            upsert.bind(revision.treeID, at: 3)
-            upsert.bind(revision.commitTime.timeIntervalSince1970, at: 4)
-            upsert.bind(revision.author, at: 5)
-            upsert.bind(revision.subject, at: 6)
-            upsert.bind(revision.indexedAt.timeIntervalSince1970, at: 7)
-            guard try upsert.step() else {
-                throw StoreError.sqlite(operation: "record revision", code: SQLITE_ERROR, message: "no id returned")
-            }
-            let revisionRow = upsert.int64(0)
-            upsert.reset()
-
-            let clear = try db.prepare("DELETE FROM files WHERE revision_id = ?")
-            clear.bind(revisionRow, at: 1)
-            try clear.run()
-
-            let insert = try db.prepare("""
-                INSERT INTO files(revision_id, path, blob_id) SELECT ?1, ?2, id FROM blobs WHERE oid = ?3
-                """)
-            for file in files {
-                insert.bind(revisionRow, at: 1)
-                insert.bind(file.path, at: 2)
-                insert.bind(file.blobID, at: 3)
-                do throws(StoreError) {
-                    try insert.run()
-                } catch {
-                    // SQLITE_CONSTRAINT_PRIMARYKEY, a C macro Swift does not import.
-                    if case .sqlite(_, let code, _) = error, code == SQLITE_CONSTRAINT | (6 << 8) {
-                        throw StoreError.invalidArgument("revision \(revision.name) lists \(file.path) twice")
-                    }
-                    throw error
-                }
-                if db.changes != 1 { throw StoreError.unknownBlob(file.blobID) }
-            }
-        }
+        try stageFiles(files, of: revision.name)
+        try recordStagedRevision(revision)
     }
 
     /// Forgets a revision and its file list; its blobs stay until `collectGarbage`.
@@ -210,22 +167,19 @@ public final class IndexStore {
             FROM revisions ORDER BY indexed_at DESC, id DESC
             """)
         var result: [RevisionRecord] = []
-        while try statement.step() {
-            result.append(RevisionRecord(
-                name: statement.string(0), commitID: statement.string(1), treeID: statement.string(2),
-                commitTime: Date(timeIntervalSince1970: statement.double(3)),
-                author: statement.string(4), subject: statement.string(5),
-                indexedAt: Date(timeIntervalSince1970: statement.double(6))))
-        }
+        while try statement.step() { result.append(Self.revisionRecord(statement)) }
         return result
     }
 
-    /// The paths and blob ids of a revision (default: the newest), in path order.
+    /// The paths and blob ids of a revision (default: see `resolveRevision`), in path order.
     public func files(in revision: String? = nil) throws(StoreError) -> [FileRecord] {
         guard let (row, _) = try resolveRevision(revision) else { return [] }
-        let statement = try db.prepare("""
+        // Two statements rather than one with `OR`: the planner keeps the primary key for one revision.
+        let statement = try db.prepare(row < 0 ? """
+            SELECT DISTINCT f.path, b.oid FROM files f JOIN blobs b ON b.id = f.blob_id ORDER BY f.path, b.oid
+            """ : """
             SELECT f.path, b.oid FROM files f JOIN blobs b ON b.id = f.blob_id
-            WHERE f.revision_id = ? ORDER BY f.path
+            WHERE f.revision_id = ?1 ORDER BY f.path
             """)
         statement.bind(row, at: 1)
         var result: [FileRecord] = []
@@ -233,16 +187,24 @@ public final class IndexStore {
         return result
     }
 
-    /// The row id and name of `name`, or of the newest revision when nil;
-    /// nil when the index holds no revision at all.
+    /// The row id and name of `name`; when nil, of `HEAD` if indexed, else of
+    /// the most recently indexed revision; nil when the index holds no
+    /// revision at all. `IndexStore.allRevisions` resolves to row -1, which
+    /// every revision-scoped query reads as "any revision".
     func resolveRevision(_ name: String?) throws(StoreError) -> (Int64, String)? {
         let statement: Statement
+        if name == Self.allRevisions {
+            guard try db.integer("SELECT count(*) FROM revisions") > 0 else { return nil }
+            return (-1, Self.allRevisions)
+        }
         if let name {
             statement = try db.prepare("SELECT id, name FROM revisions WHERE name = ?")
             statement.bind(name, at: 1)
             guard try statement.step() else { throw .unknownRevision(name) }
         } else {
-            statement = try db.prepare("SELECT id, name FROM revisions ORDER BY indexed_at DESC, id DESC LIMIT 1")
+            statement = try db.prepare("""
+                SELECT id, name FROM revisions ORDER BY name = 'HEAD' DESC, indexed_at DESC, id DESC LIMIT 1
+                """)
             guard try statement.step() else { return nil }
         }
         return (statement.int64(0), statement.string(1))
