@@ -12,7 +12,9 @@ import Store
 ///   `lines` widen to the union, its `relevantLines` gain the other's (its
 ///   own first, three at most) and the other's id joins `mergedChunkIDs`.
 ///   This joins the pieces of a split function and a class with its methods
-///   into one hit. Widening is not repeated transitively over results
+///   into one hit; when a type, module or top-level chunk folds in a function
+///   it spans, the function is shown (at the container's rank), being the
+///   more specific answer. Widening is not repeated transitively over results
 ///   already kept: two kept results never fold into each other afterwards.
 /// - **Identical text at another path.** Same chunk content (hash) and a
 ///   different path: the other result's paths join `otherPaths` (in first
@@ -52,15 +54,33 @@ public enum ResultMerger {
     }
 
     private static func absorb(_ other: SearchResult, into result: inout SearchResult, maxRelevantLines: Int) {
+        if showsMemberInstead(result, other) {
+            // A class (or module) header folding in one of its methods shows the
+            // method: it is the more specific answer, and it keeps the class's rank.
+            let rank = result.hit.score
+            result.mergedChunkIDs.append(result.chunkID)
+            result.hit = other.hit
+            result.hit.score = rank
+            result.relevantLines = other.relevantLines
+        } else {
+            result.mergedChunkIDs.append(other.chunkID)
+        }
         result.lines = min(result.lines.lowerBound, other.lines.lowerBound)...max(result.lines.upperBound,
                                                                                  other.lines.upperBound)
-        result.mergedChunkIDs.append(other.chunkID)
         result.mergedChunkIDs.append(contentsOf: other.mergedChunkIDs)
         var lines = result.relevantLines
         for line in other.relevantLines where lines.count < maxRelevantLines && !lines.contains(line) {
             lines.append(line)
         }
         result.relevantLines = lines.sorted()
+    }
+
+    /// Whether `container` is a type, module or top-level chunk whose span
+    /// holds the function `member`.
+    static func showsMemberInstead(_ container: SearchResult, _ member: SearchResult) -> Bool {
+        let outer = container.hit.chunk, inner = member.hit.chunk
+        return [.type, .module, .toplevel].contains(outer.kind) && inner.kind == .function
+            && outer.startLine <= inner.startLine && inner.endLine <= outer.endLine
     }
 
     private struct FileKey: Hashable {
