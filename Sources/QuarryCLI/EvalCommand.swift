@@ -287,10 +287,10 @@ struct RetrievalMetrics {
         recall10 *= scale
     }
 
-    static let header = "   MRR  nDCG@10    R@1    R@5   R@10  ms/query"
+    static let header = "   MRR  nDCG@10     R@1     R@5    R@10  ms/query"
 
     var row: String {
-        String(format: "%6.2f  %7.2f  %5.2f  %5.2f  %5.2f  %8.2f", mrr, ndcg10, recall1, recall5, recall10, milliseconds)
+        String(format: "%6.2f  %7.2f  %6.2f  %6.2f  %6.2f  %8.2f", mrr, ndcg10, recall1, recall5, recall10, milliseconds)
     }
 
     var json: JSON {
