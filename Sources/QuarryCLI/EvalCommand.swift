@@ -37,6 +37,7 @@ enum EvalCommand {
                        help: "lexical, semantic or hybrid (default all three)."),
             OptionSpec("model", value: "NAME|DIR", help: "Embedding model (default multilingual-e5-small)."),
             OptionSpec("k-rrf", value: "N", help: "Reciprocal rank fusion constant (default 60)."),
+            OptionSpec("lexical-weight", value: "W", help: "Weight of the BM25 ranking in the fusion (default 1)."),
             .flag("int8", help: "Scan int8-quantised vectors, rescoring the best 200 in fp32."),
             OptionSpec("work", value: "DIR", help: "Keep the generated repository and index here for reuse."),
             .flag("json", help: "Print one JSON object instead of the table."),
@@ -58,6 +59,12 @@ enum EvalCommand {
         }
         if modes.isEmpty { modes = [.lexical, .semantic, .hybrid] }
         let rrfK = try args.integer("k-rrf", default: 60, in: 0...100_000)
+        let lexicalWeight = try args.value("lexical-weight").map { raw in
+            guard let weight = Double(raw), weight >= 0, weight.isFinite else {
+                throw ArgumentError.invalidValue(option: "--lexical-weight", value: raw, expected: "a number >= 0")
+            }
+            return weight
+        } ?? 1
         let json = args.flag("json")
         let console = context.console
 
@@ -94,7 +101,7 @@ enum EvalCommand {
             throw CLIError("the index at \(indexPath) has no vectors for \(loaded.name)")
         }
         let searcher = Searcher(store: store, model: model)
-        searcher.fusion = ReciprocalRankFusion(k: Double(rrfK))
+        searcher.fusion = ReciprocalRankFusion(k: Double(rrfK), weights: [lexicalWeight, 1])
         if args.flag("int8") { searcher.quantization = .int8(rescore: 200) }
         let chunkCount = try store.statistics().chunks
 
@@ -125,6 +132,7 @@ enum EvalCommand {
                 ("functions", .int(corpus.functions.count)),
                 ("chunks", .int(chunkCount)),
                 ("k_rrf", .int(rrfK)),
+                ("lexical_weight", .double(lexicalWeight)),
                 ("quantization", .string(args.flag("int8") ? "int8" : "none")),
                 ("splits", .object(report.map { entry in
                     (entry.split, .object([("queries", .int(entry.rows.first?.1.queries ?? 0)),
@@ -134,7 +142,7 @@ enum EvalCommand {
             ]).serialized)
         } else {
             console.line("CoSQA: \(corpus.functions.count) functions, \(chunkCount) chunks; model \(loaded.name); "
-                         + "k_rrf \(rrfK)" + (args.flag("int8") ? "; int8 scan" : ""))
+                         + "k_rrf \(rrfK), lexical weight \(lexicalWeight)" + (args.flag("int8") ? "; int8 scan" : ""))
             console.line(pad("split", 6) + pad("mode", 10) + RetrievalMetrics.header)
             for entry in report {
                 for (mode, metrics) in entry.rows {

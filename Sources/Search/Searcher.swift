@@ -12,6 +12,7 @@ public final class Searcher {
     public let store: IndexStore
     /// The model whose stored vectors semantic and hybrid search use; nil allows lexical only.
     public let model: ModelRecord?
+    /// Hybrid fusion; its `weights` are in the order [lexical, semantic].
     public var fusion = ReciprocalRankFusion()
     public var quantization: VectorQuantization = .none
     public var weights: ColumnWeights {
