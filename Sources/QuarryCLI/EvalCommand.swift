@@ -28,7 +28,7 @@ enum EvalCommand {
 
         Examples:
           quarry eval --work /tmp/cosqa --split dev
-          quarry eval --work /tmp/cosqa --k-rrf 30 --json
+          quarry eval --work /tmp/cosqa --split dev --k-rrf 60 --lexical-weight 1 --json
         """,
         options: [
             OptionSpec("data", value: "DIR", help: "CoSQA directory (default ../shared/data/cosqa)."),
@@ -36,8 +36,9 @@ enum EvalCommand {
             OptionSpec("mode", value: "MODE", repeatable: true,
                        help: "lexical, semantic or hybrid (default all three)."),
             OptionSpec("model", value: "NAME|DIR", help: "Embedding model (default multilingual-e5-small)."),
-            OptionSpec("k-rrf", value: "N", help: "Reciprocal rank fusion constant (default 60)."),
-            OptionSpec("lexical-weight", value: "W", help: "Weight of the BM25 ranking in the fusion (default 1)."),
+            OptionSpec("k-rrf", value: "N", help: "Reciprocal rank fusion constant (default 10, as search)."),
+            OptionSpec("lexical-weight", value: "W",
+                       help: "Weight of the BM25 ranking in the fusion (default 0.2, as search)."),
             .flag("int8", help: "Scan int8-quantised vectors, rescoring the best 200 in fp32."),
             OptionSpec("work", value: "DIR", help: "Keep the generated repository and index here for reuse."),
             .flag("json", help: "Print one JSON object instead of the table."),
@@ -58,13 +59,14 @@ enum EvalCommand {
             if !modes.contains(mode) { modes.append(mode) }
         }
         if modes.isEmpty { modes = [.lexical, .semantic, .hybrid] }
-        let rrfK = try args.integer("k-rrf", default: 60, in: 0...100_000)
+        let fusionDefault = ReciprocalRankFusion.hybridDefault
+        let rrfK = try args.integer("k-rrf", default: Int(fusionDefault.k), in: 0...100_000)
         let lexicalWeight = try args.value("lexical-weight").map { raw in
             guard let weight = Double(raw), weight >= 0, weight.isFinite else {
                 throw ArgumentError.invalidValue(option: "--lexical-weight", value: raw, expected: "a number >= 0")
             }
             return weight
-        } ?? 1
+        } ?? fusionDefault.weights[0]
         let json = args.flag("json")
         let console = context.console
 

@@ -16,6 +16,13 @@ public struct ReciprocalRankFusion: Sendable, Hashable {
         self.weights = weights
     }
 
+    /// What `Searcher` fuses [lexical, semantic] with, tuned on the CoSQA dev
+    /// split (`quarry eval`, nDCG@10): k = 10 with BM25 weighted 0.2 scored
+    /// 57.1, against 47.9 for plain k = 60 and 56.7 for semantic alone. BM25
+    /// on natural-language queries is much weaker than the vectors, so it
+    /// should reorder near ties rather than outvote them.
+    public static let hybridDefault = ReciprocalRankFusion(k: 10, weights: [0.2, 1])
+
     /// The union of `rankings` (each best first), ordered by fused score.
     /// Chunks are identified by `chunkID`; the hit kept is the one from the
     /// first ranking that holds it, with `score` replaced by the fused score.

@@ -13,7 +13,7 @@ public final class Searcher {
     /// The model whose stored vectors semantic and hybrid search use; nil allows lexical only.
     public let model: ModelRecord?
     /// Hybrid fusion; its `weights` are in the order [lexical, semantic].
-    public var fusion = ReciprocalRankFusion()
+    public var fusion = ReciprocalRankFusion.hybridDefault
     public var quantization: VectorQuantization = .none
     public var weights: ColumnWeights {
         get { lexical.weights }
