@@ -8,7 +8,7 @@ the same weights Quarry uses (the default model directory, by default
     /work/pyref/bin/python Benchmarks/eval/reference.py [--data ../shared/data/cosqa] \
         [--model DIR] [--split dev|test|both] [--cache DIR] [--json]
 
-Pipeline (the e5 recipe): XLMRobertaTokenizer from sentencepiece.bpe.model,
+Pipeline (the e5 recipe): XLMRobertaTokenizer.from_pretrained(model dir),
 "query: " / "passage: " prefixes, at most 512 tokens (the final </s> kept),
 transformers BertModel in fp32, mean pooling over the attention mask, L2
 normalisation, exact cosine ranking of all functions.
@@ -32,7 +32,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load_tokenizer(model_dir):
-    return transformers.XLMRobertaTokenizer(vocab_file=os.path.join(model_dir, "sentencepiece.bpe.model"))
+    # from_pretrained converts sentencepiece.bpe.model with the XLM-R id
+    # mapping; constructing XLMRobertaTokenizer(vocab_file=...) directly in
+    # transformers 5 yields <unk> for every piece.
+    tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(model_dir)
+    probe = tokenizer("query: sort a list")["input_ids"]
+    if tokenizer.unk_token_id in probe:
+        raise SystemExit("tokenizer maps plain words to <unk>: %s" % probe)
+    return tokenizer
 
 
 def tokenize(tokenizer, texts, max_length):

@@ -28,7 +28,7 @@ enum EvalCommand {
 
         Examples:
           quarry eval --work /tmp/cosqa --split dev
-          quarry eval --work /tmp/cosqa --k-rrf 30 --json
+          quarry eval --work /tmp/cosqa --split dev --k-rrf 60 --lexical-weight 1 --json
         """,
         options: [
             OptionSpec("data", value: "DIR", help: "CoSQA directory (default ../shared/data/cosqa)."),
@@ -36,7 +36,9 @@ enum EvalCommand {
             OptionSpec("mode", value: "MODE", repeatable: true,
                        help: "lexical, semantic or hybrid (default all three)."),
             OptionSpec("model", value: "NAME|DIR", help: "Embedding model (default multilingual-e5-small)."),
-            OptionSpec("k-rrf", value: "N", help: "Reciprocal rank fusion constant (default 60)."),
+            OptionSpec("k-rrf", value: "N", help: "Reciprocal rank fusion constant (default 10, as search)."),
+            OptionSpec("lexical-weight", value: "W",
+                       help: "Weight of the BM25 ranking in the fusion (default 0.2, as search)."),
             .flag("int8", help: "Scan int8-quantised vectors, rescoring the best 200 in fp32."),
             OptionSpec("work", value: "DIR", help: "Keep the generated repository and index here for reuse."),
             .flag("json", help: "Print one JSON object instead of the table."),
@@ -57,7 +59,14 @@ enum EvalCommand {
             if !modes.contains(mode) { modes.append(mode) }
         }
         if modes.isEmpty { modes = [.lexical, .semantic, .hybrid] }
-        let rrfK = try args.integer("k-rrf", default: 60, in: 0...100_000)
+        let fusionDefault = ReciprocalRankFusion.hybridDefault
+        let rrfK = try args.integer("k-rrf", default: Int(fusionDefault.k), in: 0...100_000)
+        let lexicalWeight = try args.value("lexical-weight").map { raw in
+            guard let weight = Double(raw), weight >= 0, weight.isFinite else {
+                throw ArgumentError.invalidValue(option: "--lexical-weight", value: raw, expected: "a number >= 0")
+            }
+            return weight
+        } ?? fusionDefault.weights[0]
         let json = args.flag("json")
         let console = context.console
 
@@ -94,7 +103,7 @@ enum EvalCommand {
             throw CLIError("the index at \(indexPath) has no vectors for \(loaded.name)")
         }
         let searcher = Searcher(store: store, model: model)
-        searcher.fusion = ReciprocalRankFusion(k: Double(rrfK))
+        searcher.fusion = ReciprocalRankFusion(k: Double(rrfK), weights: [lexicalWeight, 1])
         if args.flag("int8") { searcher.quantization = .int8(rescore: 200) }
         let chunkCount = try store.statistics().chunks
 
@@ -125,6 +134,7 @@ enum EvalCommand {
                 ("functions", .int(corpus.functions.count)),
                 ("chunks", .int(chunkCount)),
                 ("k_rrf", .int(rrfK)),
+                ("lexical_weight", .double(lexicalWeight)),
                 ("quantization", .string(args.flag("int8") ? "int8" : "none")),
                 ("splits", .object(report.map { entry in
                     (entry.split, .object([("queries", .int(entry.rows.first?.1.queries ?? 0)),
@@ -134,7 +144,7 @@ enum EvalCommand {
             ]).serialized)
         } else {
             console.line("CoSQA: \(corpus.functions.count) functions, \(chunkCount) chunks; model \(loaded.name); "
-                         + "k_rrf \(rrfK)" + (args.flag("int8") ? "; int8 scan" : ""))
+                         + "k_rrf \(rrfK), lexical weight \(lexicalWeight)" + (args.flag("int8") ? "; int8 scan" : ""))
             console.line(pad("split", 6) + pad("mode", 10) + RetrievalMetrics.header)
             for entry in report {
                 for (mode, metrics) in entry.rows {
@@ -287,10 +297,10 @@ struct RetrievalMetrics {
         recall10 *= scale
     }
 
-    static let header = "   MRR  nDCG@10    R@1    R@5   R@10  ms/query"
+    static let header = "   MRR  nDCG@10     R@1     R@5    R@10  ms/query"
 
     var row: String {
-        String(format: "%6.2f  %7.2f  %5.2f  %5.2f  %5.2f  %8.2f", mrr, ndcg10, recall1, recall5, recall10, milliseconds)
+        String(format: "%6.2f  %7.2f  %6.2f  %6.2f  %6.2f  %8.2f", mrr, ndcg10, recall1, recall5, recall10, milliseconds)
     }
 
     var json: JSON {

@@ -2,15 +2,26 @@ import Store
 
 /// Reciprocal rank fusion (Cormack, Clarke and Büttcher, 2009): a chunk's
 /// fused score is the sum over the rankings that hold it of
-/// `1 / (k + rank)`, rank counted from 1. Only ranks matter, so BM25 scores
-/// and cosines need no calibration against each other; a larger `k` flattens
-/// the advantage of the very top ranks.
+/// `weight / (k + rank)`, rank counted from 1. Only ranks matter, so BM25
+/// scores and cosines need no calibration against each other; a larger `k`
+/// flattens the advantage of the very top ranks, and a weight below 1 lets a
+/// weaker ranking break ties rather than overrule the stronger one.
 public struct ReciprocalRankFusion: Sendable, Hashable {
     public var k: Double
+    /// One weight per ranking, in `fuse`'s order; rankings beyond the list weigh 1.
+    public var weights: [Double]
 
-    public init(k: Double = 60) {
+    public init(k: Double = 60, weights: [Double] = []) {
         self.k = k
+        self.weights = weights
     }
+
+    /// What `Searcher` fuses [lexical, semantic] with, tuned on the CoSQA dev
+    /// split (`quarry eval`, nDCG@10): k = 10 with BM25 weighted 0.2 scored
+    /// 57.1, against 47.9 for plain k = 60 and 56.7 for semantic alone. BM25
+    /// on natural-language queries is much weaker than the vectors, so it
+    /// should reorder near ties rather than outvote them.
+    public static let hybridDefault = ReciprocalRankFusion(k: 10, weights: [0.2, 1])
 
     /// The union of `rankings` (each best first), ordered by fused score.
     /// Chunks are identified by `chunkID`; the hit kept is the one from the
@@ -27,9 +38,10 @@ public struct ReciprocalRankFusion: Sendable, Hashable {
         var entries: [Int64: Entry] = [:]
         for (list, ranking) in rankings.enumerated() {
             var seen = Set<Int64>()
+            let weight = list < weights.count ? weights[list] : 1
             for (offset, hit) in ranking.enumerated() where seen.insert(hit.chunkID).inserted {
                 let rank = offset + 1
-                let contribution = 1 / (k + Double(rank))
+                let contribution = weight / (k + Double(rank))
                 if var entry = entries[hit.chunkID] {
                     entry.score += contribution
                     entry.bestRank = min(entry.bestRank, rank)

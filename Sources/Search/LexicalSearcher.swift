@@ -15,6 +15,19 @@ public struct SearchFilters: Sendable {
         self.paths = paths
         self.revision = revision
     }
+
+    /// The languages to keep as the store takes them: nil for all.
+    public var languageSet: Set<Language>? {
+        guard let languages, !languages.isEmpty else { return nil }
+        return languages
+    }
+
+    /// The path globs as one predicate for the store: nil when every path passes.
+    public var pathFilter: (@Sendable (String) -> Bool)? {
+        guard !paths.isEmpty else { return nil }
+        let globs = paths
+        return { path in globs.contains { $0.matches(path) } }
+    }
 }
 
 /// One search answer: a stored chunk located in a revision (`hit`, whose
@@ -78,10 +91,8 @@ public final class LexicalSearcher {
         throws(SearchError) -> [ChunkHit]
     {
         guard let match = Self.matchExpression(terms: Self.terms(of: query)) else { return [] }
-        let globs = filters.paths
-        var lexical = LexicalQuery(match: match, revision: filters.revision, limit: limit, weights: weights)
-        if let languages = filters.languages, !languages.isEmpty { lexical.languages = languages }
-        if !globs.isEmpty { lexical.pathFilter = { path in globs.contains { $0.matches(path) } } }
+        let lexical = LexicalQuery(match: match, revision: filters.revision, languages: filters.languageSet,
+                                   pathFilter: filters.pathFilter, limit: limit, weights: weights)
         do {
             return try store.lexicalSearch(lexical)
         } catch {

@@ -12,7 +12,8 @@ public final class Searcher {
     public let store: IndexStore
     /// The model whose stored vectors semantic and hybrid search use; nil allows lexical only.
     public let model: ModelRecord?
-    public var fusion = ReciprocalRankFusion()
+    /// Hybrid fusion; its `weights` are in the order [lexical, semantic].
+    public var fusion = ReciprocalRankFusion.hybridDefault
     public var quantization: VectorQuantization = .none
     public var weights: ColumnWeights {
         get { lexical.weights }

@@ -94,10 +94,8 @@ public final class VectorSearcher: @unchecked Sendable {
     public func search(_ queryVector: [Float], in store: IndexStore, filters: SearchFilters = SearchFilters(),
                        limit: Int) throws(SearchError) -> [ChunkHit] {
         guard limit > 0, count > 0 else { return [] }
-        let languages = filters.languages.flatMap { $0.isEmpty ? nil : $0 }
-        let globs = filters.paths
-        var pathFilter: (@Sendable (String) -> Bool)?
-        if !globs.isEmpty { pathFilter = { path in globs.contains { $0.matches(path) } } }
+        let languages = filters.languageSet
+        let pathFilter = filters.pathFilter
         let filtered = languages != nil || pathFilter != nil
         var candidates = filtered ? max(4 * limit, 64) : limit
         while true {

@@ -39,6 +39,18 @@ final class FusionAndMergeTests: XCTestCase {
         XCTAssertEqual(once[0].score, 1.0 / 11, accuracy: 1e-15)
     }
 
+    func testWeightsScaleEachRankingsContribution() {
+        let lexical = [hit(1), hit(2)]
+        let semantic = [hit(2), hit(1)]
+        let fused = ReciprocalRankFusion(k: 60, weights: [0.25]).fuse([lexical, semantic])
+        // Only the first ranking is weighted: 2 gets 1/61 + 0.25/62, 1 gets 0.25/61 + 1/62.
+        XCTAssertEqual(fused.map(\.chunkID), [2, 1])
+        XCTAssertEqual(fused[0].score, 1.0 / 61 + 0.25 / 62, accuracy: 1e-15)
+        XCTAssertEqual(fused[1].score, 0.25 / 61 + 1.0 / 62, accuracy: 1e-15)
+        // Weight 0 leaves the second ranking's order.
+        XCTAssertEqual(ReciprocalRankFusion(k: 60, weights: [0, 1]).fuse([[hit(3), hit(4)], [hit(4)]]).map(\.chunkID), [4, 3])
+    }
+
     func testOverlappingAndTouchingChunksOfOneFileMerge() {
         let results = [
             hit(1, lines: 10...20), hit(2, path: "b.py", lines: 10...20), hit(3, lines: 21...30),

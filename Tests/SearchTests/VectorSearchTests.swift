@@ -215,10 +215,14 @@ final class VectorSearchTests: XCTestCase {
             }
             XCTAssertFalse(results[0].relevantLines.isEmpty)
         }
-        // Hybrid: f5_1 is first in both rankings, so first fused, with 2 / (60 + 1).
+        // Hybrid: f5_1 is first in both rankings, so first fused, with 0.2 / (10 + 1) + 1 / (10 + 1)
+        // by default and 2 / (60 + 1) with plain k = 60.
         let hybrid = try searcher.search("f5_1", queryVector: vector, mode: .hybrid, limit: 3)
         XCTAssertEqual(hybrid.first?.chunk.symbol, "f5_1")
-        XCTAssertEqual(try XCTUnwrap(hybrid.first?.score), 2.0 / 61, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(hybrid.first?.score), 1.2 / 11, accuracy: 1e-12)
+        searcher.fusion = ReciprocalRankFusion(k: 60)
+        XCTAssertEqual(try XCTUnwrap(try searcher.search("f5_1", queryVector: vector, mode: .hybrid, limit: 3).first?.score),
+                       2.0 / 61, accuracy: 1e-12)
     }
 
     func testSemanticModesNeedAModelAndAVector() throws {
