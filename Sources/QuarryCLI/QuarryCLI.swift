@@ -41,7 +41,7 @@ public enum QuarryCLI {
     /// Top-level commands in help order.
     static var commands: [Command] {
         [IndexCommand.command, SearchCommand.command, StatusCommand.command, GcCommand.command, EmbedCommand.command,
-         ModelCommand.command]
+         ModelCommand.command, EvalCommand.command]
     }
 
     static let group = CommandGroup(
