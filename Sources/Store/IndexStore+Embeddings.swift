@@ -130,16 +130,18 @@ extension IndexStore {
 
     /// Calls `body` with the id and vector of every chunk of a revision
     /// (default: the newest) that has a vector for `model`. The buffer is
-    /// reused between calls: copy what you keep.
+    /// reused between calls: copy what you keep. Rows come in the embeddings
+    /// table's order: driving the join from there reads the vectors
+    /// sequentially instead of scanning every chunk's text.
     public func forEachEmbedding(model: ModelRecord, revision: String? = nil,
                                  _ body: (Int64, UnsafeBufferPointer<Float>) -> Void) throws(StoreError)
     {
         guard let (revisionRow, _) = try resolveRevision(revision) else { return }
         let statement = try db.prepare("""
-            SELECT c.id, e.vector FROM chunks c
-            JOIN embeddings e ON e.content_hash = c.content_hash AND e.model_id = ?2
-            WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND (?1 < 0 OR f.revision_id = ?1))
-            ORDER BY c.id
+            SELECT c.id, e.vector FROM embeddings e
+            JOIN chunks c ON c.content_hash = e.content_hash
+            WHERE e.model_id = ?2
+              AND EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND (?1 < 0 OR f.revision_id = ?1))
             """)
         statement.bind(revisionRow, at: 1)
         statement.bind(model.id, at: 2)

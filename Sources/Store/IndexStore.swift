@@ -56,6 +56,9 @@ public final class IndexStore {
         }
         try db.execute("PRAGMA foreign_keys = ON")
         try db.execute("PRAGMA cache_size = -65536")
+        // Searches scan every vector of a revision: map the file rather than
+        // copy it page by page through read calls.
+        try db.execute("PRAGMA mmap_size = 4294967296")
     }
 
     /// The schema version of the open file.
