@@ -45,27 +45,46 @@ final class WeightTensor: @unchecked Sendable {
     }
 }
 
-/// Which GEMM serves the projections, chosen once per process.
+/// Which GEMM serves the projections, fixed for the process before the
+/// first model loads (weights are packed once, in that precision).
 ///
-/// `QUARRY_KERNELS`: `auto` (default: AVX-512 fp32 when the CPU has it, else
-/// BLAS), `fp32`, `bf16` (AVX512_BF16), `int8` (AVX512-VNNI), or `blas`.
-/// fp32 is the reference mode: its results match BLAS to ~1e-6, so parity
-/// tests hold in it; bf16 and int8 trade ~1e-3 of accuracy for speed.
+/// `QUARRY_KERNELS` decides when set: `fp32` (AVX-512 FMA), `bf16`
+/// (AVX512_BF16), `int8` (AVX512-VNNI) or `blas`. Otherwise the library
+/// default is fp32, the reference mode: its results match BLAS to ~1e-6, so
+/// parity tests hold in it. Applications that prefer speed call
+/// `preferSpeed()` first (the CLI does): bf16 then, ~1e-3 relative error per
+/// product, cosine > 0.9999 to fp32 on real texts.
 public enum LinearKernels {
-    public static let precision: qk_precision? = {
-        let requested = ProcessInfo.processInfo.environment["QUARRY_KERNELS"]?.lowercased() ?? "auto"
+    nonisolated(unsafe) private static var preferred = QK_FP32
+    private static let lock = NSLock()
+
+    /// Makes bf16 the default when `QUARRY_KERNELS` does not say otherwise.
+    /// Call before any model loads; later calls have no effect.
+    public static func preferSpeed() {
+        lock.lock()
+        defer { lock.unlock() }
+        preferred = QK_BF16
+    }
+
+    public static var precision: qk_precision? { resolved }
+
+    private static let resolved: qk_precision? = {
+        lock.lock()
+        let fallback = preferred
+        lock.unlock()
         let wanted: qk_precision
-        switch requested {
+        switch ProcessInfo.processInfo.environment["QUARRY_KERNELS"]?.lowercased() {
         case "blas": return nil
+        case "fp32": wanted = QK_FP32
         case "bf16": wanted = QK_BF16
         case "int8": wanted = QK_INT8
-        default: wanted = QK_FP32
+        default: wanted = fallback
         }
         if qk_cpu_supports(wanted) == 1 { return wanted }
         return qk_cpu_supports(QK_FP32) == 1 ? QK_FP32 : nil
     }()
 
-    /// Human-readable name of the active path, for benchmarks and `--version`-style reports.
+    /// Human-readable name of the active path, for benchmarks and reports.
     public static var name: String {
         switch precision {
         case .some(QK_BF16): return "avx512-bf16"

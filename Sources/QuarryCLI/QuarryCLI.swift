@@ -1,4 +1,5 @@
 import Arguments
+import Encoder
 import Foundation
 
 /// Exit statuses, like grep: results found, none found, or an error.
@@ -117,6 +118,9 @@ public enum QuarryCLI {
 
     public static func main() -> Never {
         signal(SIGPIPE, SIG_IGN)
+        // Indexing and search favour speed (bf16 GEMMs where the CPU has them);
+        // QUARRY_KERNELS=fp32 gives the reference arithmetic.
+        LinearKernels.preferSpeed()
         let status = run(Array(CommandLine.arguments.dropFirst()))
         exit(status.rawValue)
     }
