@@ -21,6 +21,7 @@ struct Indexer {
     struct Options {
         /// Revisions in the order they are indexed; neighbours are diffed, so
         /// list history in order (oldest first: see `IndexCommand.targets`).
+        /// Empty means HEAD.
         var targets: [Target] = []
         /// The revision the summary's `revision`, `commit` and `files_seen`
         /// describe (default: the first target).
@@ -97,7 +98,9 @@ struct Indexer {
             try store.registerModel(name: loaded.name, revision: loaded.revision, dimension: loaded.model.dimension)
         }
         var previous: FileList?
-        for target in options.targets {
+        let targets = try options.targets.isEmpty
+            ? [Target(name: "HEAD", commit: repository.resolveCommit("HEAD"))] : options.targets
+        for target in targets {
             var outcome = RevisionOutcome(name: target.name, commit: target.commit.id)
             let list = try fileList(of: target, previous: previous, store: store, outcome: &outcome)
             try chunkNewBlobs(outcome.candidates, store: store, workers: workers, outcome: &outcome,

