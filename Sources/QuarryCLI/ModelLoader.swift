@@ -30,17 +30,23 @@ struct LoadedModel {
 /// Joins the Tokenizers and Encoder seams: a model directory becomes an
 /// `EmbeddingModel` with the tokenizer its own files describe.
 enum ModelLoader {
+    /// The model alone, for callers that store no vectors (no fingerprint read).
     static func load(directory: String) throws -> EmbeddingModel {
-        try loadForIndexing(directory: directory).model
+        try modelAndTokenizer(directory: directory).model
     }
 
     static func loadForIndexing(directory: String) throws -> LoadedModel {
+        let (model, tokenizer) = try modelAndTokenizer(directory: directory)
+        let name = URL(fileURLWithPath: directory).standardized.lastPathComponent
+        return LoadedModel(model: model, tokenizer: tokenizer, name: name, revision: try fingerprint(of: directory))
+    }
+
+    private static func modelAndTokenizer(directory: String) throws -> (model: EmbeddingModel, tokenizer: any Tokenizer) {
         let tokenizer = try loadTokenizer(modelDirectory: directory)
         let model = try EmbeddingModel(directory: directory, tokenizer: TokenizerFunction { text in
             tokenizer.encode(text, addSpecialTokens: true)
         })
-        let name = URL(fileURLWithPath: directory).standardized.lastPathComponent
-        return LoadedModel(model: model, tokenizer: tokenizer, name: name, revision: try fingerprint(of: directory))
+        return (model, tokenizer)
     }
 
     /// SHA-256 over config.json and the weights' size, header and tail: cheap
