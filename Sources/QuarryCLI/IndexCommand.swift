@@ -80,15 +80,21 @@ enum IndexCommand {
             options.embeddingBatchSize = batch
         }
         let repository = try GitRepository(discoveringFrom: path)
-        let indexPath = args.value("index") ?? Indexer.defaultIndexPath(for: repository)
+        // Absolute: a bare file name has no directory to create, and the vector files sit beside it.
+        let indexPath = args.value("index").map { URL(fileURLWithPath: $0).standardized.path }
+            ?? Indexer.defaultIndexPath(for: repository)
         let quiet = args.flag("quiet")
         let progress = ProgressLine(enabled: context.console.stderrIsTerminal && !quiet)
         // Fail on a bad revision or index file before the (slower) model load.
         options.targets = try targets(args, repository: repository)
         options.primary = args.allValues("rev").first ?? (options.targets.contains { $0.name == "HEAD" } ? "HEAD" : nil)
         let wait = try args.integer("wait", default: 0, in: 0...86_400)
-        try FileManager.default.createDirectory(
-            atPath: (indexPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let directory = (indexPath as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CLIError("cannot create the index directory \(directory)")
+        }
         let lock = try IndexLock(indexPath: indexPath, waitSeconds: Double(wait))
         defer { lock.release() }
         if FileManager.default.fileExists(atPath: indexPath) { _ = try IndexStore(path: indexPath, mode: .create) }

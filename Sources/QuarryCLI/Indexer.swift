@@ -97,6 +97,10 @@ struct Indexer {
         let modelRecord = try options.model.map { loaded in
             try store.registerModel(name: loaded.name, revision: loaded.revision, dimension: loaded.model.dimension)
         }
+        // Bring the model's vector file up to date first (an index from an
+        // older Quarry, a run killed between a commit and its append), so
+        // this run's batches append to it and searches meanwhile can map it.
+        if let modelRecord { try store.synchronizeVectorFile(for: modelRecord) }
         var previous: FileList?
         let targets = try options.targets.isEmpty
             ? [Target(name: "HEAD", commit: repository.resolveCommit("HEAD"))] : options.targets
@@ -125,6 +129,8 @@ struct Indexer {
             summary.add(outcome)
             previous = list
         }
+        // Appends that failed mid-run (a full disk) left the file behind: rewrite it.
+        if let modelRecord { try store.synchronizeVectorFile(for: modelRecord) }
         summary.seconds = monotonicSeconds() - start
         return summary
     }

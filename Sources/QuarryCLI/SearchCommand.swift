@@ -44,6 +44,7 @@ enum SearchCommand {
             OptionSpec("model", value: "NAME|DIR", help: "Model that embedded the index (default multilingual-e5-small)."),
             OptionSpec("context", short: "C", value: "N", help: "Lines of each result to show (default 3; 0 = none)."),
             .flag("json", help: "JSON Lines: one object per result."),
+            .flag("stats", help: "Print where the time went (model load, query embedding, vector scan) to stderr."),
         ],
         positionals: [PositionalSpec("QUERY", variadic: true, help: "Words or a question.")])
 
@@ -74,8 +75,9 @@ enum SearchCommand {
         defer { store.endSnapshot() }
         let filters = SearchFilters(languages: languages.isEmpty ? nil : Set(languages), paths: globs,
                                     revision: allRevisions ? IndexStore.allRevisions : args.value("rev"))
+        var timings = SearchTimings()
         let results = try semanticSearch(query, mode: mode, store: store, filters: filters, limit: top,
-                                         context: context)
+                                         context: context, timings: &timings)
         let printer = ResultPrinter(console: context.console, contextLines: contextLines)
         for result in results {
             let lifetime = allRevisions ? try store.lifetime(ofBlob: result.blobID) : nil
@@ -85,15 +87,21 @@ enum SearchCommand {
                 printer.printHuman(result, lifetime: lifetime)
             }
         }
+        if args.flag("stats") {
+            timings.totalSeconds = monotonicSeconds() - timings.started
+            context.console.error(timings.summary(results: results.count))
+        }
         return results.isEmpty ? .noResults : .success
     }
 
     /// Runs the search, embedding the query when the mode needs vectors. Hybrid
     /// falls back to keywords (with a note) when the index holds no vectors.
     static func semanticSearch(_ query: String, mode: SearchMode, store: IndexStore, filters: SearchFilters,
-                               limit: Int, context: CommandContext) throws -> [SearchResult] {
+                               limit: Int, context: CommandContext, timings: inout SearchTimings) throws -> [SearchResult] {
         guard mode != .lexical else {
-            return try Searcher(store: store).search(query, mode: .lexical, filters: filters, limit: limit)
+            let searcher = Searcher(store: store)
+            defer { timings.search = searcher.statistics }
+            return try searcher.search(query, mode: .lexical, filters: filters, limit: limit)
         }
         let library = ModelLibrary(paths: context.paths, environment: context.environment)
         let named = context.arguments.value("model")
@@ -105,27 +113,61 @@ enum SearchCommand {
             }
             context.console.error("quarry: note: the index has no vectors; searching by keywords only "
                                   + "(run 'quarry index' with a model installed for semantic search)")
-            return try Searcher(store: store).search(query, mode: .lexical, filters: filters, limit: limit)
+            let searcher = Searcher(store: store)
+            defer { timings.search = searcher.statistics }
+            return try searcher.search(query, mode: .lexical, filters: filters, limit: limit)
         }
+        var started = monotonicSeconds()
         let loaded = try ModelLoader.loadForIndexing(directory: library.directory(for: named ?? wantedName))
+        timings.modelLoadSeconds = monotonicSeconds() - started
         guard loaded.revision == record.revision else {
             throw CLIError("the index's vectors were made by another version of '\(record.name)'; "
                            + "run 'quarry index' to embed with the installed one")
         }
+        started = monotonicSeconds()
         let vector = try loaded.model.embed([query], as: .query)[0]
-        return try Searcher(store: store, model: record).search(query, queryVector: vector, mode: mode,
-                                                                 filters: filters, limit: limit)
+        timings.queryEmbeddingSeconds = monotonicSeconds() - started
+        let searcher = Searcher(store: store, model: record)
+        defer { timings.search = searcher.statistics }
+        return try searcher.search(query, queryVector: vector, mode: mode, filters: filters, limit: limit)
     }
 
     /// `--index` wins; else the default index of the repository at `--repo` (or `.`).
     static func resolveIndexPath(index: String?, repo: String?) throws -> String {
-        if let index { return index }
+        if let index { return URL(fileURLWithPath: index).standardized.path }
         let repository = try GitRepository(discoveringFrom: repo ?? ".")
         let path = Indexer.defaultIndexPath(for: repository)
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError("no index at \(path); run 'quarry index' first")
         }
         return path
+    }
+}
+
+/// The phases of one `quarry search`, for `--stats`.
+struct SearchTimings {
+    let started = monotonicSeconds()
+    var modelLoadSeconds = 0.0
+    var queryEmbeddingSeconds = 0.0
+    var search = SearchStatistics()
+    var totalSeconds = 0.0
+
+    func summary(results: Int) -> String {
+        func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
+        var parts: [String] = []
+        if modelLoadSeconds > 0 {
+            parts.append("model load \(ms(modelLoadSeconds))")
+            parts.append("query embedding \(ms(queryEmbeddingSeconds))")
+        }
+        if let source = search.vectorSource {
+            let from = source == .file ? "mapped vector file" : "database (vector file out of date: run 'quarry index')"
+            parts.append("\(search.vectorRows) vectors from the \(from) in \(ms(search.vectorLoadSeconds))")
+            parts.append("vector scoring \(ms(search.vectorScoringSeconds))")
+            parts.append("semantic ranking \(ms(search.semanticSeconds))")
+        }
+        if search.lexicalSeconds > 0 { parts.append("lexical ranking \(ms(search.lexicalSeconds))") }
+        parts.append("\(results) results in \(ms(totalSeconds)) since the command started")
+        return "quarry: stats: " + parts.joined(separator: ", ")
     }
 }
 

@@ -66,9 +66,20 @@ public struct SearchResult: Sendable, Hashable {
 /// Full-text search over an index: the user's words, split like identifiers
 /// are at indexing time, OR-ed together and ranked by BM25 with the symbol
 /// weighted above the path, and the path above the text.
+///
+/// Words most chunks hold ("the", "a", "is") are left out of the match when
+/// rarer ones remain, as stop words, but chosen by frequency in this index
+/// rather than from a list, so it works for every language and codebase.
+/// Their BM25 weight is small anyway, and scoring each of their hundred
+/// thousand matches was most of the time a query took on a large index.
 public final class LexicalSearcher {
     public let store: IndexStore
     public var weights = ColumnWeights()
+    /// A term is common when more than this share of the chunks holds it…
+    public var commonTermFraction = 0.1
+    /// …and more than this many: below that, scoring its matches is cheap
+    /// and small indexes keep every term.
+    public var commonTermMinimumChunks = 5_000
 
     public init(store: IndexStore) {
         self.store = store
@@ -90,7 +101,7 @@ public final class LexicalSearcher {
     public func hits(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 10)
         throws(SearchError) -> [ChunkHit]
     {
-        guard let match = Self.matchExpression(terms: Self.terms(of: query)) else { return [] }
+        guard let match = Self.matchExpression(terms: try matchedTerms(Self.terms(of: query))) else { return [] }
         let lexical = LexicalQuery(match: match, revision: filters.revision, languages: filters.languageSet,
                                    pathFilter: filters.pathFilter, limit: limit, weights: weights)
         do {
@@ -98,6 +109,23 @@ public final class LexicalSearcher {
         } catch {
             throw .store(error)
         }
+    }
+
+    /// `terms` less the common ones (see `commonTermFraction`), in their
+    /// order; when every term is common, the rarest alone.
+    func matchedTerms(_ terms: [String]) throws(SearchError) -> [String] {
+        guard terms.count > 1 else { return terms }
+        let frequencies: (chunks: Int, counts: [Int])
+        do {
+            frequencies = try store.documentFrequencies(of: terms)
+        } catch {
+            throw .store(error)
+        }
+        let cutoff = max(commonTermMinimumChunks, Int(commonTermFraction * Double(frequencies.chunks)))
+        let counted = zip(terms, frequencies.counts)
+        let rare = counted.filter { $0.1 <= cutoff }.map(\.0)
+        if !rare.isEmpty { return rare }
+        return counted.min { $0.1 < $1.1 }.map { [$0.0] } ?? terms
     }
 
     /// The index terms of a query: each word whole and split into its parts,

@@ -1,3 +1,4 @@
+import Dispatch
 import QuarryCore
 import Store
 
@@ -5,8 +6,8 @@ import Store
 /// or hybrid ranking with filters, then `ResultMerger`.
 ///
 /// The caller embeds the query (query side: e5 adds "query: "): Search never
-/// runs the encoder. Vectors are loaded once per revision and kept while the
-/// searcher lives; a searcher sees a revision as it was when first searched.
+/// runs the encoder. The model's vectors are loaded once and kept while the
+/// searcher lives; a searcher sees them as they were when first searched.
 /// Not thread-safe (it caches); use one per thread.
 public final class Searcher {
     public let store: IndexStore
@@ -24,8 +25,11 @@ public final class Searcher {
     /// rankings overtake one ranked first by only one.
     public var fusionDepth: @Sendable (_ limit: Int) -> Int = { max(2 * $0, 50) }
 
+    /// Where the time of the searches so far went.
+    public private(set) var statistics = SearchStatistics()
+
     private let lexical: LexicalSearcher
-    private var vectorSearchers: [String: VectorSearcher] = [:]
+    private var loadedVectors: VectorSearcher?
 
     public init(store: IndexStore, model: ModelRecord? = nil) {
         self.store = store
@@ -45,8 +49,8 @@ public final class Searcher {
 
     /// The best `limit` results for `query` in `mode`, merged (see
     /// `ResultMerger`), best first. Semantic and hybrid need `queryVector`
-    /// and a `model`; hybrid with no vectors stored for the revision answers
-    /// lexically (check `vectorCount(revision:)` to warn).
+    /// and a `model`; hybrid with no vectors stored answers lexically (check
+    /// `vectorCount()` to warn).
     public func search(_ query: String, queryVector: [Float]? = nil, mode: SearchMode = .hybrid,
                        filters: SearchFilters = SearchFilters(), limit: Int = 10) throws(SearchError) -> [SearchResult] {
         guard limit > 0 else { return [] }
@@ -54,7 +58,7 @@ public final class Searcher {
         var vectors: VectorSearcher?
         if mode.usesVectors {
             guard let queryVector, model != nil else { throw .missingQueryVector(mode: mode) }
-            let loaded = try vectorSearcher(revision: filters.revision)
+            let loaded = try vectorSearcher()
             guard queryVector.count == loaded.dimension else {
                 throw .dimensionMismatch(query: queryVector.count, index: loaded.dimension)
             }
@@ -75,27 +79,38 @@ public final class Searcher {
         }
     }
 
-    /// How many chunks of `revision` (default: the newest) have vectors for the model.
-    public func vectorCount(revision: String? = nil) throws(SearchError) -> Int {
-        model == nil ? 0 : try vectorSearcher(revision: revision).count
+    /// How many chunk texts have vectors for the model (any revision).
+    public func vectorCount() throws(SearchError) -> Int {
+        model == nil ? 0 : try vectorSearcher().count
     }
 
-    /// The vectors of `revision`, loaded on first use.
-    public func vectorSearcher(revision: String?) throws(SearchError) -> VectorSearcher {
+    /// The model's vectors, loaded (mapped) on first use.
+    public func vectorSearcher() throws(SearchError) -> VectorSearcher {
         guard let model else { throw .missingQueryVector(mode: .semantic) }
-        let key = revision ?? ""
-        if let cached = vectorSearchers[key] { return cached }
-        let loaded = try VectorSearcher(store: store, model: model, revision: revision, quantization: quantization)
-        vectorSearchers[key] = loaded
+        if let loadedVectors { return loadedVectors }
+        let started = SearchStatistics.now()
+        let loaded = try VectorSearcher(store: store, model: model, quantization: quantization)
+        statistics.vectorLoadSeconds += SearchStatistics.now() - started
+        statistics.vectorSource = loaded.matrix.source
+        statistics.vectorRows = loaded.count
+        loadedVectors = loaded
         return loaded
     }
 
     /// Unmerged hits, best first, and whether the rankings had no more to give.
     private func rankedHits(_ query: String, queryVector: [Float]?, vectors: VectorSearcher?, mode: SearchMode,
                             filters: SearchFilters, depth: Int) throws(SearchError) -> ([ChunkHit], Bool) {
-        let lexicalHits = mode == .semantic ? [] : try lexical.hits(query, filters: filters, limit: depth)
+        var lexicalHits: [ChunkHit] = []
+        if mode != .semantic {
+            let lexicalStart = SearchStatistics.now()
+            lexicalHits = try lexical.hits(query, filters: filters, limit: depth)
+            statistics.lexicalSeconds += SearchStatistics.now() - lexicalStart
+        }
         guard let vectors, let queryVector else { return (lexicalHits, lexicalHits.count < depth) }
-        let semanticHits = try vectors.search(queryVector, in: store, filters: filters, limit: depth)
+        let semanticStart = SearchStatistics.now()
+        let semanticHits = try vectors.search(queryVector, in: store, filters: filters, limit: depth,
+                                              statistics: &statistics)
+        statistics.semanticSeconds += SearchStatistics.now() - semanticStart
         if mode == .semantic { return (semanticHits, semanticHits.count < depth) }
         return (fusion.fuse([lexicalHits, semanticHits]), lexicalHits.count < depth && semanticHits.count < depth)
     }
@@ -114,4 +129,21 @@ public final class Searcher {
         }
         return lines
     }
+}
+
+/// Where a searcher's time went, for `quarry search --stats` and benchmarks.
+public struct SearchStatistics: Sendable {
+    /// Where the vectors came from: the mapped vector file, or the database when it was out of date.
+    public var vectorSource: VectorMatrix.Source?
+    public var vectorRows = 0
+    public var vectorLoadSeconds = 0.0
+    /// Scoring every row and selecting the best: the part that grows with the index.
+    public var vectorScoringSeconds = 0.0
+    /// Semantic ranking in all: scoring plus locating the best rows' chunks.
+    public var semanticSeconds = 0.0
+    public var lexicalSeconds = 0.0
+
+    public init() {}
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

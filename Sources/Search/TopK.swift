@@ -26,6 +26,8 @@ struct TopK {
     /// Keeps (score, index) when it ranks among the best `capacity` offered so far.
     @inline(__always)
     mutating func offer(_ score: Float, _ index: Int32) {
+        // A NaN would compare neither better nor worse than anything and break the heap.
+        guard !score.isNaN else { return }
         if scores.count < capacity {
             scores.append(score)
             indices.append(index)

@@ -12,97 +12,88 @@ public enum VectorQuantization: Sendable, Hashable {
     case int8(rescore: Int)
 }
 
-/// Exact nearest-neighbour search over one model's chunk vectors of one
-/// revision, held in memory as a contiguous row-major `count x dimension`
-/// matrix with a parallel array of chunk ids.
+/// Exact nearest-neighbour search over one model's vectors: every row of the
+/// store's `VectorMatrix` (the mapped vector file, normally), scored with one
+/// BLAS matrix-vector product per query.
 ///
-/// Vectors are L2-normalised by the encoder, so a dot product is the cosine.
-/// The query is normalised here, so scores are cosines in [-1, 1] whatever
-/// its length. Immutable after loading: safe to share between threads.
+/// Rows are chunk texts, not chunks: a text held by several chunks, blobs or
+/// revisions is one row, and `search` turns the best rows into the chunks of
+/// the revision searched. Vectors are L2-normalised by the encoder, so a dot
+/// product is the cosine. The query is normalised here, so scores are cosines
+/// in [-1, 1] whatever its length. Immutable: safe to share between threads.
 public final class VectorSearcher: @unchecked Sendable {
-    public let dimension: Int
+    public let matrix: VectorMatrix
     public let quantization: VectorQuantization
-    /// Row `i` of the matrix belongs to `chunkIDs[i]`.
-    public let chunkIDs: [Int64]
-    private let vectors: [Float]
     private let codes: [Int8]
     private let scales: [Float]
 
-    public var count: Int { chunkIDs.count }
+    public var dimension: Int { matrix.dimension }
+    public var count: Int { matrix.count }
 
-    /// Loads every vector of `model` for the chunks of `revision` (default:
-    /// the newest) from the store.
-    public convenience init(store: IndexStore, model: ModelRecord, revision: String? = nil,
+    /// Every vector of `model` in the store.
+    public convenience init(store: IndexStore, model: ModelRecord,
                             quantization: VectorQuantization = .none) throws(SearchError) {
-        var ids: [Int64] = []
-        var matrix: [Float] = []
+        let matrix: VectorMatrix
         do {
-            try store.forEachEmbedding(model: model, revision: revision) { id, vector in
-                ids.append(id)
-                matrix.append(contentsOf: vector)
-            }
+            matrix = try store.vectorMatrix(for: model)
         } catch {
             throw .store(error)
         }
-        try self.init(chunkIDs: ids, vectors: matrix, dimension: model.dimension, quantization: quantization)
+        self.init(matrix: matrix, quantization: quantization)
     }
 
-    /// Searches the given rows: `vectors` holds `chunkIDs.count` rows of `dimension` floats.
-    public init(chunkIDs: [Int64], vectors: [Float], dimension: Int,
-                quantization: VectorQuantization = .none) throws(SearchError) {
-        guard dimension > 0 else { throw .invalidVectors("dimension must be positive, not \(dimension)") }
-        guard vectors.count == chunkIDs.count * dimension else {
-            throw .invalidVectors("\(vectors.count) floats do not make \(chunkIDs.count) rows of \(dimension)")
-        }
-        guard chunkIDs.count < Int(Int32.max) else { throw .invalidVectors("more than 2^31 vectors") }
-        if let bad = vectors.firstIndex(where: { !$0.isFinite }) {
-            throw .invalidVectors("chunk \(chunkIDs[bad / dimension]) has a non-finite component")
-        }
-        self.chunkIDs = chunkIDs
-        self.vectors = vectors
-        self.dimension = dimension
+    public init(matrix: VectorMatrix, quantization: VectorQuantization = .none) {
+        self.matrix = matrix
         self.quantization = quantization
         if case .int8 = quantization {
-            (codes, scales) = Self.quantize(vectors, dimension: dimension)
+            (codes, scales) = Self.quantize(matrix)
         } else {
             (codes, scales) = ([], [])
         }
     }
 
-    /// The `k` rows most similar to `query`, best first, as (chunk id, cosine).
-    /// Ties keep row (chunk id) order.
-    public func nearest(to query: [Float], k: Int) throws(SearchError) -> [(chunkID: Int64, score: Double)] {
-        guard query.count == dimension else { throw .dimensionMismatch(query: query.count, index: dimension) }
-        guard query.allSatisfy(\.isFinite) else { throw .invalidVectors("the query vector has a non-finite component") }
-        let k = min(k, count)
-        guard k > 0 else { return [] }
-        let unit = Self.normalised(query)
-        switch quantization {
-        case .none:
-            return exactTop(unit, k: k)
-        case .int8(let rescore):
-            return quantisedTop(unit, k: k, candidates: min(count, max(k, rescore)))
-        }
+    /// The `k` rows most similar to `query`, best first, as (row, cosine).
+    /// Ties keep row order.
+    public func nearest(to query: [Float], k: Int) throws(SearchError) -> [(row: Int, score: Double)] {
+        let scores = try score(query)
+        return top(k, of: scores, query: try unit(query))
     }
+
+    /// The text row `row` embeds.
+    public func contentHash(ofRow row: Int) -> ContentHash { matrix.contentHash(ofRow: row) }
 
     /// The best `limit` chunks for `queryVector` that pass `filters`, located
     /// in the revision by the store (one hit per blob chunk, with its other
-    /// paths). The vectors must have been loaded for the same revision.
+    /// paths).
     ///
-    /// Filters apply after scoring: candidates are taken best first in
-    /// growing rounds until `limit` of them pass or none are left.
+    /// Filters, the revision included, apply after scoring: rows are taken
+    /// best first in growing rounds until `limit` chunks pass or none are
+    /// left. The scan itself runs once.
     public func search(_ queryVector: [Float], in store: IndexStore, filters: SearchFilters = SearchFilters(),
                        limit: Int) throws(SearchError) -> [ChunkHit] {
+        var statistics = SearchStatistics()
+        return try search(queryVector, in: store, filters: filters, limit: limit, statistics: &statistics)
+    }
+
+    /// `search(_:in:filters:limit:)`, adding the time spent scoring to `statistics`.
+    public func search(_ queryVector: [Float], in store: IndexStore, filters: SearchFilters = SearchFilters(),
+                       limit: Int, statistics: inout SearchStatistics) throws(SearchError) -> [ChunkHit] {
         guard limit > 0, count > 0 else { return [] }
+        let started = SearchStatistics.now()
+        let scores = try score(queryVector)
+        statistics.vectorScoringSeconds += SearchStatistics.now() - started
+        let query = try unit(queryVector)
         let languages = filters.languageSet
         let pathFilter = filters.pathFilter
         let filtered = languages != nil || pathFilter != nil
-        var candidates = filtered ? max(4 * limit, 64) : limit
+        var candidates = min(count, filtered ? max(4 * limit, 64) : limit + limit / 2 + 5)
         while true {
-            let ranked = try nearest(to: queryVector, k: candidates)
+            let selecting = SearchStatistics.now()
+            let ranked = top(candidates, of: scores, query: query).map { (hash: contentHash(ofRow: $0.row), score: $0.score) }
+            statistics.vectorScoringSeconds += SearchStatistics.now() - selecting
             let hits: [ChunkHit]
             do {
-                hits = try store.chunkHits(ranked, revision: filters.revision, languages: languages,
+                hits = try store.chunkHits(forContentHashes: ranked, revision: filters.revision, languages: languages,
                                            pathFilter: pathFilter, limit: limit)
             } catch {
                 throw .store(error)
@@ -114,45 +105,76 @@ public final class VectorSearcher: @unchecked Sendable {
 
     // MARK: Scoring
 
-    private func exactTop(_ query: [Float], k: Int) -> [(chunkID: Int64, score: Double)] {
-        var scores = [Float](repeating: 0, count: count)
-        vectors.withUnsafeBufferPointer { matrix in
-            query.withUnsafeBufferPointer { q in
-                scores.withUnsafeMutableBufferPointer { out in
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(dimension), 1,
-                                matrix.baseAddress, Int32(dimension), q.baseAddress, 1, 0, out.baseAddress, 1)
-                }
-            }
-        }
-        var top = TopK(capacity: k)
-        for i in 0..<scores.count { top.offer(scores[i], Int32(i)) }
-        return top.sorted().map { (chunkIDs[Int($0.index)], Double($0.score)) }
+    private func unit(_ query: [Float]) throws(SearchError) -> [Float] {
+        guard query.count == dimension else { throw .dimensionMismatch(query: query.count, index: dimension) }
+        guard query.allSatisfy(\.isFinite) else { throw .invalidVectors("the query vector has a non-finite component") }
+        return Self.normalised(query)
     }
 
-    private func quantisedTop(_ query: [Float], k: Int, candidates: Int) -> [(chunkID: Int64, score: Double)] {
-        let (queryCodes, _) = Self.quantize(query, dimension: dimension)
-        var approximate = TopK(capacity: candidates)
-        codes.withUnsafeBufferPointer { rows in
-            queryCodes.withUnsafeBufferPointer { q in
-                for row in 0..<count {
-                    let base = row * dimension
-                    var sum: Int32 = 0
-                    for j in 0..<dimension { sum &+= Int32(rows[base + j]) &* Int32(q[j]) }
-                    // The query's own scale is common to all rows: it cannot change the order.
-                    approximate.offer(Float(sum) * scales[row], Int32(row))
+    /// One score per row: exact cosines, or int8 approximations to rescore.
+    private func score(_ query: [Float]) throws(SearchError) -> [Float] {
+        let unit = try unit(query)
+        var scores = [Float](repeating: 0, count: count)
+        guard count > 0 else { return scores }
+        switch quantization {
+        case .none:
+            unit.withUnsafeBufferPointer { q in
+                scores.withUnsafeMutableBufferPointer { out in
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(dimension), 1,
+                                matrix.floats, Int32(matrix.rowStride), q.baseAddress, 1, 0, out.baseAddress, 1)
+                }
+            }
+        case .int8:
+            let (queryCodes, _) = Self.quantize(unit, dimension: dimension)
+            codes.withUnsafeBufferPointer { rows in
+                queryCodes.withUnsafeBufferPointer { q in
+                    for row in 0..<count {
+                        let base = row * dimension
+                        var sum: Int32 = 0
+                        for j in 0..<dimension { sum &+= Int32(rows[base + j]) &* Int32(q[j]) }
+                        // The query's own scale is common to all rows: it cannot change the order.
+                        scores[row] = Float(sum) * scales[row]
+                    }
                 }
             }
         }
-        var exact = TopK(capacity: k)
-        vectors.withUnsafeBufferPointer { matrix in
-            for candidate in approximate.sorted() {
-                let base = Int(candidate.index) * dimension
-                var sum: Float = 0
-                for j in 0..<dimension { sum += matrix[base + j] * query[j] }
-                exact.offer(sum, candidate.index)
-            }
+        return scores
+    }
+
+    /// The best `k` rows by `scores`; int8 scores are approximate, so their
+    /// best candidates are rescored with the fp32 vectors first.
+    private func top(_ k: Int, of scores: [Float], query: [Float]) -> [(row: Int, score: Double)] {
+        let k = min(k, count)
+        guard k > 0 else { return [] }
+        var candidates = k
+        if case .int8(let rescore) = quantization { candidates = min(count, max(k, rescore)) }
+        var best = TopK(capacity: candidates)
+        for row in 0..<scores.count { best.offer(scores[row], Int32(row)) }
+        guard case .int8 = quantization else {
+            return best.sorted().map { (Int($0.index), Double($0.score)) }
         }
-        return exact.sorted().map { (chunkIDs[Int($0.index)], Double($0.score)) }
+        var exact = TopK(capacity: k)
+        for candidate in best.sorted() {
+            let vector = matrix.vector(ofRow: Int(candidate.index))
+            var sum: Float = 0
+            for j in 0..<dimension { sum += vector[j] * query[j] }
+            exact.offer(sum, candidate.index)
+        }
+        return exact.sorted().map { (Int($0.index), Double($0.score)) }
+    }
+
+    /// Symmetric per-row int8 codes of the matrix: row `i` is approximately `codes[i] * scales[i]`.
+    static func quantize(_ matrix: VectorMatrix) -> (codes: [Int8], scales: [Float]) {
+        var codes: [Int8] = []
+        var scales: [Float] = []
+        codes.reserveCapacity(matrix.count * matrix.dimension)
+        scales.reserveCapacity(matrix.count)
+        for row in 0..<matrix.count {
+            let (rowCodes, rowScales) = quantize(Array(matrix.vector(ofRow: row)), dimension: matrix.dimension)
+            codes += rowCodes
+            scales += rowScales
+        }
+        return (codes, scales)
     }
 
     /// Symmetric per-row int8 codes: row `i` is approximately `codes[i] * scales[i]`.

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 
 /// An embedding model as the index knows it; vectors are stored per model row.
@@ -106,7 +107,9 @@ extension IndexStore {
     }
 
     /// Stores vectors for `model` in one transaction, replacing any already
-    /// stored for the same text. Every vector must have the model's dimension.
+    /// stored for the same text. Every vector must have the model's dimension
+    /// and finite components. The model's vector file follows (see
+    /// `VectorFile`): new rows are appended to it, or it is rewritten.
     public func writeEmbeddings(_ vectors: [(hash: ContentHash, vector: [Float])], model: ModelRecord)
         throws(StoreError)
     {
@@ -114,37 +117,128 @@ extension IndexStore {
         if let wrong = vectors.first(where: { $0.vector.count != model.dimension }) {
             throw .invalidArgument("vector for \(wrong.hash) has \(wrong.vector.count) dimensions, model \(model.name) has \(model.dimension)")
         }
+        if let wrong = vectors.first(where: { !$0.vector.allSatisfy(\.isFinite) }) {
+            throw .invalidArgument("vector for \(wrong.hash) has a non-finite component")
+        }
+        guard !vectors.isEmpty else { return }
+        let exists = try db.prepare("SELECT 1 FROM embeddings WHERE content_hash = ? AND model_id = ?")
         let insert = try db.prepare("""
             INSERT OR REPLACE INTO embeddings(content_hash, model_id, dim, vector) VALUES (?, ?, ?, ?)
             """)
-        try db.transaction { () throws(StoreError) in
+        var replaced = false
+        // Inside a caller's transaction nothing is committed yet: the file
+        // waits for `synchronizeVectorFile` rather than run ahead of the database.
+        let nested = db.isInTransaction
+        let generation = try db.transaction { () throws(StoreError) -> Int64 in
             for (hash, vector) in vectors {
+                hash.bytes.withUnsafeBytes { exists.bind(bytes: $0, at: 1) }
+                exists.bind(model.id, at: 2)
+                replaced = try exists.step() || replaced
+                exists.reset()
                 hash.bytes.withUnsafeBytes { insert.bind(bytes: $0, at: 1) }
                 insert.bind(model.id, at: 2)
                 insert.bind(model.dimension, at: 3)
                 vector.map { $0.bitPattern.littleEndian }.withUnsafeBytes { insert.bind(bytes: $0, at: 4) }
                 try insert.run()
             }
+            return try bumpVectorGeneration(of: model.id)
+        }
+        // Appending keeps the file current at the cost of the new rows only;
+        // a replaced row (or a file that is missing or behind) needs a rewrite.
+        guard !nested, !unwritableVectorFiles.contains(model.id) else { return }
+        if replaced || !VectorFile.append(vectors, index: path, model: model, generation: generation) {
+            do {
+                try rewriteVectorFile(for: model)
+            } catch {
+                // The database has the vectors and searches read them from there;
+                // do not pay for a failing rewrite on every batch.
+                unwritableVectorFiles.insert(model.id)
+            }
         }
     }
 
-    /// Calls `body` with the id and vector of every chunk of a revision
-    /// (default: the newest) that has a vector for `model`. The buffer is
-    /// reused between calls: copy what you keep. Rows come in the embeddings
-    /// table's order: driving the join from there reads the vectors
-    /// sequentially instead of scanning every chunk's text.
-    public func forEachEmbedding(model: ModelRecord, revision: String? = nil,
-                                 _ body: (Int64, UnsafeBufferPointer<Float>) -> Void) throws(StoreError)
-    {
-        guard let (revisionRow, _) = try resolveRevision(revision) else { return }
-        let statement = try db.prepare("""
-            SELECT c.id, e.vector FROM embeddings e
-            JOIN chunks c ON c.content_hash = e.content_hash
-            WHERE e.model_id = ?2
-              AND EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND (?1 < 0 OR f.revision_id = ?1))
-            """)
-        statement.bind(revisionRow, at: 1)
-        statement.bind(model.id, at: 2)
+    /// The model's vectors of every revision as one matrix: the vector file
+    /// mapped when it matches the database, else a copy read from it.
+    /// Rows whose text no chunk of a given revision has are for the caller
+    /// to skip (see `chunkHits(forContentHashes:…)`).
+    public func vectorMatrix(for model: ModelRecord) throws(StoreError) -> VectorMatrix {
+        try readConsistently { () throws(StoreError) -> VectorMatrix in
+            let generation = try vectorGeneration(of: model.id)
+            if let mapped = VectorFile.map(index: path, model: model, generation: generation) { return mapped }
+            let count = try countEmbeddings(of: model)
+            let buffer = VectorRowBuffer(capacity: count, dimension: model.dimension)
+            try forEachStoredVector(of: model) { hash, vector in buffer.append(hash, vector) }
+            return VectorMatrix(buffer: buffer, source: .database)
+        }
+    }
+
+    /// Whether the model's vector file matches the database (searches map it).
+    public func isVectorFileCurrent(for model: ModelRecord) throws(StoreError) -> Bool {
+        try readConsistently { () throws(StoreError) -> Bool in
+            VectorFile.map(index: path, model: model, generation: try vectorGeneration(of: model.id)) != nil
+        }
+    }
+
+    /// Rewrites the model's vector file when it does not match the database
+    /// (an index from an older Quarry, a crash between a commit and its
+    /// append, a full disk). Returns whether it had to.
+    @discardableResult
+    public func synchronizeVectorFile(for model: ModelRecord) throws(StoreError) -> Bool {
+        if mode == .readOnly { throw .readOnly(path: path) }
+        if try isVectorFileCurrent(for: model) { return false }
+        try rewriteVectorFile(for: model)
+        return true
+    }
+
+    /// Writes the model's vector file from the database, stamped with the
+    /// generation read in the same snapshot; removes it when the model has no vectors.
+    func rewriteVectorFile(for model: ModelRecord) throws(StoreError) {
+        try readConsistently { () throws(StoreError) in
+            let generation = try vectorGeneration(of: model.id)
+            if try countEmbeddings(of: model) == 0 {
+                VectorFile.remove(index: path, model: model.id)
+                return
+            }
+            try VectorFile.rewrite(index: path, model: model, generation: generation) { row throws(StoreError) in
+                try forEachStoredVector(of: model) { hash, vector in
+                    guard let key = ContentHash(bytes: hash) else { return }
+                    _ = row(key, vector)
+                }
+            }
+        }
+    }
+
+    /// The counter every change to `model`'s embeddings bumps (0 before any).
+    func vectorGeneration(of model: Int64) throws(StoreError) -> Int64 {
+        let statement = try db.prepare("SELECT value FROM meta WHERE key = ?")
+        statement.bind(VectorFile.generationKey(model: model), at: 1)
+        guard try statement.step() else { return 0 }
+        return Int64(statement.string(0)) ?? 0
+    }
+
+    /// Increments the generation inside the caller's transaction; returns the new value.
+    func bumpVectorGeneration(of model: Int64) throws(StoreError) -> Int64 {
+        let next = try vectorGeneration(of: model) + 1
+        let upsert = try db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)")
+        upsert.bind(VectorFile.generationKey(model: model), at: 1)
+        upsert.bind(String(next), at: 2)
+        try upsert.run()
+        return next
+    }
+
+    private func countEmbeddings(of model: ModelRecord) throws(StoreError) -> Int {
+        let statement = try db.prepare("SELECT count(*) FROM embeddings WHERE model_id = ?")
+        statement.bind(model.id, at: 1)
+        guard try statement.step() else { return 0 }
+        return statement.int(0)
+    }
+
+    /// Every stored (hash bytes, vector) of `model`, in key order. The vector
+    /// buffer is reused between calls.
+    private func forEachStoredVector(of model: ModelRecord,
+                                     _ body: ([UInt8], UnsafeBufferPointer<Float>) -> Void) throws(StoreError) {
+        let statement = try db.prepare("SELECT content_hash, vector FROM embeddings WHERE model_id = ?")
+        statement.bind(model.id, at: 1)
         var vector = [Float](repeating: 0, count: model.dimension)
         while try statement.step() {
             let complete = statement.withBytes(1) { raw -> Bool in
@@ -154,11 +248,19 @@ extension IndexStore {
                 }
                 return true
             }
-            guard complete else {
-                throw .corrupt(path: path, detail: "embedding of chunk \(statement.int64(0)) has the wrong size")
-            }
-            vector.withUnsafeBufferPointer { body(statement.int64(0), $0) }
+            guard complete else { throw .corrupt(path: path, detail: "a stored vector has the wrong size") }
+            let hash = statement.bytes(0)
+            vector.withUnsafeBufferPointer { body(hash, $0) }
         }
+    }
+
+    /// Runs `body` in one read snapshot (the caller's, if one is open), so
+    /// that a generation and the rows it stamps are read from the same state.
+    func readConsistently<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        if db.isInTransaction { return try body() }
+        try db.execute("BEGIN DEFERRED")
+        defer { if db.isInTransaction { _ = sqlite3_exec(db.handle, "COMMIT", nil, nil, nil) } }
+        return try body()
     }
 }
 

@@ -10,58 +10,86 @@ extension IndexStore {
         guard query.limit > 0, let (revisionRow, revisionName) = try resolveRevision(query.revision) else {
             return []
         }
-        var languageClause = ""
-        if let languages = query.languages {
-            if languages.isEmpty { return [] }
-            let list = languages.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
-            languageClause = "AND b.language IN (\(list))"
-        }
-        // Phase 1 sorts ids and ranks only: carrying chunk text through the
-        // sort of every match made common-word queries several times slower.
+        if let languages = query.languages, languages.isEmpty { return [] }
+        // Phase 1 ranks inside FTS5 alone: joining every match to its chunk,
+        // blob and files before the sort made common-word queries ~4x slower.
+        // Phase 2 locates the best few and drops those the revision or the
+        // filters reject, asking phase 1 for more until `limit` pass.
         let ranked = try db.prepare("""
-            SELECT c.id, c.blob_id, bm25(chunks_fts, ?1, ?2, ?3) AS rank
-            FROM chunks_fts
-            JOIN chunks c ON c.id = chunks_fts.rowid
-            JOIN blobs b ON b.id = c.blob_id
-            WHERE chunks_fts MATCH ?4
-              AND EXISTS (SELECT 1 FROM files f WHERE f.blob_id = c.blob_id AND (?5 < 0 OR f.revision_id = ?5))
-              \(languageClause)
-            ORDER BY rank, c.id
+            SELECT rowid, bm25(chunks_fts, ?1, ?2, ?3) AS rank FROM chunks_fts
+            WHERE chunks_fts MATCH ?4 ORDER BY rank, rowid LIMIT ?5
             """)
-        ranked.bind(query.weights.symbol, at: 1)
-        ranked.bind(query.weights.path, at: 2)
-        ranked.bind(query.weights.text, at: 3)
-        ranked.bind(query.match, at: 4)
-        ranked.bind(revisionRow, at: 5)
-
+        let located = try db.prepare("""
+            SELECT c.blob_id, b.language FROM chunks c JOIN blobs b ON b.id = c.blob_id WHERE c.id = ?
+            """)
         let builder = try HitBuilder(db, revision: (revisionRow, revisionName), pathFilter: query.pathFilter)
-        var hits: [ChunkHit] = []
-        while hits.count < query.limit, try ranked.step() {
-            if let hit = try builder.hit(chunk: ranked.int64(0), blob: ranked.int64(1), score: -ranked.double(2)) {
-                hits.append(hit)
+        var depth = query.limit + query.limit / 2 + 5
+        while true {
+            ranked.bind(query.weights.symbol, at: 1)
+            ranked.bind(query.weights.path, at: 2)
+            ranked.bind(query.weights.text, at: 3)
+            ranked.bind(query.match, at: 4)
+            ranked.bind(depth, at: 5)
+            var hits: [ChunkHit] = []
+            var rows = 0
+            while hits.count < query.limit, try ranked.step() {
+                rows += 1
+                let chunk = ranked.int64(0), score = -ranked.double(1)
+                located.bind(chunk, at: 1)
+                defer { located.reset() }
+                guard try located.step() else { continue }
+                if let languages = query.languages,
+                   !languages.contains(Language(rawValue: located.string(1)) ?? .other) { continue }
+                if let hit = try builder.hit(chunk: chunk, blob: located.int64(0), score: score) { hits.append(hit) }
             }
+            ranked.reset()
+            if hits.count >= query.limit || rows < depth { return hits }
+            depth *= 4
         }
-        return hits
     }
 
-    /// Turns chunk ids scored elsewhere (e.g. by vector similarity) into hits
-    /// located in a revision, in the given order, dropping chunks the revision
+    /// How many chunks hold each term (as the full-text index tokenised it;
+    /// 0 for a term it does not know) and how many chunks there are: what
+    /// a searcher needs to tell rare terms from common ones.
+    public func documentFrequencies(of terms: [String]) throws(StoreError) -> (chunks: Int, counts: [Int]) {
+        try db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.quarry_vocabulary USING fts5vocab(main, chunks_fts, 'row')")
+        let chunks = Int(try db.integer("SELECT count(*) FROM chunks"))
+        let lookup = try db.prepare("SELECT doc FROM temp.quarry_vocabulary WHERE term = ?")
+        var counts: [Int] = []
+        for term in terms {
+            lookup.bind(term, at: 1)
+            counts.append(try lookup.step() ? lookup.int(0) : 0)
+            lookup.reset()
+        }
+        return (chunks, counts)
+    }
+
+    /// Turns chunk texts scored elsewhere (by vector similarity) into hits
+    /// located in a revision: every chunk with each text, texts in the given
+    /// order and a text's chunks in id order, dropping chunks the revision
     /// does not reach or the filters reject. Same path rules as `lexicalSearch`.
-    public func chunkHits(_ scored: [(chunkID: Int64, score: Double)], revision: String? = nil,
+    public func chunkHits(forContentHashes scored: [(hash: ContentHash, score: Double)], revision: String? = nil,
                           languages: Set<Language>? = nil, pathFilter: (@Sendable (String) -> Bool)? = nil,
                           limit: Int = .max) throws(StoreError) -> [ChunkHit] {
         guard limit > 0, let resolved = try resolveRevision(revision) else { return [] }
         let builder = try HitBuilder(db, revision: resolved, pathFilter: pathFilter)
-        let blobOfChunk = try db.prepare("""
-            SELECT c.blob_id, b.language FROM chunks c JOIN blobs b ON b.id = c.blob_id WHERE c.id = ?
+        let chunksWithText = try db.prepare("""
+            SELECT c.id, c.blob_id, b.language FROM chunks c JOIN blobs b ON b.id = c.blob_id
+            WHERE c.content_hash = ? ORDER BY c.id
             """)
         var hits: [ChunkHit] = []
-        for (chunkID, score) in scored where hits.count < limit {
-            blobOfChunk.bind(chunkID, at: 1)
-            defer { blobOfChunk.reset() }
-            guard try blobOfChunk.step() else { continue }
-            if let languages, !languages.contains(Language(rawValue: blobOfChunk.string(1)) ?? .other) { continue }
-            if let hit = try builder.hit(chunk: chunkID, blob: blobOfChunk.int64(0), score: score) { hits.append(hit) }
+        for (hash, score) in scored where hits.count < limit {
+            hash.bytes.withUnsafeBytes { chunksWithText.bind(bytes: $0, at: 1) }
+            defer { chunksWithText.reset() }
+            while hits.count < limit, try chunksWithText.step() {
+                if let languages, !languages.contains(Language(rawValue: chunksWithText.string(2)) ?? .other) {
+                    continue
+                }
+                if let hit = try builder.hit(chunk: chunksWithText.int64(0), blob: chunksWithText.int64(1),
+                                             score: score) {
+                    hits.append(hit)
+                }
+            }
         }
         return hits
     }
@@ -154,10 +182,17 @@ extension IndexStore {
                     (SELECT 1 FROM chunks c WHERE c.content_hash = embeddings.content_hash)
                 """)
             result.embeddings = db.changes
+            if result.embeddings > 0 {
+                for model in try models() { _ = try bumpVectorGeneration(of: model.id) }
+            }
             return result
         }
         try db.execute("PRAGMA incremental_vacuum")
         try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        // Deleted rows cannot be cut out of a vector file in place: rewrite it.
+        if result.embeddings > 0 {
+            for model in try models() { try rewriteVectorFile(for: model) }
+        }
         return result
     }
 }

@@ -16,6 +16,8 @@ public final class IndexStore {
     let db: Connection
     private var writer: WriteStatements?
     private var expander = TermExpander()
+    /// Models whose vector file could not be rewritten in this session.
+    var unwritableVectorFiles = Set<Int64>()
 
     /// How long a statement waits on another connection's lock before failing.
     static let busyTimeoutMilliseconds: Int32 = 5_000

@@ -16,6 +16,7 @@ enum Schema {
 
     static let migrations: [Migration] = [
         Migration(version: 1, sql: version1),
+        Migration(version: 2, sql: version2),
     ]
 
     static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -97,6 +98,16 @@ enum Schema {
             PRIMARY KEY(content_hash, model_id)
         ) WITHOUT ROWID;
         INSERT INTO meta(key, value) VALUES ('created_by', 'quarry');
+        """
+
+    /// Version 2: each model's vectors are also kept in a vector file beside
+    /// the index (see `VectorFile`), stamped with a generation counter in
+    /// `meta` that every write of embeddings bumps. A Quarry that predates it
+    /// would write vectors without bumping the counter, so it must refuse the
+    /// file, which the version number makes it do. Version-1 indexes have no
+    /// vector files: the counters start at 1 and the first write makes them.
+    static let version2 = """
+        INSERT OR IGNORE INTO meta(key, value) SELECT 'vectors.generation.' || id, '1' FROM models;
         """
 
     /// Checks that the open file is a Quarry index this build can use and

@@ -15,6 +15,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case outdatedSchema(path: String, found: Int, supported: Int)
     /// The file could not be opened (permissions, missing directory, ...).
     case cannotOpen(path: String, detail: String)
+    /// A file beside the index (a vector file) could not be written.
+    case cannotWrite(path: String, detail: String)
     /// Another process holds the database lock for longer than the busy timeout.
     case busy(path: String)
     /// A write was attempted on a store opened read-only.
@@ -44,6 +46,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the index at \(path) has schema v\(found) but this build needs v\(supported); run `quarry index` to upgrade it"
         case .cannotOpen(let path, let detail):
             return "cannot open the index at \(path): \(detail)"
+        case .cannotWrite(let path, let detail):
+            return "cannot write \(path): \(detail)"
         case .busy(let path):
             return "the index at \(path) is locked by another process; try again when it finishes"
         case .readOnly(let path):

@@ -69,51 +69,52 @@ final class VectorSearchTests: XCTestCase {
                               subject: "s", indexedAt: date.addingTimeInterval(name == "HEAD" ? 60 : 0))
     }
 
-    /// Every stored (chunk id, text) of HEAD, in id order.
-    private func storedChunks() throws -> [(id: Int64, vector: [Float])] {
-        var rows: [(id: Int64, vector: [Float])] = []
-        try store.forEachEmbedding(model: model) { id, vector in rows.append((id, Array(vector))) }
-        return rows
+    /// Every stored (content hash, vector), in row order.
+    private func storedRows() throws -> [(hash: ContentHash, vector: [Float])] {
+        let matrix = try store.vectorMatrix(for: model)
+        return (0..<matrix.count).map { (matrix.contentHash(ofRow: $0), Array(matrix.vector(ofRow: $0))) }
     }
 
-    private func bruteForce(_ query: [Float], k: Int) throws -> [Int64] {
+    private func bruteForce(_ query: [Float], k: Int) throws -> [Int] {
         let unit = VectorSearcher.normalised(query)
-        let scored = try storedChunks().map { row in
-            (row.id, zip(row.vector, unit).reduce(Float(0)) { $0 + $1.0 * $1.1 })
+        let scored = try storedRows().enumerated().map { row, stored in
+            (row, zip(stored.vector, unit).reduce(Float(0)) { $0 + $1.0 * $1.1 })
         }
         return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(k).map(\.0)
     }
 
     func testExactTopKMatchesBruteForce() throws {
         let searcher = try VectorSearcher(store: store, model: model)
-        XCTAssertEqual(searcher.count, try storedChunks().count)
+        XCTAssertEqual(searcher.matrix.source, .file)
+        XCTAssertEqual(searcher.count, vectorOfText.count, "one row per distinct text")
         XCTAssertGreaterThan(searcher.count, 100)
         var generator = SeededGenerator(seed: 99)
         for _ in 0..<20 {
             let query = (0..<dimension).map { _ in Float.random(in: -2...2, using: &generator) }
             for k in [1, 5, 17] {
                 let nearest = try searcher.nearest(to: query, k: k)
-                XCTAssertEqual(nearest.map(\.chunkID), try bruteForce(query, k: k))
+                XCTAssertEqual(nearest.map(\.row), try bruteForce(query, k: k))
                 XCTAssertEqual(nearest.map(\.score), nearest.map(\.score).sorted(by: >))
             }
         }
         // k beyond the row count returns every row once.
         let all = try searcher.nearest(to: [Float](repeating: 1, count: dimension), k: 10_000)
-        XCTAssertEqual(Set(all.map(\.chunkID)).count, searcher.count)
+        XCTAssertEqual(Set(all.map(\.row)).count, searcher.count)
     }
 
     func testAStoredVectorFindsItselfWithCosineOne() throws {
         let searcher = try VectorSearcher(store: store, model: model)
-        let target = try XCTUnwrap(try storedChunks().dropFirst(10).first)
+        let target = try XCTUnwrap(try storedRows().dropFirst(10).first)
         // Scaling the query must not change scores: it is normalised.
         let best = try XCTUnwrap(try searcher.nearest(to: target.vector.map { $0 * 3 }, k: 1).first)
-        XCTAssertEqual(best.chunkID, target.id)
+        XCTAssertEqual(searcher.contentHash(ofRow: best.row), target.hash)
         XCTAssertEqual(best.score, 1, accuracy: 1e-5)
     }
 
     func testInt8ScanWithRescoringMatchesExactOrder() throws {
         let exact = try VectorSearcher(store: store, model: model)
         let quantised = try VectorSearcher(store: store, model: model, quantization: .int8(rescore: 40))
+        let rows = try storedRows()
         var generator = SeededGenerator(seed: 3)
         var agreeing = 0
         for _ in 0..<20 {
@@ -121,12 +122,11 @@ final class VectorSearchTests: XCTestCase {
             let a = try exact.nearest(to: query, k: 10)
             let b = try quantised.nearest(to: query, k: 10)
             // Rescored scores are exact fp32 cosines of the rows returned.
-            for (id, score) in b {
-                let row = try XCTUnwrap(try storedChunks().first { $0.id == id })
-                let cosine = zip(row.vector, VectorSearcher.normalised(query)).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            for (row, score) in b {
+                let cosine = zip(rows[row].vector, VectorSearcher.normalised(query)).reduce(Float(0)) { $0 + $1.0 * $1.1 }
                 XCTAssertEqual(score, Double(cosine), accuracy: 1e-5)
             }
-            if a.map(\.chunkID) == b.map(\.chunkID) { agreeing += 1 }
+            if a.map(\.row) == b.map(\.row) { agreeing += 1 }
         }
         // With 4x over-fetching the int8 ranking loses at most a rare boundary item.
         XCTAssertGreaterThanOrEqual(agreeing, 18)
@@ -152,16 +152,17 @@ final class VectorSearchTests: XCTestCase {
         XCTAssertEqual(try searcher.search(query, in: store, filters: SearchFilters(languages: [.java]), limit: 5), [])
     }
 
-    func testVectorsAreLoadedPerRevision() throws {
-        let before = try VectorSearcher(store: store, model: model).count
+    func testTheRevisionSearchedFiltersVectorHits() throws {
         try store.recordRevision(Self.revision("old"), files: [FileRecord(path: "src/file2.py", blobID: "blob2")])
-        let old = try VectorSearcher(store: store, model: model, revision: "old")
-        XCTAssertEqual(old.count, 3)  // blob2 has 1 + 2 % 3 = 3 chunks
-        XCTAssertEqual(try VectorSearcher(store: store, model: model, revision: "HEAD").count, before)
-        let hits = try old.search(try XCTUnwrap(vectorOfText["body of f2_1"]), in: store,
-                                  filters: SearchFilters(revision: "old"), limit: 5)
+        let searcher = try VectorSearcher(store: store, model: model)
+        // Rows are per text, whatever the revision: the revision filters the hits.
+        let hits = try searcher.search(try XCTUnwrap(vectorOfText["body of f2_1"]), in: store,
+                                       filters: SearchFilters(revision: "old"), limit: 5)
         XCTAssertEqual(hits.map(\.chunk.symbol).first, "f2_1")
+        XCTAssertEqual(hits.count, 3, "blob2 has 1 + 2 % 3 = 3 chunks; nothing else is in 'old'")
         XCTAssertEqual(Set(hits.map(\.revision)), ["old"])
+        XCTAssertEqual(try searcher.search(try XCTUnwrap(vectorOfText["body of f2_1"]), in: store,
+                                           filters: SearchFilters(revision: "HEAD"), limit: 5).count, 5)
     }
 
     func testInvalidInputsThrowOneLineErrors() throws {
@@ -170,10 +171,16 @@ final class VectorSearchTests: XCTestCase {
             XCTAssertEqual(error as? SearchError, .dimensionMismatch(query: 3, index: dimension))
         }
         XCTAssertThrowsError(try searcher.nearest(to: [Float](repeating: .nan, count: dimension), k: 3))
-        XCTAssertThrowsError(try VectorSearcher(chunkIDs: [1, 2], vectors: [1, 2, 3], dimension: 2)) { error in
-            XCTAssertEqual((error as? SearchError)?.description, "invalid vectors: 3 floats do not make 2 rows of 2")
+        let hashes = [ContentHash(of: "a"), ContentHash(of: "b")]
+        XCTAssertThrowsError(try VectorMatrix(hashes: hashes, vectors: [1, 2, 3], dimension: 2)) { error in
+            XCTAssertEqual((error as? StoreError)?.description, "invalid argument: 3 floats do not make 2 rows of 2")
         }
+        XCTAssertThrowsError(try VectorMatrix(hashes: hashes, vectors: [1, 2, 3, .infinity], dimension: 2))
         XCTAssertEqual(try searcher.nearest(to: [Float](repeating: 1, count: dimension), k: 0).count, 0)
+        // An in-memory matrix searches like a stored one.
+        let memory = VectorSearcher(matrix: try VectorMatrix(hashes: hashes, vectors: [1, 0, 0, 1], dimension: 2))
+        XCTAssertEqual(try memory.nearest(to: [0.1, 1], k: 2).map(\.row), [1, 0])
+        XCTAssertEqual(memory.contentHash(ofRow: 1), hashes[1])
     }
 
     // MARK: Searcher

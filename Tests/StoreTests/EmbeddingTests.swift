@@ -45,14 +45,13 @@ final class EmbeddingTests: XCTestCase {
         try store.writeEmbeddings(pending.dropFirst(2).map { ($0.hash, [9, 9, 9]) }, model: model)
         XCTAssertEqual(try store.textsWithoutEmbeddings(model: model, limit: 100).count, 0)
 
-        var vectors: [Int64: [Float]] = [:]
-        try store.forEachEmbedding(model: model) { id, vector in vectors[id] = Array(vector) }
-        XCTAssertEqual(vectors.count, 5, "every chunk, shared text included")
+        let matrix = try store.vectorMatrix(for: model)
+        XCTAssertEqual(matrix.count, 4, "one row per distinct text")
+        var vectors: [ContentHash: [Float]] = [:]
+        for row in 0..<matrix.count { vectors[matrix.contentHash(ofRow: row)] = Array(matrix.vector(ofRow: row)) }
         let firstHash = firstTwo[0].hash
-        let chunkIDs = try store.lexicalSearch(LexicalQuery(match: orMatch("ping", "alpha", "beta", "gamma")))
-            .filter { $0.contentHash == firstHash }.map(\.chunkID)
-        XCTAssertFalse(chunkIDs.isEmpty)
-        for id in chunkIDs { XCTAssertEqual(vectors[id], [0, -1.5, 0.25]) }
+        XCTAssertEqual(vectors[firstHash], [0, -1.5, 0.25])
+        XCTAssertEqual(vectors[pending[3].hash], [9, 9, 9])
 
         XCTAssertStoreError(.invalidArgument("vector for \(firstHash) has 2 dimensions, model e5-small has 3")) {
             () throws(StoreError) in try store.writeEmbeddings([(firstHash, [1, 2])], model: model)
@@ -69,19 +68,24 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertEqual(try store.statistics().embeddings, 2, "ping (shared with a.py) and alpha remain")
     }
 
-    func testChunkHitsLocateScoredIdsWithFilters() throws {
+    func testChunkHitsLocateScoredTextsWithFilters() throws {
         let all = try store.lexicalSearch(LexicalQuery(match: orMatch("ping", "alpha", "beta", "gamma"), limit: 50))
         let gamma = try XCTUnwrap(all.first { $0.chunk.symbol == "Gamma" })
         let alpha = try XCTUnwrap(all.first { $0.chunk.symbol == "alpha" })
-        let scored = [(chunkID: gamma.chunkID, score: 0.9), (chunkID: alpha.chunkID, score: 0.5), (chunkID: 999_999, score: 0.4)]
+        let ping = ContentHash(of: "def ping(): return 'pong'")
+        let scored = [(hash: gamma.contentHash, score: 0.9), (hash: ContentHash(of: "nowhere"), score: 0.6),
+                      (hash: alpha.contentHash, score: 0.5), (hash: ping, score: 0.4)]
 
-        let hits = try store.chunkHits(scored)
-        XCTAssertEqual(hits.map(\.chunk.symbol), ["Gamma", "alpha"], "order kept, unknown id dropped")
-        XCTAssertEqual(hits.map(\.score), [0.9, 0.5])
+        let hits = try store.chunkHits(forContentHashes: scored)
+        XCTAssertEqual(hits.map(\.chunk.symbol), ["Gamma", "alpha", "ping", "ping"],
+                       "order kept, unknown text dropped, a shared text yields each of its chunks")
+        XCTAssertEqual(hits.map(\.score), [0.9, 0.5, 0.4, 0.4])
+        XCTAssertEqual(hits.suffix(2).map(\.path), ["a.py", "b.py"])
         XCTAssertEqual(hits.first?.path, "copy/g.go")
         XCTAssertEqual(hits.first?.otherPaths, ["g.go"])
-        XCTAssertEqual(try store.chunkHits(scored, languages: [.python]).map(\.chunk.symbol), ["alpha"])
-        XCTAssertEqual(try store.chunkHits(scored, pathFilter: { !$0.hasPrefix("copy/") }).first?.path, "g.go")
-        XCTAssertEqual(try store.chunkHits(scored, limit: 1).count, 1)
+        XCTAssertEqual(try store.chunkHits(forContentHashes: scored, languages: [.go]).map(\.chunk.symbol), ["Gamma"])
+        XCTAssertEqual(try store.chunkHits(forContentHashes: scored, pathFilter: { !$0.hasPrefix("copy/") }).first?.path,
+                       "g.go")
+        XCTAssertEqual(try store.chunkHits(forContentHashes: scored, limit: 3).count, 3)
     }
 }

@@ -157,20 +157,26 @@ final class OpeningTests: XCTestCase {
 }
 
 final class MigrationTests: XCTestCase {
-    private let version2 = Schema.Migration(version: 2, sql: "ALTER TABLE blobs ADD COLUMN mtime REAL")
+    /// A hypothetical next version.
+    private let next = Schema.Migration(version: Schema.currentVersion + 1, sql: "ALTER TABLE blobs ADD COLUMN mtime REAL")
 
     func testMigrationsRunInOrderAndRecordTheVersion() throws {
         let path = try makeTemporaryDirectory(self) + "/index.db"
         let db = try Connection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         XCTAssertEqual(try Schema.inspect(db), 0)
-        try Schema.migrate(db, from: 0)
+        try Schema.migrate(db, from: 0, migrations: Array(Schema.migrations.prefix(1)))
         XCTAssertEqual(try Schema.inspect(db), 1)
-        try Schema.migrate(db, from: 1, migrations: Schema.migrations + [version2])
-        XCTAssertEqual(try Schema.inspect(db), 2)
-        // The v2 column exists, and the v1 tables were not recreated.
+        try db.execute("INSERT INTO models(name, revision, dim) VALUES ('m', 'r', 3)")
+        try Schema.migrate(db, from: 1)
+        XCTAssertEqual(try Schema.inspect(db), Schema.currentVersion)
+        // v2 starts the generation of vectors written before it.
+        XCTAssertEqual(try db.integer("SELECT value FROM meta WHERE key = 'vectors.generation.1'"), 1)
+        try Schema.migrate(db, from: Schema.currentVersion, migrations: Schema.migrations + [next])
+        XCTAssertEqual(try Schema.inspect(db), next.version)
+        // The new column exists, and the v1 tables were not recreated.
         try db.execute("INSERT INTO blobs(oid, path, language, size, chunk_count, mtime) VALUES ('x', 'p', 'go', 1, 0, 1.5)")
         // Nothing left to run: migrating again is a no-op.
-        try Schema.migrate(db, from: 2, migrations: Schema.migrations + [version2])
+        try Schema.migrate(db, from: next.version, migrations: Schema.migrations + [next])
         XCTAssertEqual(try db.integer("SELECT count(*) FROM blobs"), 1)
     }
 
@@ -178,9 +184,10 @@ final class MigrationTests: XCTestCase {
         let path = try makeTemporaryDirectory(self) + "/index.db"
         let db = try Connection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         try Schema.migrate(db, from: 0)
-        let broken = Schema.Migration(version: 2, sql: "CREATE TABLE extra(x); ALTER TABLE nowhere ADD COLUMN y")
-        XCTAssertThrowsError(try Schema.migrate(db, from: 1, migrations: Schema.migrations + [broken]))
-        XCTAssertEqual(try Schema.inspect(db), 1)
+        let broken = Schema.Migration(version: Schema.currentVersion + 1,
+                                      sql: "CREATE TABLE extra(x); ALTER TABLE nowhere ADD COLUMN y")
+        XCTAssertThrowsError(try Schema.migrate(db, from: Schema.currentVersion, migrations: Schema.migrations + [broken]))
+        XCTAssertEqual(try Schema.inspect(db), Schema.currentVersion)
         XCTAssertEqual(try db.integer("SELECT count(*) FROM sqlite_master WHERE name = 'extra'"), 0)
     }
 

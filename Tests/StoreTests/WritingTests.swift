@@ -146,7 +146,7 @@ final class WritingTests: XCTestCase {
             FileRecord(path: "drop2.py", blobID: "drop2"),
         ])
         let model = try store.db.integer("INSERT INTO models(name, revision, dim) VALUES ('e5', 'r1', 2) RETURNING id")
-        let insert = try store.db.prepare("INSERT INTO embeddings(content_hash, model_id, dim, vector) VALUES (?, ?, 2, x'00')")
+        let insert = try store.db.prepare("INSERT INTO embeddings(content_hash, model_id, dim, vector) VALUES (?, ?, 2, x'0000803F0000803F')")
         for text in [shared, "def unique(): pass"] {
             ContentHash(of: text).bytes.withUnsafeBytes { insert.bind(bytes: $0, at: 1) }
             insert.bind(model, at: 2)
