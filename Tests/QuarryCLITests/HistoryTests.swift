@@ -312,6 +312,21 @@ final class IndexHistoryTests: XCTestCase {
             let drift = zip(vector, other).map { abs($0 - $1) }.max() ?? 1
             XCTAssertLessThan(drift, 1e-4, "vector of \(hash)")
         }
+
+        // The vector file caught up too: searches map it rather than read SQLite.
+        let mapped = "\(expectedVectors.count) vectors from the mapped vector file"
+        let search = { try QuarryProcess.run(["search", "--index", killed, "--mode", "semantic", "--stats", "-k", "1",
+                                              "check a password"]) }
+        var found = try search()
+        XCTAssertEqual(found.status, 0, found.stderr)
+        XCTAssertTrue(found.stderr.contains(mapped), found.stderr)
+        // Without it, searches still answer (from the database) and a no-op index run rewrites it.
+        try FileManager.default.removeItem(atPath: killed + ".vectors")
+        found = try search()
+        XCTAssertEqual(found.status, 0, found.stderr)
+        XCTAssertTrue(found.stderr.contains("from the database (vector file out of date"), found.stderr)
+        XCTAssertEqual(try QuarryProcess.run(["index", repository.path, "--index", killed, "-q"]).status, 0)
+        XCTAssertTrue(try search().stderr.contains(mapped))
     }
 
     // MARK: Helpers
