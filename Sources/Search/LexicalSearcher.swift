@@ -68,18 +68,18 @@ public struct SearchResult: Sendable, Hashable {
 /// weighted above the path, and the path above the text.
 ///
 /// Words most chunks hold ("the", "a", "is") are left out of the match when
-/// rarer ones remain, as stop words, but chosen by frequency in this index
-/// rather than from a list, so it works for every language and codebase.
-/// Their BM25 weight is small anyway, and scoring each of their hundred
-/// thousand matches was most of the time a query took on a large index.
+/// the query's terms together would match too many chunks: stop words, but
+/// chosen by frequency in this index rather than from a list, so it works for
+/// every language and codebase. Their BM25 weight is small anyway, and
+/// scoring each of their hundred thousand matches was most of the time a
+/// query took on a large index.
 public final class LexicalSearcher {
     public let store: IndexStore
     public var weights = ColumnWeights()
-    /// A term is common when more than this share of the chunks holds it…
-    public var commonTermFraction = 0.1
-    /// …and more than this many: below that, scoring its matches is cheap
-    /// and small indexes keep every term.
-    public var commonTermMinimumChunks = 5_000
+    /// Terms are kept rarest first while the chunks they match add up to at
+    /// most this many (scoring costs about a microsecond per match); the
+    /// rarest term is always kept. Small indexes never reach it.
+    public var matchBudget = 20_000
 
     public init(store: IndexStore) {
         self.store = store
@@ -111,21 +111,24 @@ public final class LexicalSearcher {
         }
     }
 
-    /// `terms` less the common ones (see `commonTermFraction`), in their
-    /// order; when every term is common, the rarest alone.
+    /// `terms`, in their order, less the commonest ones beyond `matchBudget`.
     func matchedTerms(_ terms: [String]) throws(SearchError) -> [String] {
         guard terms.count > 1 else { return terms }
-        let frequencies: (chunks: Int, counts: [Int])
+        let counts: [Int]
         do {
-            frequencies = try store.documentFrequencies(of: terms)
+            counts = try store.documentFrequencies(of: terms)
         } catch {
             throw .store(error)
         }
-        let cutoff = max(commonTermMinimumChunks, Int(commonTermFraction * Double(frequencies.chunks)))
-        let counted = zip(terms, frequencies.counts)
-        let rare = counted.filter { $0.1 <= cutoff }.map(\.0)
-        if !rare.isEmpty { return rare }
-        return counted.min { $0.1 < $1.1 }.map { [$0.0] } ?? terms
+        guard counts.reduce(0, +) > matchBudget else { return terms }
+        var kept = Set<Int>()
+        var matched = 0
+        for index in counts.indices.sorted(by: { counts[$0] < counts[$1] }) {
+            if !kept.isEmpty && matched + counts[index] > matchBudget { break }
+            kept.insert(index)
+            matched += counts[index]
+        }
+        return terms.indices.filter(kept.contains).map { terms[$0] }
     }
 
     /// The index terms of a query: each word whole and split into its parts,

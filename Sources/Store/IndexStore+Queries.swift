@@ -48,12 +48,11 @@ extension IndexStore {
         }
     }
 
-    /// How many chunks hold each term (as the full-text index tokenised it;
-    /// 0 for a term it does not know) and how many chunks there are: what
-    /// a searcher needs to tell rare terms from common ones.
-    public func documentFrequencies(of terms: [String]) throws(StoreError) -> (chunks: Int, counts: [Int]) {
+    /// How many chunks hold each term, as the full-text index tokenised it
+    /// (0 for a term it does not know): what a searcher needs to tell rare
+    /// terms from common ones.
+    public func documentFrequencies(of terms: [String]) throws(StoreError) -> [Int] {
         try db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.quarry_vocabulary USING fts5vocab(main, chunks_fts, 'row')")
-        let chunks = Int(try db.integer("SELECT count(*) FROM chunks"))
         let lookup = try db.prepare("SELECT doc FROM temp.quarry_vocabulary WHERE term = ?")
         var counts: [Int] = []
         for term in terms {
@@ -61,7 +60,7 @@ extension IndexStore {
             counts.append(try lookup.step() ? lookup.int(0) : 0)
             lookup.reset()
         }
-        return (chunks, counts)
+        return counts
     }
 
     /// Turns chunk texts scored elsewhere (by vector similarity) into hits
