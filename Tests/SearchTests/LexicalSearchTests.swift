@@ -171,6 +171,22 @@ final class LexicalSearchTests: XCTestCase {
         }
     }
 
+    func testCommonestTermsAreLeftOutBeyondTheMatchBudget() throws {
+        let searcher = LexicalSearcher(store: store)
+        // Chunks holding each term, as the full-text index counts them.
+        XCTAssertEqual(try store.documentFrequencies(of: ["return", "login", "redirect", "nowhere"]), [5, 2, 1, 0])
+        let terms = ["return", "login", "redirect"]
+        XCTAssertEqual(try searcher.matchedTerms(terms), terms, "small indexes keep every term")
+        searcher.matchBudget = 3
+        XCTAssertEqual(try searcher.matchedTerms(terms), ["login", "redirect"], "rarest first, order kept")
+        searcher.matchBudget = 1
+        XCTAssertEqual(try searcher.matchedTerms(terms), ["redirect"])
+        searcher.matchBudget = 0
+        XCTAssertEqual(try searcher.matchedTerms(["return", "login"]), ["login"], "the rarest term always stays")
+        // Ranking then uses only the terms kept: logout() holds both of them.
+        XCTAssertEqual(try searcher.search("return login redirect").first?.chunk.symbol, "auth.views.logout")
+    }
+
     func testMatchExpressionQuotesEveryTerm() {
         XCTAssertEqual(LexicalSearcher.terms(of: "loginUser OR x"), ["loginuser", "login", "user", "or", "x"])
         XCTAssertEqual(LexicalSearcher.matchExpression(terms: ["a", "b\"c"]), "\"a\" OR \"b\"\"c\"")
