@@ -21,6 +21,8 @@ enum StatusCommand {
         let store = try IndexStore(path: indexPath, mode: .readOnly)
         let revisions = try store.revisionSizes()
         let models = try store.modelSizes()
+        // Whether searches map each model's vector file or fall back to reading SQLite.
+        let current = try models.map { try store.isVectorFileCurrent(for: $0.model) }
         let stats = try store.statistics(revision: args.value("rev"))
         let languages = stats.languages.sorted { $0.value.chunks > $1.value.chunks }
         let skipped = stats.skipped.sorted { $0.key.rawValue < $1.key.rawValue }
@@ -37,10 +39,10 @@ enum StatusCommand {
                                     ("files", .int(size.files)),
                                     ("indexed_at", .string(ISO8601DateFormatter().string(from: revision.indexedAt)))])
                 })),
-                ("models", .array(models.map { size in
+                ("models", .array(zip(models, current).map { size, current in
                     .object([("name", .string(size.model.name)), ("revision", .string(size.model.revision)),
                              ("dimension", .int(size.model.dimension)), ("vectors", .int(size.vectors)),
-                             ("bytes", .int(size.bytes))])
+                             ("bytes", .int(size.bytes)), ("vector_file_current", .bool(current))])
                 })),
                 ("revision", stats.revision.map { .string($0) } ?? .null),
                 ("files", .int(stats.files)),
@@ -62,9 +64,10 @@ enum StatusCommand {
             console.line("revision: \(marker) \(revision.name) \(revision.commitID.prefix(12)) "
                          + "\(ResultPrinter.day(revision.commitTime)) \(size.files) files  \(revision.subject)")
         }
-        for size in models {
+        for (size, current) in zip(models, current) {
+            let file = current || size.vectors == 0 ? "" : " (vector file out of date: run 'quarry index')"
             console.line("model:      \(size.model.name) (\(size.model.dimension) dims): \(size.vectors) vectors, "
-                         + formatBytes(size.bytes))
+                         + formatBytes(size.bytes) + file)
         }
         console.line("files:      \(stats.files)" + (stats.revision.map { " in \($0)" } ?? ""))
         console.line("blobs:      \(stats.blobs)")

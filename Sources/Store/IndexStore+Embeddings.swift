@@ -172,10 +172,14 @@ extension IndexStore {
         }
     }
 
-    /// Whether the model's vector file matches the database (searches map it).
+    /// Whether the model's vector file matches the database (searches map
+    /// it); true too when the model has no vectors to keep in one.
     public func isVectorFileCurrent(for model: ModelRecord) throws(StoreError) -> Bool {
         try readConsistently { () throws(StoreError) -> Bool in
-            VectorFile.map(index: path, model: model, generation: try vectorGeneration(of: model.id)) != nil
+            if VectorFile.isCurrent(index: path, model: model, generation: try vectorGeneration(of: model.id)) {
+                return true
+            }
+            return try countEmbeddings(of: model) == 0
         }
     }
 

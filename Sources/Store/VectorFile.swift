@@ -180,18 +180,11 @@ enum VectorFile {
         let fd = open(path(index: index, model: model.id), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, Int(info.st_size) >= headerBytes else { return nil }
-        var headerRaw = [UInt8](repeating: 0, count: headerBytes)
-        guard headerRaw.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, headerBytes, 0) }) == headerBytes,
-              let header = headerRaw.withUnsafeBytes({ Header(decoding: $0) }),
-              header.model == model.id, header.dimension == model.dimension, header.generation == generation
-        else { return nil }
-        let length = headerBytes + header.count * rowBytes(dimension: header.dimension)
-        guard Int(info.st_size) >= length else { return nil }
+        guard let header = currentHeader(fd, model: model, generation: generation) else { return nil }
         guard header.count > 0 else {
             return VectorMatrix(buffer: VectorRowBuffer(capacity: 0, dimension: header.dimension), source: .file)
         }
+        let length = headerBytes + header.count * rowBytes(dimension: header.dimension)
         // MAP_POPULATE: a search reads every row, so fault the pages in one
         // go rather than one by one during the scan.
         guard let base = mmap(nil, length, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0), base != MAP_FAILED else {
@@ -200,6 +193,28 @@ enum VectorFile {
         return VectorMatrix(rows: UnsafeRawPointer(base) + headerBytes, count: header.count,
                             dimension: header.dimension, source: .file,
                             release: { munmap(base, length) })
+    }
+
+    /// Whether the file holds exactly `generation` of `model`, reading its header only.
+    static func isCurrent(index: String, model: ModelRecord, generation: Int64) -> Bool {
+        let fd = open(path(index: index, model: model.id), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return currentHeader(fd, model: model, generation: generation) != nil
+    }
+
+    /// The header of the open file when it is intact, of `model` at
+    /// `generation`, and followed by every row it counts.
+    private static func currentHeader(_ fd: Int32, model: ModelRecord, generation: Int64) -> Header? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, Int(info.st_size) >= headerBytes else { return nil }
+        var headerRaw = [UInt8](repeating: 0, count: headerBytes)
+        guard headerRaw.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, headerBytes, 0) }) == headerBytes,
+              let header = headerRaw.withUnsafeBytes({ Header(decoding: $0) }),
+              header.model == model.id, header.dimension == model.dimension, header.generation == generation,
+              Int(info.st_size) >= headerBytes + header.count * rowBytes(dimension: header.dimension)
+        else { return nil }
+        return header
     }
 
     // MARK: Writing
@@ -213,18 +228,10 @@ enum VectorFile {
         guard fd >= 0 else { return false }
         defer { close(fd) }
         // Writers are serialised by the indexer's lock; this guards the file against any other.
-        guard flock(fd, LOCK_EX) == 0 else { return false }
-        var headerRaw = [UInt8](repeating: 0, count: headerBytes)
-        guard headerRaw.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, headerBytes, 0) }) == headerBytes,
-              var header = headerRaw.withUnsafeBytes({ Header(decoding: $0) }),
-              header.model == model.id, header.dimension == model.dimension,
-              header.generation == generation - 1
+        guard flock(fd, LOCK_EX) == 0,
+              var header = currentHeader(fd, model: model, generation: generation - 1)
         else { return false }
-        let rowSize = rowBytes(dimension: model.dimension)
-        let offset = headerBytes + header.count * rowSize
-        // Rows the header counts must all be there (a truncated copy, a full disk).
-        var info = stat()
-        guard fstat(fd, &info) == 0, Int(info.st_size) >= offset else { return false }
+        let offset = headerBytes + header.count * rowBytes(dimension: model.dimension)
         let body = encode(rows, dimension: model.dimension)
         guard writeAll(fd, body, at: offset), ftruncate(fd, off_t(offset + body.count)) == 0,
               // The rows must be on disk before a header that counts them.
