@@ -117,6 +117,19 @@ enum SearchCommand {
             defer { timings.search = searcher.statistics }
             return try searcher.search(query, mode: .lexical, filters: filters, limit: limit)
         }
+        // Map the vectors and rank by keywords on another core while the model
+        // loads and embeds the query; join before anything else (or any
+        // error) touches the store.
+        let searcher = Searcher(store: store, model: record)
+        let preparation = Preparation()
+        DispatchQueue.global(qos: .userInitiated).async(group: preparation.group) {
+            do {
+                try searcher.prepare(query, mode: mode, filters: filters, limit: limit)
+            } catch {
+                preparation.error = error
+            }
+        }
+        defer { preparation.group.wait() }
         var started = monotonicSeconds()
         let loaded = try ModelLoader.loadForIndexing(directory: library.directory(for: named ?? wantedName))
         timings.modelLoadSeconds = monotonicSeconds() - started
@@ -127,9 +140,16 @@ enum SearchCommand {
         started = monotonicSeconds()
         let vector = try loaded.model.embed([query], as: .query)[0]
         timings.queryEmbeddingSeconds = monotonicSeconds() - started
-        let searcher = Searcher(store: store, model: record)
+        preparation.group.wait()
+        if let error = preparation.error { throw error }
         defer { timings.search = searcher.statistics }
         return try searcher.search(query, queryVector: vector, mode: mode, filters: filters, limit: limit)
+    }
+
+    /// The outcome of `Searcher.prepare` run on another thread; read after `group.wait()`.
+    private final class Preparation: @unchecked Sendable {
+        let group = DispatchGroup()
+        var error: Error?
     }
 
     /// `--index` wins; else the default index of the repository at `--repo` (or `.`).

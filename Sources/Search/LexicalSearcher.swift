@@ -22,6 +22,12 @@ public struct SearchFilters: Sendable {
         return languages
     }
 
+    /// Equal for equal filters: what a result computed for one may be reused under.
+    var cacheKey: String {
+        let names = (languageSet ?? []).map(\.rawValue).sorted().joined(separator: ",")
+        return [names, paths.map(\.pattern).joined(separator: "\u{0}"), revision ?? "\u{1}"].joined(separator: "\u{2}")
+    }
+
     /// The path globs as one predicate for the store: nil when every path passes.
     public var pathFilter: (@Sendable (String) -> Bool)? {
         guard !paths.isEmpty else { return nil }

@@ -30,6 +30,8 @@ public final class Searcher {
 
     private let lexical: LexicalSearcher
     private var loadedVectors: VectorSearcher?
+    /// Lexical hits computed ahead by `prepare`, reused by the search that follows.
+    private var preparedLexical: (query: String, filters: String, depth: Int, hits: [ChunkHit])?
 
     public init(store: IndexStore, model: ModelRecord? = nil) {
         self.store = store
@@ -79,6 +81,26 @@ public final class Searcher {
         }
     }
 
+    /// Does the work of `search` that needs no query vector: maps the
+    /// model's vectors and ranks `query` lexically. A caller that is still
+    /// embedding the query can run this meanwhile on another thread (the
+    /// searcher must not be used elsewhere until it returns), so a whole
+    /// `quarry search` costs the slower of the two rather than their sum.
+    public func prepare(_ query: String, mode: SearchMode = .hybrid, filters: SearchFilters = SearchFilters(),
+                        limit: Int = 10) throws(SearchError) {
+        guard limit > 0 else { return }
+        var vectorsAvailable = false
+        if mode.usesVectors, model != nil {
+            vectorsAvailable = try vectorSearcher().count > 0
+        }
+        guard mode != .semantic else { return }
+        let depth = mode == .lexical || !vectorsAvailable ? limit + limit / 2 + 5 : fusionDepth(limit)
+        let started = SearchStatistics.now()
+        let hits = try lexical.hits(query, filters: filters, limit: depth)
+        statistics.lexicalSeconds += SearchStatistics.now() - started
+        preparedLexical = (query, filters.cacheKey, depth, hits)
+    }
+
     /// How many chunk texts have vectors for the model (any revision).
     public func vectorCount() throws(SearchError) -> Int {
         model == nil ? 0 : try vectorSearcher().count
@@ -101,7 +123,10 @@ public final class Searcher {
     private func rankedHits(_ query: String, queryVector: [Float]?, vectors: VectorSearcher?, mode: SearchMode,
                             filters: SearchFilters, depth: Int) throws(SearchError) -> ([ChunkHit], Bool) {
         var lexicalHits: [ChunkHit] = []
-        if mode != .semantic {
+        if let prepared = preparedLexical, mode != .semantic, prepared.query == query,
+           prepared.filters == filters.cacheKey, prepared.depth == depth {
+            lexicalHits = prepared.hits
+        } else if mode != .semantic {
             let lexicalStart = SearchStatistics.now()
             lexicalHits = try lexical.hits(query, filters: filters, limit: depth)
             statistics.lexicalSeconds += SearchStatistics.now() - lexicalStart
