@@ -56,6 +56,14 @@ public final class EmbeddingModel: @unchecked Sendable {
     private let options: EncoderOptions
     private let workspace = Workspace()
     private let lock = NSLock()
+    private var tokensRun = 0
+
+    /// Tokens run through the network so far, special tokens included (for throughput reports).
+    public var tokensEmbedded: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return tokensRun
+    }
 
     /// Loads `directory`. `tokenizer` is needed only by the text-level calls.
     public init(directory: String, tokenizer: (any TokenSequencing)? = nil,
@@ -181,6 +189,7 @@ public final class EmbeddingModel: @unchecked Sendable {
                 position += 1
             }
             let states = network.forward(tokens: tokens, sequences: ranges, workspace: workspace)
+            tokensRun += tokens.count
             consume(batch, ranges, states)
         }
     }

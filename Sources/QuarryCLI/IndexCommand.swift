@@ -34,8 +34,8 @@ enum IndexCommand {
 
         --json prints one object: revision, commit and files_seen of the first
         --rev (else HEAD); totals changed_files, new_blobs (blobs read and chunked),
-        chunks, bytes, skipped, embedded (texts embedded), model, seconds,
-        embedding_seconds, peak_rss_bytes; and revisions, one object per
+        chunks, bytes, skipped, embedded (texts embedded), embedded_tokens,
+        model, seconds, embedding_seconds, peak_rss_bytes; and revisions, one object per
         revision with name, commit, base (the revision diffed against, null
         when the tree was walked), files, changed_files, new_blobs, chunks,
         embedded and unchanged. Exit status 0 on success, 2 on failure.

@@ -101,6 +101,7 @@ struct Indexer {
         // older Quarry, a run killed between a commit and its append), so
         // this run's batches append to it and searches meanwhile can map it.
         if let modelRecord { try store.synchronizeVectorFile(for: modelRecord) }
+        let tokensBefore = options.model?.model.tokensEmbedded ?? 0
         var previous: FileList?
         let targets = try options.targets.isEmpty
             ? [Target(name: "HEAD", commit: repository.resolveCommit("HEAD"))] : options.targets
@@ -131,6 +132,7 @@ struct Indexer {
         }
         // Appends that failed mid-run (a full disk) left the file behind: rewrite it.
         if let modelRecord { try store.synchronizeVectorFile(for: modelRecord) }
+        summary.embeddedTokens = options.model.map { $0.model.tokensEmbedded - tokensBefore } ?? 0
         summary.seconds = monotonicSeconds() - start
         return summary
     }
@@ -327,6 +329,8 @@ struct IndexSummary {
     var seconds = 0.0
     var model: String?
     var embedded = 0
+    /// Tokens the model ran (special tokens and prompts included).
+    var embeddedTokens = 0
     var embeddingSeconds = 0.0
 
     private var primaryOutcome: RevisionOutcome? {
@@ -368,6 +372,7 @@ struct IndexSummary {
             ("bytes", .int(bytes)),
             ("model", model.map { .string($0) } ?? .null),
             ("embedded", .int(embedded)),
+            ("embedded_tokens", .int(embeddedTokens)),
             ("embedding_seconds", .double((embeddingSeconds * 1000).rounded() / 1000)),
             ("seconds", .double((seconds * 1000).rounded() / 1000)),
             ("peak_rss_bytes", .int(peakResidentBytes())),
