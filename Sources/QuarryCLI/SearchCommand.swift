@@ -180,7 +180,7 @@ struct SearchTimings {
             parts.append("query embedding \(ms(queryEmbeddingSeconds))")
         }
         if let source = search.vectorSource {
-            let from = source == .file ? "mapped vector file" : "database (vector file out of date: run 'quarry index')"
+            let from = source == .database ? "database (vector file out of date: run 'quarry index')" : "mapped vector file"
             parts.append("\(search.vectorRows) vectors from the \(from) in \(ms(search.vectorLoadSeconds))")
             parts.append("vector scoring \(ms(search.vectorScoringSeconds))")
             parts.append("semantic ranking \(ms(search.semanticSeconds))")

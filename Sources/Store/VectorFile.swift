@@ -19,6 +19,8 @@ public final class VectorMatrix: @unchecked Sendable {
         case file
         /// Read out of the SQLite embeddings table (the file was missing or out of date).
         case database
+        /// Built from vectors the caller handed over.
+        case memory
     }
 
     public let count: Int
@@ -60,7 +62,7 @@ public final class VectorMatrix: @unchecked Sendable {
                 buffer.append(hash.bytes, UnsafeBufferPointer(rebasing: all[(row * dimension)..<((row + 1) * dimension)]))
             }
         }
-        self.init(buffer: buffer, source: .database)
+        self.init(buffer: buffer, source: .memory)
     }
 
     convenience init(buffer: VectorRowBuffer, source: Source) {
