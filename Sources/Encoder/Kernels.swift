@@ -2,46 +2,125 @@ import CKernels
 import COpenBLAS
 import Foundation
 
-/// An fp32 weight tensor in its own heap allocation, so the hot loops can use a
-/// plain pointer without nested `withUnsafe…` closures.
+/// An fp32 weight tensor behind a plain pointer, so the hot loops need no nested
+/// `withUnsafe…` closures. The values either live in the tensor's own allocation
+/// (converted or stacked weights) or are borrowed from a mapped weights file, which
+/// the tensor then keeps alive: fp32 weights are used where they lie, never copied.
 final class WeightTensor: @unchecked Sendable {
     let shape: [Int]
-    let data: UnsafeMutablePointer<Float>
-    var count: Int { shape.reduce(1, *) }
+    let count: Int
+    let data: UnsafePointer<Float>
+    /// The mapping `data` points into; nil when the tensor owns `data`.
+    private let owner: AnyObject?
 
-    init(shape: [Int]) {
+    /// A tensor of its own; `initialize` must write all `count` values.
+    init(shape: [Int], initializingWith initialize: (UnsafeMutablePointer<Float>) -> Void) {
         self.shape = shape
-        data = .allocate(capacity: max(1, shape.reduce(1, *)))
-        data.initialize(repeating: 0, count: max(1, shape.reduce(1, *)))
+        count = shape.reduce(1, *)
+        let storage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        initialize(storage)
+        data = UnsafePointer(storage)
+        owner = nil
     }
 
+    /// A tensor of its own holding `values` (zeros past their end).
     convenience init(shape: [Int], values: [Float]) {
-        self.init(shape: shape)
-        values.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { data.update(from: base, count: min(values.count, count)) }
+        self.init(shape: shape) { storage in
+            let count = shape.reduce(1, *)
+            let copied = min(values.count, count)
+            values.withUnsafeBufferPointer { source in
+                if let base = source.baseAddress, copied > 0 { storage.initialize(from: base, count: copied) }
+            }
+            (storage + copied).initialize(repeating: 0, count: count - copied)
         }
     }
 
-    deinit {
-        data.deallocate()
-        qk_weights_free(packed)
+    /// A view of `count` values at `pointer`, valid as long as `owner` lives.
+    init(shape: [Int], borrowing pointer: UnsafePointer<Float>, owner: AnyObject) {
+        self.shape = shape
+        count = shape.reduce(1, *)
+        data = pointer
+        self.owner = owner
     }
 
-    /// The weights packed for the CKernels GEMM, made on first use; nil when
-    /// the kernels are off or the CPU lacks the instructions (BLAS serves then).
+    deinit {
+        if owner == nil { UnsafeMutablePointer(mutating: data).deallocate() }
+    }
+}
+
+/// The weight matrix `[rows, columns]` of a projection, held as one tensor or as row
+/// blocks (separate Q, K, V weights that run as one fused product without being copied
+/// together), plus the packed form the CKernels GEMM uses, made on first use.
+final class LinearWeight: @unchecked Sendable {
+    /// Output features (`n`).
+    let rows: Int
+    /// Input features (`k`).
+    let columns: Int
+    /// Row blocks, in order, each `[rows_i, columns]`.
+    let blocks: [WeightTensor]
+
     private var packed: OpaquePointer?
     private var packingDone = false
     private let packingLock = NSLock()
 
+    init(blocks: [WeightTensor]) {
+        self.blocks = blocks
+        rows = blocks.reduce(0) { $0 + ($1.shape.first ?? 0) }
+        columns = blocks.first.map { $0.shape.count == 2 ? $0.shape[1] : 0 } ?? 0
+    }
+
+    convenience init(_ tensor: WeightTensor) { self.init(blocks: [tensor]) }
+
+    deinit { qk_weights_free(packed) }
+
+    /// The weights packed for the CKernels GEMM, made on first use; nil when the kernels
+    /// are off or the CPU lacks the instructions (BLAS serves then).
     func packedForLinear() -> OpaquePointer? {
-        guard let precision = LinearKernels.precision, shape.count == 2 else { return nil }
+        guard let precision = LinearKernels.precision else { return nil }
         packingLock.lock()
         defer { packingLock.unlock() }
         if !packingDone {
-            packed = qk_weights_pack(data, Int32(shape[0]), Int32(shape[1]), precision)
             packingDone = true
+            if blocks.count == 1 {
+                packed = qk_weights_pack(blocks[0].data, Int32(rows), Int32(columns), precision)
+            } else {
+                // The packer reads one contiguous matrix; the joined copy lives only while packing.
+                let joined = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
+                defer { joined.deallocate() }
+                var offset = 0
+                for block in blocks {
+                    (joined + offset).initialize(from: block.data, count: block.count)
+                    offset += block.count
+                }
+                packed = qk_weights_pack(joined, Int32(rows), Int32(columns), precision)
+            }
         }
         return packed
+    }
+
+    /// `output[r, c] = input[r, :] · W[c, :] (+ bias[c])` for `r` in `inputRows` and
+    /// `c` in `outputColumns`, with BLAS on the fp32 weights; `output` has `self.rows` columns.
+    func multiply(_ input: UnsafePointer<Float>, inputRows: Range<Int>, outputColumns: Range<Int>,
+                  bias: WeightTensor?, _ output: UnsafeMutablePointer<Float>) {
+        let n = rows, k = columns, m = inputRows.count
+        var blockStart = 0
+        for block in blocks {
+            let blockRows = block.shape.first ?? 0
+            defer { blockStart += blockRows }
+            let lower = max(blockStart, outputColumns.lowerBound)
+            let upper = min(blockStart + blockRows, outputColumns.upperBound)
+            guard lower < upper else { continue }
+            let x = input + inputRows.lowerBound * k
+            let out = output + inputRows.lowerBound * n + lower
+            let weights = block.data + (lower - blockStart) * k
+            var beta: Float = 0
+            if let bias {
+                for row in 0..<m { (out + row * n).update(from: bias.data + lower, count: upper - lower) }
+                beta = 1
+            }
+            matrixMultiply(m: m, n: upper - lower, k: k, x, lda: k,
+                           weights, ldb: k, transposeB: true, beta: beta, out, ldc: n)
+        }
     }
 }
 
@@ -132,8 +211,9 @@ func matrixMultiply(m: Int, n: Int, k: Int, alpha: Float = 1,
 
 /// A projection: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`, rows split across the
 /// workers (OpenBLAS's own pool nested under the attention threads thrashes).
-func linear(_ input: UnsafePointer<Float>, _ weight: WeightTensor, bias: WeightTensor?,
-            _ output: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
+func linear(_ input: UnsafePointer<Float>, _ weight: LinearWeight, bias: WeightTensor?,
+            _ output: UnsafeMutablePointer<Float>, m: Int) {
+    let n = weight.rows
     guard m > 0, n > 0 else { return }
     if let packed = weight.packedForLinear() {
         // The kernels split rows over their own thread pool.
@@ -141,14 +221,7 @@ func linear(_ input: UnsafePointer<Float>, _ weight: WeightTensor, bias: WeightT
         return
     }
     parallelRanges(m, minimumPerWorker: 8) { rows in
-        let out = output + rows.lowerBound * n
-        var beta: Float = 0
-        if let bias {
-            for row in 0..<rows.count { (out + row * n).update(from: bias.data, count: n) }
-            beta = 1
-        }
-        matrixMultiply(m: rows.count, n: n, k: k, input + rows.lowerBound * k, lda: k,
-                       weight.data, ldb: k, transposeB: true, beta: beta, out, ldc: n)
+        weight.multiply(input, inputRows: rows, outputColumns: 0..<n, bias: bias, output)
     }
 }
 

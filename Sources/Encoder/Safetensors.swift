@@ -142,6 +142,17 @@ final class SafetensorsFile: @unchecked Sendable {
         }
     }
 
+    /// The tensor's values where they lie in the mapping, when they can be used as fp32 in
+    /// place: stored as F32 in the host's (little-endian) byte order and 4-byte aligned. Valid
+    /// while this file lives.
+    func mappedFloats(of info: TensorInfo) -> UnsafePointer<Float>? {
+        guard info.dtype == .f32, 1.littleEndian == 1, info.elementCount > 0,
+              let base = file.bytes.baseAddress else { return nil }
+        let address = base + dataOffset + info.dataRange.lowerBound
+        guard Int(bitPattern: address) % MemoryLayout<Float>.alignment == 0 else { return nil }
+        return address.assumingMemoryBound(to: Float.self)
+    }
+
     /// Widens `elements` (flat indices) of tensor `info` to fp32 at `destination`.
     func convert(_ info: TensorInfo, elements: Range<Int>, to destination: UnsafeMutablePointer<Float>) {
         let start = dataOffset + info.dataRange.lowerBound + elements.lowerBound * info.dtype.byteCount
