@@ -50,7 +50,8 @@ final class WeightTensor: @unchecked Sendable {
 
 /// The weight matrix `[rows, columns]` of a projection, held as one tensor or as row
 /// blocks (separate Q, K, V weights that run as one fused product without being copied
-/// together), plus the packed form the CKernels GEMM uses, made on first use.
+/// together), plus the packed form the CKernels GEMM uses, made once it pays. Packed or
+/// not, CKernels computes the same bits, so when packing happens never shows in results.
 final class LinearWeight: @unchecked Sendable {
     /// Output features (`n`).
     let rows: Int
@@ -61,7 +62,19 @@ final class LinearWeight: @unchecked Sendable {
 
     private var packed: OpaquePointer?
     private var packingDone = false
+    /// Input rows multiplied so far by products big enough to pack for.
+    private var rowsSeen = 0
     private let packingLock = NSLock()
+
+    /// Products with fewer input rows than this never use packed weights: they read the
+    /// fp32 weights in place, which for a query's few tokens costs a fraction of packing
+    /// (a copy of every weight of the model, page faults included).
+    static let minimumPackedRows = 64
+    /// Weights are packed once products of at least `minimumPackedRows` rows have
+    /// multiplied more than this many rows in all: one text of up to 512 tokens embeds
+    /// as fast or faster without packing (`quarry embed`, measured), while indexing
+    /// (8192-token batches) packs on its first batch and then runs ~2x faster in bf16.
+    static let packingRowThreshold = 512
 
     init(blocks: [WeightTensor]) {
         self.blocks = blocks
@@ -73,13 +86,16 @@ final class LinearWeight: @unchecked Sendable {
 
     deinit { qk_weights_free(packed) }
 
-    /// The weights packed for the CKernels GEMM, made on first use; nil when the kernels
-    /// are off or the CPU lacks the instructions (BLAS serves then).
-    func packedForLinear() -> OpaquePointer? {
-        guard let precision = LinearKernels.precision else { return nil }
+    /// The weights packed for the CKernels GEMM when a product of `m` input rows should
+    /// use them: never when the kernels are off or the CPU lacks them, nor for small
+    /// products; packed on first use past `packingRowThreshold`.
+    func packedForLinear(rows m: Int) -> OpaquePointer? {
+        guard m >= Self.minimumPackedRows, let precision = LinearKernels.precision else { return nil }
         packingLock.lock()
         defer { packingLock.unlock() }
         if !packingDone {
+            rowsSeen += m
+            guard rowsSeen > Self.packingRowThreshold else { return nil }
             packingDone = true
             if blocks.count == 1 {
                 packed = qk_weights_pack(blocks[0].data, Int32(rows), Int32(columns), precision)
@@ -98,10 +114,13 @@ final class LinearWeight: @unchecked Sendable {
         return packed
     }
 
-    /// `output[r, c] = input[r, :] · W[c, :] (+ bias[c])` for `r` in `inputRows` and
-    /// `c` in `outputColumns`, with BLAS on the fp32 weights; `output` has `self.rows` columns.
+    /// `output[r, c] = input[r, :] · W[c, :] (+ bias[c])` for `r` in `inputRows` and `c` in
+    /// `outputColumns`, on the fp32 weights where they lie; `output` has `self.rows` columns.
+    /// `inPlaceKernel` is the precision of CKernels' unpacked kernel, which computes exactly
+    /// what the packed weights would, so a text's vector does not depend on the batch it came
+    /// in; nil means BLAS, which copies the weights into its own panels on every call.
     func multiply(_ input: UnsafePointer<Float>, inputRows: Range<Int>, outputColumns: Range<Int>,
-                  bias: WeightTensor?, _ output: UnsafeMutablePointer<Float>) {
+                  bias: WeightTensor?, _ output: UnsafeMutablePointer<Float>, inPlaceKernel: qk_precision?) {
         let n = rows, k = columns, m = inputRows.count
         var blockStart = 0
         for block in blocks {
@@ -110,12 +129,18 @@ final class LinearWeight: @unchecked Sendable {
             let lower = max(blockStart, outputColumns.lowerBound)
             let upper = min(blockStart + blockRows, outputColumns.upperBound)
             guard lower < upper else { continue }
+            let weights = block.data + (lower - blockStart) * k
+            let blockBias = bias.map { $0.data + lower }
             let x = input + inputRows.lowerBound * k
             let out = output + inputRows.lowerBound * n + lower
-            let weights = block.data + (lower - blockStart) * k
+            if let precision = inPlaceKernel,
+               qk_linear_unpacked(weights, k, Int32(upper - lower), Int32(k), x, k, Int32(m),
+                                  out, n, blockBias, precision) == 0 {
+                continue
+            }
             var beta: Float = 0
-            if let bias {
-                for row in 0..<m { (out + row * n).update(from: bias.data + lower, count: upper - lower) }
+            if let blockBias {
+                for row in 0..<m { (out + row * n).update(from: blockBias, count: upper - lower) }
                 beta = 1
             }
             matrixMultiply(m: m, n: upper - lower, k: k, x, lda: k,
@@ -124,8 +149,10 @@ final class LinearWeight: @unchecked Sendable {
     }
 }
 
-/// Which GEMM serves the projections, fixed for the process before the
-/// first model loads (weights are packed once, in that precision).
+/// Which GEMM serves the projections, fixed for the process before the first
+/// model loads (weights are packed once, in that precision, when large products
+/// have used them enough, see `LinearWeight`; until then and for small products
+/// the same arithmetic runs on the weights as stored).
 ///
 /// `QUARRY_KERNELS` decides when set: `fp32` (AVX-512 FMA), `bf16`
 /// (AVX512_BF16), `int8` (AVX512-VNNI) or `blas`. Otherwise the library
@@ -209,19 +236,31 @@ func matrixMultiply(m: Int, n: Int, k: Int, alpha: Float = 1,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// A projection: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`, rows split across the
-/// workers (OpenBLAS's own pool nested under the attention threads thrashes).
+/// A projection: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`. Large products use
+/// the packed CKernels GEMM; the others read the fp32 weights in place with CKernels'
+/// unpacked kernel (same results), or BLAS where the CPU lacks AVX-512 or `QUARRY_KERNELS=blas`.
 func linear(_ input: UnsafePointer<Float>, _ weight: LinearWeight, bias: WeightTensor?,
             _ output: UnsafeMutablePointer<Float>, m: Int) {
     let n = weight.rows
     guard m > 0, n > 0 else { return }
-    if let packed = weight.packedForLinear() {
+    if let packed = weight.packedForLinear(rows: m) {
         // The kernels split rows over their own thread pool.
         qk_linear(packed, input, Int32(m), output, bias?.data)
         return
     }
-    parallelRanges(m, minimumPerWorker: 8) { rows in
-        weight.multiply(input, inputRows: rows, outputColumns: 0..<n, bias: bias, output)
+    // The in-place kernel splits output columns, so each worker streams its share of the
+    // weights once. BLAS splits rows when there are plenty (OpenBLAS's own pool nested
+    // under the attention threads thrashes), else columns too.
+    let inPlaceKernel = LinearKernels.precision
+    if inPlaceKernel != nil || m < 8 * encoderWorkerCount {
+        parallelRanges(n, minimumPerWorker: 128) { columns in
+            weight.multiply(input, inputRows: 0..<m, outputColumns: columns, bias: bias, output,
+                            inPlaceKernel: inPlaceKernel)
+        }
+    } else {
+        parallelRanges(m, minimumPerWorker: 8) { rows in
+            weight.multiply(input, inputRows: rows, outputColumns: 0..<n, bias: bias, output, inPlaceKernel: nil)
+        }
     }
 }
 

@@ -2,10 +2,13 @@ import Foundation
 import XCTest
 @testable import Encoder
 
-/// Projections: stacked Q/K/V blocks must agree with one matrix and with a plain product,
-/// and fp32 weights must be used where the file maps them.
+/// Projections: the small-product path (fp32 weights read in place) and the packed path
+/// must agree with a plain product, stacked Q/K/V blocks with one matrix, and fp32 weights
+/// must be used where the file maps them.
 final class LinearTests: XCTestCase {
-    func testStackedBlocksMatchPlainProduct() {
+    /// Every path of `linear`: small products, larger ones before packing pays (in row
+    /// chunks), and packed weights once it does, for stacked blocks and one matrix alike.
+    func testEveryPathMatchesPlainProduct() {
         var generator = SplitMix(seed: 3)
         let (blockRows, k) = (40, 37)
         let parts = (0..<3).map { _ in (0..<(blockRows * k)).map { _ in Float.random(in: -1..<1, using: &generator) } }
@@ -15,7 +18,10 @@ final class LinearTests: XCTestCase {
         let biasTensor = WeightTensor(shape: [3 * blockRows], values: bias)
         let n = 3 * blockRows
         let w = parts.flatMap { $0 }
-        for m in [1, 5, 63, 64, 130] {
+        let large = LinearWeight.minimumPackedRows * 2 + 3
+        // The large products run more than packingRowThreshold rows, so the last ones are packed.
+        let sizes = [1, 5, LinearWeight.minimumPackedRows - 1] + Array(repeating: large, count: LinearWeight.packingRowThreshold / large + 2)
+        for m in sizes {
             let x = (0..<(m * k)).map { _ in Float.random(in: -1..<1, using: &generator) }
             var expected = [Float](repeating: 0, count: m * n)
             for row in 0..<m {
@@ -35,6 +41,16 @@ final class LinearTests: XCTestCase {
                 XCTAssertLessThan(maxAbsDifference(y, expected), 1e-4, "m \(m), \(weight.blocks.count) blocks")
             }
         }
+        if LinearKernels.precision != nil {
+            XCTAssertNotNil(stacked.packedForLinear(rows: large))
+            XCTAssertNil(stacked.packedForLinear(rows: LinearWeight.minimumPackedRows - 1))
+        }
+    }
+
+    func testFewLargeProductsDoNotPack() {
+        let weight = LinearWeight(WeightTensor(shape: [8, 8], values: (0..<64).map(Float.init)))
+        XCTAssertNil(weight.packedForLinear(rows: LinearWeight.packingRowThreshold))
+        XCTAssertNil(weight.packedForLinear(rows: 1))
     }
 
     func testF32TensorsAreReadInPlace() throws {
