@@ -107,6 +107,11 @@ struct SentencePieceModelContents {
     }
 
     private static func appendPiece(_ message: UnsafeBufferPointer<UInt8>, to pieces: inout PieceTable) throws(TokenizerError) {
+        // Validated for the whole table at the end (see PieceTable.replaceMalformedUTF8).
+        if let (text, score) = commonPieceLayout(message) {
+            pieces.append(text, score: score)
+            return
+        }
         var reader = ProtobufReader(message)
         var text = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         var score: Float = 0
@@ -117,8 +122,37 @@ struct SentencePieceModelContents {
             default: continue
             }
         }
-        // Validated for the whole table at the end (see PieceTable.replaceMalformedUTF8).
         pieces.append(text, score: score)
+    }
+
+    /// The text and score of a piece message laid out as SentencePiece writes every one:
+    /// `piece` (field 1), `score` (field 2), then at most a `type` varint (field 3). Nil for
+    /// any other layout, which the general reader then parses (same result, 3x the time
+    /// on a 250k-piece vocabulary).
+    @inline(__always)
+    private static func commonPieceLayout(_ message: UnsafeBufferPointer<UInt8>) -> (UnsafeBufferPointer<UInt8>, Float)? {
+        let count = message.count
+        guard count >= 7, message[0] == 0x0A else { return nil }
+        // Piece length: one or two varint bytes (pieces are short).
+        var index = 1
+        var length = Int(message[1])
+        if length >= 0x80 {
+            guard message[2] < 0x80 else { return nil }
+            length = (length & 0x7F) | Int(message[2]) << 7
+            index = 2
+        }
+        index += 1
+        guard length <= count - index - 5, message[index + length] == 0x15 else { return nil }
+        let text = UnsafeBufferPointer(rebasing: message[index..<(index + length)])
+        index += length + 1
+        var bits = UInt32(message[index]) | UInt32(message[index + 1]) << 8
+        bits |= UInt32(message[index + 2]) << 16 | UInt32(message[index + 3]) << 24
+        index += 4
+        if index < count {
+            // A one-byte type varint and nothing after it.
+            guard count - index == 2, message[index] == 0x18, message[index + 1] < 0x80 else { return nil }
+        }
+        return (text, Float(bitPattern: bits))
     }
 }
 

@@ -23,24 +23,18 @@ struct UnigramModel: Sendable {
         for id in 0..<count { longest = max(longest, Int(starts[id + 1] - starts[id])) }
         var size = 1
         while size < count * 2 { size <<= 1 }
-        // Hashes first, then insertions: with the variable-length hash loop out of the way,
-        // the processor overlaps the cache misses of many insertions into the large table.
-        var hashes = [UInt64](repeating: 0, count: count)
         var table = [UInt64](repeating: Self.emptySlot, count: size)
         blob.withUnsafeBufferPointer { bytes in
             starts.withUnsafeBufferPointer { starts in
-                hashes.withUnsafeMutableBufferPointer { hashes in
-                    for id in 0..<count { hashes[id] = fnv1a(Self.piece(id, bytes, starts)) }
-                }
                 table.withUnsafeMutableBufferPointer { table in
                     // Later duplicates never replace earlier ids, as in HF's token_to_ids map.
                     for id in (0..<count).reversed() {
-                        let hash = hashes[id]
+                        let piece = Self.piece(id, bytes, starts)
+                        let hash = fnv1a(piece)
                         var slot = Int(truncatingIfNeeded: hash) & (size - 1)
                         while table[slot] != Self.emptySlot {
                             let other = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: table[slot]))
-                            if Self.sameTag(table[slot], hash),
-                               Self.equal(Self.piece(other, bytes, starts), Self.piece(id, bytes, starts)) { break }
+                            if Self.sameTag(table[slot], hash), Self.equal(Self.piece(other, bytes, starts), piece) { break }
                             slot = (slot + 1) & (size - 1)
                         }
                         table[slot] = Self.entry(id: id, hash: hash)

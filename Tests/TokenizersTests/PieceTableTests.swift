@@ -57,3 +57,47 @@ final class PieceTableTests: XCTestCase {
         XCTAssertEqual((0..<texts.count).map { table.text(at: $0) }, texts)
     }
 }
+
+/// Piece messages in any field order or with extra fields parse like the usual layout.
+final class ModelProtoLayoutTests: XCTestCase {
+    func testUncommonPieceLayoutsParseLikeTheUsualOne() throws {
+        let texts = ["<unk>", "▁hello", String(repeating: "é", count: 100), "x"]
+        let scores: [Float] = [0, -1.5, -2.25, -30]
+        var usual = ProtobufWriter(), unusual = ProtobufWriter()
+        for (index, (text, score)) in zip(texts, scores).enumerated() {
+            var piece = ProtobufWriter()
+            piece.string(1, text)
+            piece.float(2, score)
+            piece.varint(3, 1)
+            usual.message(1, piece)
+            var reordered = ProtobufWriter()
+            switch index % 3 {
+            case 0:  // score and type first
+                reordered.float(2, score)
+                reordered.varint(3, 1)
+                reordered.string(1, text)
+            case 1:  // an unknown field after the score, no type
+                reordered.string(1, text)
+                reordered.float(2, score)
+                reordered.varint(9, 300)
+            default:  // piece written twice: the last one counts
+                reordered.string(1, "stale")
+                reordered.float(2, score)
+                reordered.string(1, text)
+            }
+            unusual.message(1, reordered)
+        }
+        func parse(_ writer: ProtobufWriter) throws -> PieceTable {
+            var table = PieceTable()
+            let contents = try SentencePieceModelContents(writer.data, appendingPiecesFrom: 1, to: &table)
+            XCTAssertEqual(contents.pieceCount, texts.count)
+            return table
+        }
+        let expected = try parse(usual), actual = try parse(unusual)
+        XCTAssertEqual((0..<expected.count).map { expected.text(at: $0) }, Array(texts.dropFirst()))
+        XCTAssertEqual(expected.scores, Array(scores.dropFirst()))
+        XCTAssertEqual(actual.bytes, expected.bytes)
+        XCTAssertEqual(actual.starts, expected.starts)
+        XCTAssertEqual(actual.scores, expected.scores)
+    }
+}
