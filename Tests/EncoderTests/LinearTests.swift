@@ -79,6 +79,18 @@ final class LinearTests: XCTestCase {
         }
     }
 
+    /// Paging the weights in ahead changes nothing, whether tensors are lent (F32) or not (F16).
+    func testPrefetchingWeightsKeepsResults() throws {
+        for name in ["tiny-xlm-roberta", "tiny-bert"] {
+            let directory = encoderFixtures + "/" + name
+            let inputs: [[Int32]] = [[0, 5, 6, 7, 2], [0, 9, 2]]
+            let plain = try EmbeddingModel(directory: directory).embed(tokenIDs: inputs)
+            let prefetched = try EmbeddingModel(directory: directory)
+            prefetched.prefetchWeights()
+            XCTAssertEqual(try prefetched.embed(tokenIDs: inputs), plain, name)
+        }
+    }
+
     /// A safetensors file with `tensors` back to back, the JSON header padded with `headerPadding` spaces.
     private func writeSafetensors(_ tensors: [(name: String, dtype: String, shape: [Int], bytes: [UInt8])],
                                   headerPadding: Int) throws -> String {
