@@ -4,8 +4,9 @@ import Foundation
 
 /// An fp32 weight tensor behind a plain pointer, so the hot loops need no nested
 /// `withUnsafe…` closures. The values either live in the tensor's own allocation
-/// (converted or stacked weights) or are borrowed from a mapped weights file, which
-/// the tensor then keeps alive: fp32 weights are used where they lie, never copied.
+/// (widened f16/bf16 weights, concatenated biases) or are borrowed from a mapped
+/// weights file, which the tensor then keeps alive: aligned fp32 weights are used
+/// where they lie, never copied.
 final class WeightTensor: @unchecked Sendable {
     let shape: [Int]
     let count: Int
