@@ -547,6 +547,167 @@ static void run_linear(const qk_weights *w, const float *x, size_t ldx, int m, f
     qk_pool_run(nthreads, linear_task, &job);
 }
 
+/* ------------------------------------------------- unpacked (few rows) */
+
+/* Transposes the 16 x 16 floats in r (row i = r[i]) in place. */
+QK_INLINE void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    /* Now r[4i + j] holds column j of each 128-bit lane for rows 4i..4i+3. */
+    for (int j = 0; j < 4; j++) {
+        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);
+        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
+    }
+    for (int j = 0; j < 4; j++) {
+        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
+        r[4 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88);
+        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd);
+        r[12 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xdd);
+    }
+}
+
+/* Panel p of row-major W (w[j * ldw + kk]), 16 channels x 16 groups at a
+ * time through a register transpose: lane-major fp32 (gather_panel's layout,
+ * which is the fp32 panel) or, with `pairs`, the bf16 panel itself (each row
+ * rounded to bf16 pairs first, exactly as pack_bf16 rounds). Zero past n and
+ * past k. The next panel's rows are prefetched into L2 meanwhile, so that
+ * their reads overlap this panel's products. */
+static QK_TARGET void pack_rows_panel(const float *w, size_t ldw, int n, int k, int p, int pairs, void *panel) {
+    const int step = pairs ? 32 : 16; /* values of k per group of 16 */
+    const int groups = pairs ? (k + 1) / 2 : k;
+    for (int half = 0; half < 2; half++) {
+        const int j0 = p * NR + 16 * half;
+        const int lanes = n - j0 < 16 ? (n - j0 > 0 ? n - j0 : 0) : 16;
+        const int ahead = n - (j0 + NR) < 16 ? (n - (j0 + NR) > 0 ? n - (j0 + NR) : 0) : 16;
+        for (int kk = 0, g = 0; kk < k; kk += step, g += 16) {
+            const int left = k - kk;
+            const __mmask16 lo = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+            const __mmask16 hi = left >= 32 ? 0xffff : (left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1));
+            __m512 r[16];
+            for (int lane = 0; lane < 16; lane++) {
+                if (lane < ahead) _mm_prefetch((const char *)(w + (size_t)(j0 + NR + lane) * ldw + kk), _MM_HINT_T1);
+                if (lane >= lanes) {
+                    r[lane] = _mm512_setzero_ps();
+                    continue;
+                }
+                const float *row = w + (size_t)(j0 + lane) * ldw + kk;
+                if (pairs) {
+                    if (lane < ahead) _mm_prefetch((const char *)(row + NR * ldw + 16), _MM_HINT_T1);
+                    r[lane] = (__m512)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, row + 16), _mm512_maskz_loadu_ps(lo, row));
+                } else {
+                    r[lane] = _mm512_maskz_loadu_ps(lo, row);
+                }
+            }
+            transpose16(r);
+            const int count = groups - g < 16 ? groups - g : 16;
+            for (int c = 0; c < count; c++) _mm512_storeu_ps((float *)panel + (size_t)(g + c) * NR + 16 * half, r[c]);
+        }
+    }
+}
+
+/* qk_linear_unpacked: linear_block with each panel packed when it is needed
+ * (into a buffer that stays in cache) rather than once for the whole matrix;
+ * the panel bytes, X conversion, k blocks and tiles are linear_block's own. */
+static QK_TARGET int run_unpacked(const float *w, size_t ldw, int n, int k, const float *x, size_t ldx,
+                                  int m, float *y, size_t ldy, const float *bias, qk_precision prec) {
+    const int gw = group_width(prec);
+    const int kg = (k + gw - 1) / gw;
+    const int np = (n + NR - 1) / NR;
+    const int nkb = (kg + KCG - 1) / KCG;
+    const int kcg = (kg + nkb - 1) / nkb;
+    const size_t lda_buf = ((size_t)kcg * 4 + 63) / 64 * 64 + 64;
+    const int block_rows = m < MC ? m : MC;
+    const size_t xbytes = (size_t)nkb * block_rows * lda_buf;
+    /* int8 quantises from the fp32 panel (its scales need all of k); the others pack directly. */
+    const size_t gathered_bytes = prec == QK_INT8 ? ((size_t)k * NR * sizeof(float) + 63) / 64 * 64 : 0;
+    const size_t packed_bytes = (size_t)kg * 128;
+    const size_t small_bytes = 2 * MC * sizeof(float) + NR * (sizeof(float) + sizeof(int32_t));
+    char *buffer = aligned_alloc(64, (xbytes + gathered_bytes + packed_bytes + small_bytes + 63) / 64 * 64);
+    if (!buffer) return -1;
+    char *xbuf = buffer;
+    float *gathered = (float *)(buffer + xbytes);
+    char *packed = buffer + xbytes + gathered_bytes;
+    float *rscale = (float *)(buffer + xbytes + gathered_bytes + packed_bytes);
+    float *rinv = rscale + MC;
+    float *scale = rinv + MC;
+    int32_t *zero_sum = (int32_t *)(scale + NR);
+    for (int rb = 0; rb < m; rb += MC) {
+        const int rows = m - rb < MC ? m - rb : MC;
+        const float *xb = x + (size_t)rb * ldx;
+        if (prec == QK_INT8) row_scales(xb, ldx, rows, k, rscale, rinv);
+        for (int kb = 0; kb < nkb; kb++) {
+            const int g0 = kb * kcg;
+            const int gc = kg - g0 < kcg ? kg - g0 : kcg;
+            char *abuf = xbuf + (size_t)kb * rows * lda_buf;
+            if (prec == QK_FP32)
+                copy_fp32(xb, ldx, rows, g0, gc, lda_buf, abuf);
+            else if (prec == QK_BF16)
+                convert_bf16(xb, ldx, rows, k, g0 * gw, gc, lda_buf, abuf);
+            else
+                quantize_u8(xb, ldx, rows, k, g0 * gw, gc, lda_buf, rinv, abuf);
+        }
+        for (int p = 0; p < np; p++) {
+            if (prec == QK_INT8) {
+                pack_rows_panel(w, ldw, n, k, p, 0, gathered);
+                pack_int8(gathered, k, kg, (uint32_t *)packed, scale, zero_sum);
+            } else {
+                pack_rows_panel(w, ldw, n, k, p, prec == QK_BF16, packed);
+            }
+            const int c0 = p * NR;
+            const int valid = n - c0 < NR ? n - c0 : NR;
+            for (int kb = 0; kb < nkb; kb++) {
+                const int g0 = kb * kcg;
+                tile_job t = {0};
+                t.a = xbuf + (size_t)kb * rows * lda_buf;
+                t.lda = lda_buf;
+                t.kc = kg - g0 < kcg ? kg - g0 : kcg;
+                t.ldy = ldy;
+                t.first = kb == 0;
+                t.load_y = kb > 0;
+                t.m0 = valid >= 16 ? 0xffff : (__mmask16)((1u << valid) - 1);
+                t.m1 = valid <= 16 ? 0 : (valid >= 32 ? 0xffff : (__mmask16)((1u << (valid - 16)) - 1));
+                t.b = packed + (size_t)g0 * 128;
+                t.bias = bias ? bias + c0 : NULL;
+                t.col_scale = scale;
+                t.zero_sum = zero_sum;
+                for (int i = 0; i < rows; i += MR) {
+                    tile_job tt = t;
+                    tt.a = t.a + (size_t)i * t.lda;
+                    tt.y = y + (size_t)(rb + i) * ldy + c0;
+                    tt.row_scale = rscale + i;
+                    const int mr = rows - i < MR ? rows - i : MR;
+                    if (prec == QK_FP32) run_tile_fp32(&tt, mr);
+                    else if (prec == QK_BF16) run_tile_bf16(&tt, mr);
+                    else run_tile_int8(&tt, mr);
+                }
+            }
+        }
+    }
+    free(buffer);
+    return 0;
+}
+
+int qk_linear_unpacked(const float *w, size_t ldw, int n, int k, const float *x, size_t ldx, int m,
+                       float *y, size_t ldy, const float *bias, qk_precision p) {
+    if (!w || !x || !y || k < 1 || ldw < (size_t)k || ldx < (size_t)k || !qk_cpu_supports(p)) return -1;
+    if (m < 1 || n < 1) return 0;
+    if (ldy < (size_t)n) return -1;
+    return run_unpacked(w, ldw, n, k, x, ldx, m, y, ldy, bias, p);
+}
+
 #else /* !QK_X86: nothing is supported, so nothing is ever packed or run. */
 
 qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, int n, int k,
@@ -558,6 +719,12 @@ qk_weights *qk_weights_pack_strided(const float *w, size_t ldw, int transposed, 
 static void run_linear(const qk_weights *w, const float *x, size_t ldx, int m, float *y,
                        size_t ldy, const float *bias, int accumulate) {
     (void)w; (void)x; (void)ldx; (void)m; (void)y; (void)ldy; (void)bias; (void)accumulate;
+}
+
+int qk_linear_unpacked(const float *w, size_t ldw, int n, int k, const float *x, size_t ldx, int m,
+                       float *y, size_t ldy, const float *bias, qk_precision p) {
+    (void)w; (void)ldw; (void)n; (void)k; (void)x; (void)ldx; (void)m; (void)y; (void)ldy; (void)bias; (void)p;
+    return -1;
 }
 
 #endif

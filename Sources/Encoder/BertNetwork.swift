@@ -3,11 +3,11 @@ import Foundation
 /// BERT / XLM-RoBERTa: absolute position and token-type embeddings, post-LayerNorm layers.
 final class BertNetwork: EncoderNetwork {
     struct Layer {
-        var qkvWeight: WeightTensor, qkvBias: WeightTensor
-        var outputWeight: WeightTensor, outputBias: WeightTensor
+        var qkvWeight: LinearWeight, qkvBias: WeightTensor
+        var outputWeight: LinearWeight, outputBias: WeightTensor
         var attentionNormWeight: WeightTensor, attentionNormBias: WeightTensor
-        var intermediateWeight: WeightTensor, intermediateBias: WeightTensor
-        var mlpOutputWeight: WeightTensor, mlpOutputBias: WeightTensor
+        var intermediateWeight: LinearWeight, intermediateBias: WeightTensor
+        var mlpOutputWeight: LinearWeight, mlpOutputBias: WeightTensor
         var outputNormWeight: WeightTensor, outputNormBias: WeightTensor
     }
 
@@ -37,15 +37,15 @@ final class BertNetwork: EncoderNetwork {
             let p = "encoder.layer.\(i)."
             let projections = ["query", "key", "value"].map { p + "attention.self.\($0)" }
             layers.append(Layer(
-                qkvWeight: try loader.loadStacked(projections.map { $0 + ".weight" }, rows: h, columns: h),
-                qkvBias: try loader.loadStacked(projections.map { $0 + ".bias" }, rows: h, columns: nil),
-                outputWeight: try loader.load(p + "attention.output.dense.weight", shape: [h, h]),
+                qkvWeight: try loader.loadLinear(stacking: projections.map { $0 + ".weight" }, rows: h, columns: h),
+                qkvBias: try loader.loadConcatenated(projections.map { $0 + ".bias" }, count: h),
+                outputWeight: try loader.loadLinear(p + "attention.output.dense.weight", rows: h, columns: h),
                 outputBias: try loader.load(p + "attention.output.dense.bias", shape: [h]),
                 attentionNormWeight: try loader.load(p + "attention.output.LayerNorm.weight", shape: [h]),
                 attentionNormBias: try loader.load(p + "attention.output.LayerNorm.bias", shape: [h]),
-                intermediateWeight: try loader.load(p + "intermediate.dense.weight", shape: [f, h]),
+                intermediateWeight: try loader.loadLinear(p + "intermediate.dense.weight", rows: f, columns: h),
                 intermediateBias: try loader.load(p + "intermediate.dense.bias", shape: [f]),
-                mlpOutputWeight: try loader.load(p + "output.dense.weight", shape: [h, f]),
+                mlpOutputWeight: try loader.loadLinear(p + "output.dense.weight", rows: h, columns: f),
                 mlpOutputBias: try loader.load(p + "output.dense.bias", shape: [h]),
                 outputNormWeight: try loader.load(p + "output.LayerNorm.weight", shape: [h]),
                 outputNormBias: try loader.load(p + "output.LayerNorm.bias", shape: [h])))
@@ -92,14 +92,14 @@ final class BertNetwork: EncoderNetwork {
         let projection = workspace.projection.reserve(t * h)
         let intermediate = workspace.intermediate.reserve(t * f)
         for layer in layers {
-            linear(x, layer.qkvWeight, bias: layer.qkvBias, qkv, m: t, n: 3 * h, k: h)
+            linear(x, layer.qkvWeight, bias: layer.qkvBias, qkv, m: t)
             attention(qkv: qkv, output: context, sequences: sequences, scratch: workspace.scores)
-            linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t, n: h, k: h)
+            linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t)
             addInPlace(x, projection, count: t * h)
             layerNorm(x, rows: t, width: h, weight: layer.attentionNormWeight, bias: layer.attentionNormBias, epsilon: c.layerNormEpsilon)
-            linear(x, layer.intermediateWeight, bias: layer.intermediateBias, intermediate, m: t, n: f, k: h)
+            linear(x, layer.intermediateWeight, bias: layer.intermediateBias, intermediate, m: t)
             activate(intermediate, count: t * f, activation)
-            linear(intermediate, layer.mlpOutputWeight, bias: layer.mlpOutputBias, projection, m: t, n: h, k: f)
+            linear(intermediate, layer.mlpOutputWeight, bias: layer.mlpOutputBias, projection, m: t)
             addInPlace(x, projection, count: t * h)
             layerNorm(x, rows: t, width: h, weight: layer.outputNormWeight, bias: layer.outputNormBias, epsilon: c.layerNormEpsilon)
         }

@@ -50,6 +50,7 @@ public final class EmbeddingModel: @unchecked Sendable {
     public let prompts: [String: String]
 
     let modelDescription: ModelDescription
+    private let weights: SafetensorsFile
     private let network: any EncoderNetwork
     private let tokenizer: (any TokenSequencing)?
     private let directory: String
@@ -80,6 +81,7 @@ public final class EmbeddingModel: @unchecked Sendable {
         }
         network.debug = options.debug
         self.modelDescription = description
+        self.weights = weights
         self.network = network
         self.tokenizer = tokenizer
         self.directory = directory
@@ -89,6 +91,14 @@ public final class EmbeddingModel: @unchecked Sendable {
         maxTokens = min(options.maxTokens ?? .max, description.architecture.maxSequenceLength)
         pooling = description.pooling
         prompts = description.prompts
+    }
+
+    /// Maps in the weights the forward pass reads where they lie in the file (not the
+    /// embedding tables, of which a pass reads a few rows), so that the first embedding
+    /// does not wait on page faults. Worth calling beside other start-up work, e.g. while
+    /// the tokenizer loads on another thread; the first embedding works without it.
+    public func prefetchWeights() {
+        weights.prefetchLentTensors()
     }
 
     /// The prompt prefixed to texts of `role` (`query: `, `passage: ` for e5; empty for Granite).

@@ -40,21 +40,34 @@ struct WeightLoader {
         }
     }
 
+    /// The tensor `name`, checked against `shape`: borrowed from the mapping when it is
+    /// fp32 already (no copy, and only the pages a forward pass reads are ever loaded),
+    /// else widened into a tensor of its own.
     func load(_ name: String, shape: [Int]) throws(EncoderError) -> WeightTensor {
-        let fullName = prefix + name
-        guard let info = file.tensors[fullName] else { throw .missingTensor(path: file.path, tensor: fullName) }
-        guard info.shape == shape else {
-            throw .shapeMismatch(path: file.path, tensor: fullName, expected: shape, actual: info.shape)
+        let info = try entry(name, shape: shape)
+        if let pointer = file.mappedFloats(of: info) {
+            return WeightTensor(shape: shape, borrowing: pointer, owner: file)
         }
-        return WeightTensor(shape: shape, values: file.floats(of: info))
+        return WeightTensor(shape: shape) { file.convert(info, elements: 0..<info.elementCount, to: $0) }
+    }
+
+    /// A projection's weight matrix `[rows, columns]`.
+    func loadLinear(_ name: String, rows: Int, columns: Int) throws(EncoderError) -> LinearWeight {
+        LinearWeight(try load(name, shape: [rows, columns]))
+    }
+
+    /// Projections `names` (each `[rows, columns]`) as one fused matrix, their blocks left apart.
+    func loadLinear(stacking names: [String], rows: Int, columns: Int) throws(EncoderError) -> LinearWeight {
+        var blocks: [WeightTensor] = []
+        for name in names { blocks.append(try load(name, shape: [rows, columns])) }
+        return LinearWeight(blocks: blocks)
     }
 
     /// A `[rows, columns]` table left in the mapped file (see `MappedRows`).
     func loadRows(_ name: String, shape: [Int]) throws(EncoderError) -> MappedRows {
-        let fullName = prefix + name
-        guard let info = file.tensors[fullName] else { throw .missingTensor(path: file.path, tensor: fullName) }
-        guard info.shape == shape, shape.count == 2 else {
-            throw .shapeMismatch(path: file.path, tensor: fullName, expected: shape, actual: info.shape)
+        let info = try entry(name, shape: shape)
+        guard shape.count == 2 else {
+            throw .shapeMismatch(path: file.path, tensor: prefix + name, expected: shape, actual: info.shape)
         }
         return MappedRows(file: file, info: info)
     }
@@ -64,16 +77,22 @@ struct WeightLoader {
         return try load(name, shape: shape)
     }
 
-    /// Loads `names` (each `[rows_i, columns]`) stacked row-wise into one tensor,
-    /// so separate Q, K, V projections run as one fused matrix product.
-    func loadStacked(_ names: [String], rows: Int, columns: Int?) throws(EncoderError) -> WeightTensor {
-        let shape = columns.map { [rows, $0] } ?? [rows]
-        let width = columns ?? 1
-        let stacked = WeightTensor(shape: [names.count * rows] + (columns.map { [$0] } ?? []))
-        for (index, name) in names.enumerated() {
-            let part = try load(name, shape: shape)
-            (stacked.data + index * rows * width).update(from: part.data, count: rows * width)
+    /// Vectors `names` (each `[count]`) concatenated into one tensor of its own, e.g. the
+    /// Q, K, V biases of a fused projection (small, so copying is free).
+    func loadConcatenated(_ names: [String], count: Int) throws(EncoderError) -> WeightTensor {
+        var parts: [WeightTensor] = []
+        for name in names { parts.append(try load(name, shape: [count])) }
+        return WeightTensor(shape: [names.count * count]) { storage in
+            for (index, part) in parts.enumerated() { (storage + index * count).initialize(from: part.data, count: count) }
         }
-        return stacked
+    }
+
+    private func entry(_ name: String, shape: [Int]) throws(EncoderError) -> TensorInfo {
+        let fullName = prefix + name
+        guard let info = file.tensors[fullName] else { throw .missingTensor(path: file.path, tensor: fullName) }
+        guard info.shape == shape else {
+            throw .shapeMismatch(path: file.path, tensor: fullName, expected: shape, actual: info.shape)
+        }
+        return info
     }
 }

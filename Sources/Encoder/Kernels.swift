@@ -2,51 +2,158 @@ import CKernels
 import COpenBLAS
 import Foundation
 
-/// An fp32 weight tensor in its own heap allocation, so the hot loops can use a
-/// plain pointer without nested `withUnsafe…` closures.
+/// An fp32 weight tensor behind a plain pointer, so the hot loops need no nested
+/// `withUnsafe…` closures. The values either live in the tensor's own allocation
+/// (widened f16/bf16 weights, concatenated biases) or are borrowed from a mapped
+/// weights file, which the tensor then keeps alive: aligned fp32 weights are used
+/// where they lie, never copied.
 final class WeightTensor: @unchecked Sendable {
     let shape: [Int]
-    let data: UnsafeMutablePointer<Float>
-    var count: Int { shape.reduce(1, *) }
+    let count: Int
+    let data: UnsafePointer<Float>
+    /// The mapping `data` points into; nil when the tensor owns `data`.
+    private let owner: AnyObject?
 
-    init(shape: [Int]) {
+    /// A tensor of its own; `initialize` must write all `count` values.
+    init(shape: [Int], initializingWith initialize: (UnsafeMutablePointer<Float>) -> Void) {
         self.shape = shape
-        data = .allocate(capacity: max(1, shape.reduce(1, *)))
-        data.initialize(repeating: 0, count: max(1, shape.reduce(1, *)))
+        count = shape.reduce(1, *)
+        let storage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        initialize(storage)
+        data = UnsafePointer(storage)
+        owner = nil
     }
 
+    /// A tensor of its own holding `values` (zeros past their end).
     convenience init(shape: [Int], values: [Float]) {
-        self.init(shape: shape)
-        values.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { data.update(from: base, count: min(values.count, count)) }
+        self.init(shape: shape) { storage in
+            let count = shape.reduce(1, *)
+            let copied = min(values.count, count)
+            values.withUnsafeBufferPointer { source in
+                if let base = source.baseAddress, copied > 0 { storage.initialize(from: base, count: copied) }
+            }
+            (storage + copied).initialize(repeating: 0, count: count - copied)
         }
+    }
+
+    /// A view of `count` values at `pointer`, valid as long as `owner` lives.
+    init(shape: [Int], borrowing pointer: UnsafePointer<Float>, owner: AnyObject) {
+        self.shape = shape
+        count = shape.reduce(1, *)
+        data = pointer
+        self.owner = owner
     }
 
     deinit {
-        data.deallocate()
-        qk_weights_free(packed)
-    }
-
-    /// The weights packed for the CKernels GEMM, made on first use; nil when
-    /// the kernels are off or the CPU lacks the instructions (BLAS serves then).
-    private var packed: OpaquePointer?
-    private var packingDone = false
-    private let packingLock = NSLock()
-
-    func packedForLinear() -> OpaquePointer? {
-        guard let precision = LinearKernels.precision, shape.count == 2 else { return nil }
-        packingLock.lock()
-        defer { packingLock.unlock() }
-        if !packingDone {
-            packed = qk_weights_pack(data, Int32(shape[0]), Int32(shape[1]), precision)
-            packingDone = true
-        }
-        return packed
+        if owner == nil { UnsafeMutablePointer(mutating: data).deallocate() }
     }
 }
 
-/// Which GEMM serves the projections, fixed for the process before the
-/// first model loads (weights are packed once, in that precision).
+/// The weight matrix `[rows, columns]` of a projection, held as one tensor or as row
+/// blocks (separate Q, K, V weights that run as one fused product without being copied
+/// together), plus the packed form the CKernels GEMM uses, made once it pays. Packed or
+/// not, CKernels computes the same bits, so when packing happens never shows in results.
+final class LinearWeight: @unchecked Sendable {
+    /// Output features (`n`).
+    let rows: Int
+    /// Input features (`k`).
+    let columns: Int
+    /// Row blocks, in order, each `[rows_i, columns]`.
+    let blocks: [WeightTensor]
+
+    private var packed: OpaquePointer?
+    private var packingDone = false
+    /// Input rows multiplied so far by products big enough to pack for.
+    private var rowsSeen = 0
+    private let packingLock = NSLock()
+
+    /// Products with fewer input rows than this never use packed weights: they read the
+    /// fp32 weights in place, which for a query's few tokens costs a fraction of packing
+    /// (a copy of every weight of the model, page faults included).
+    static let minimumPackedRows = 64
+    /// Weights are packed once products of at least `minimumPackedRows` rows have
+    /// multiplied more than this many rows in all: one text of up to 512 tokens embeds
+    /// as fast or faster without packing (`quarry embed`, measured), while indexing
+    /// (8192-token batches) packs on its first batch and then runs ~2x faster in bf16.
+    static let packingRowThreshold = 512
+
+    init(blocks: [WeightTensor]) {
+        self.blocks = blocks
+        rows = blocks.reduce(0) { $0 + ($1.shape.first ?? 0) }
+        columns = blocks.first.map { $0.shape.count == 2 ? $0.shape[1] : 0 } ?? 0
+    }
+
+    convenience init(_ tensor: WeightTensor) { self.init(blocks: [tensor]) }
+
+    deinit { qk_weights_free(packed) }
+
+    /// The weights packed for the CKernels GEMM when a product of `m` input rows should
+    /// use them: never when the kernels are off or the CPU lacks them, nor for small
+    /// products; packed on first use past `packingRowThreshold`.
+    func packedForLinear(rows m: Int) -> OpaquePointer? {
+        guard m >= Self.minimumPackedRows, let precision = LinearKernels.precision else { return nil }
+        packingLock.lock()
+        defer { packingLock.unlock() }
+        if !packingDone {
+            rowsSeen += m
+            guard rowsSeen > Self.packingRowThreshold else { return nil }
+            packingDone = true
+            if blocks.count == 1 {
+                packed = qk_weights_pack(blocks[0].data, Int32(rows), Int32(columns), precision)
+            } else {
+                // The packer reads one contiguous matrix; the joined copy lives only while packing.
+                let joined = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
+                defer { joined.deallocate() }
+                var offset = 0
+                for block in blocks {
+                    (joined + offset).initialize(from: block.data, count: block.count)
+                    offset += block.count
+                }
+                packed = qk_weights_pack(joined, Int32(rows), Int32(columns), precision)
+            }
+        }
+        return packed
+    }
+
+    /// `output[r, c] = input[r, :] · W[c, :] (+ bias[c])` for `r` in `inputRows` and `c` in
+    /// `outputColumns`, on the fp32 weights where they lie; `output` has `self.rows` columns.
+    /// `inPlaceKernel` is the precision of CKernels' unpacked kernel, which computes exactly
+    /// what the packed weights would, so a text's vector does not depend on the batch it came
+    /// in; nil means BLAS, which copies the weights into its own panels on every call.
+    func multiply(_ input: UnsafePointer<Float>, inputRows: Range<Int>, outputColumns: Range<Int>,
+                  bias: WeightTensor?, _ output: UnsafeMutablePointer<Float>, inPlaceKernel: qk_precision?) {
+        let n = rows, k = columns, m = inputRows.count
+        var blockStart = 0
+        for block in blocks {
+            let blockRows = block.shape.first ?? 0
+            defer { blockStart += blockRows }
+            let lower = max(blockStart, outputColumns.lowerBound)
+            let upper = min(blockStart + blockRows, outputColumns.upperBound)
+            guard lower < upper else { continue }
+            let weights = block.data + (lower - blockStart) * k
+            let blockBias = bias.map { $0.data + lower }
+            let x = input + inputRows.lowerBound * k
+            let out = output + inputRows.lowerBound * n + lower
+            if let precision = inPlaceKernel,
+               qk_linear_unpacked(weights, k, Int32(upper - lower), Int32(k), x, k, Int32(m),
+                                  out, n, blockBias, precision) == 0 {
+                continue
+            }
+            var beta: Float = 0
+            if let blockBias {
+                for row in 0..<m { (out + row * n).update(from: blockBias, count: upper - lower) }
+                beta = 1
+            }
+            matrixMultiply(m: m, n: upper - lower, k: k, x, lda: k,
+                           weights, ldb: k, transposeB: true, beta: beta, out, ldc: n)
+        }
+    }
+}
+
+/// Which GEMM serves the projections, fixed for the process before the first
+/// model loads (weights are packed once, in that precision, when large products
+/// have used them enough, see `LinearWeight`; until then and for small products
+/// the same arithmetic runs on the weights as stored).
 ///
 /// `QUARRY_KERNELS` decides when set: `fp32` (AVX-512 FMA), `bf16`
 /// (AVX512_BF16), `int8` (AVX512-VNNI) or `blas`. Otherwise the library
@@ -130,25 +237,31 @@ func matrixMultiply(m: Int, n: Int, k: Int, alpha: Float = 1,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// A projection: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`, rows split across the
-/// workers (OpenBLAS's own pool nested under the attention threads thrashes).
-func linear(_ input: UnsafePointer<Float>, _ weight: WeightTensor, bias: WeightTensor?,
-            _ output: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
+/// A projection: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`. Large products use
+/// the packed CKernels GEMM; the others read the fp32 weights in place with CKernels'
+/// unpacked kernel (same results), or BLAS where the CPU lacks AVX-512 or `QUARRY_KERNELS=blas`.
+func linear(_ input: UnsafePointer<Float>, _ weight: LinearWeight, bias: WeightTensor?,
+            _ output: UnsafeMutablePointer<Float>, m: Int) {
+    let n = weight.rows
     guard m > 0, n > 0 else { return }
-    if let packed = weight.packedForLinear() {
+    if let packed = weight.packedForLinear(rows: m) {
         // The kernels split rows over their own thread pool.
         qk_linear(packed, input, Int32(m), output, bias?.data)
         return
     }
-    parallelRanges(m, minimumPerWorker: 8) { rows in
-        let out = output + rows.lowerBound * n
-        var beta: Float = 0
-        if let bias {
-            for row in 0..<rows.count { (out + row * n).update(from: bias.data, count: n) }
-            beta = 1
+    // The in-place kernel splits output columns, so each worker streams its share of the
+    // weights once. BLAS splits rows when there are plenty (OpenBLAS's own pool nested
+    // under the attention threads thrashes), else columns too.
+    let inPlaceKernel = LinearKernels.precision
+    if inPlaceKernel != nil || m < 8 * encoderWorkerCount {
+        parallelRanges(n, minimumPerWorker: 128) { columns in
+            weight.multiply(input, inputRows: 0..<m, outputColumns: columns, bias: bias, output,
+                            inPlaceKernel: inPlaceKernel)
         }
-        matrixMultiply(m: rows.count, n: n, k: k, input + rows.lowerBound * k, lda: k,
-                       weight.data, ldb: k, transposeB: true, beta: beta, out, ldc: n)
+    } else {
+        parallelRanges(m, minimumPerWorker: 8) { rows in
+            weight.multiply(input, inputRows: rows, outputColumns: 0..<n, bias: bias, output, inPlaceKernel: nil)
+        }
     }
 }
 

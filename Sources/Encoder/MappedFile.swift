@@ -40,6 +40,25 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: mapped, count: size)
     }
 
+    /// Maps in the pages of `range` (bytes of the file) now rather than on first access.
+    func prefetch(_ range: Range<Int>) {
+        guard let base, !range.isEmpty, range.lowerBound >= 0, range.upperBound <= bytes.count else { return }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / pageSize * pageSize
+        let pointer = base + start
+        let length = range.upperBound - start
+        #if os(Linux)
+        // One call populates the page tables (Linux 5.14+); older kernels refuse the advice.
+        if madvise(pointer, length, MADV_POPULATE_READ) == 0 { return }
+        #endif
+        // Otherwise read a byte of each page, which faults it in.
+        var sum: UInt8 = 0
+        for offset in stride(from: 0, to: length, by: pageSize) {
+            sum &+= pointer.load(fromByteOffset: offset, as: UInt8.self)
+        }
+        withExtendedLifetime(sum) {}
+    }
+
     deinit {
         if let base { munmap(base, bytes.count) }
     }

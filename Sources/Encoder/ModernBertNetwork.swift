@@ -6,11 +6,11 @@ final class ModernBertNetwork: EncoderNetwork {
     struct Layer {
         /// nil for layer 0, whose attention norm is the identity.
         var attentionNormWeight: WeightTensor?, attentionNormBias: WeightTensor?
-        var qkvWeight: WeightTensor, qkvBias: WeightTensor?
-        var outputWeight: WeightTensor, outputBias: WeightTensor?
+        var qkvWeight: LinearWeight, qkvBias: WeightTensor?
+        var outputWeight: LinearWeight, outputBias: WeightTensor?
         var mlpNormWeight: WeightTensor, mlpNormBias: WeightTensor?
-        var inputWeight: WeightTensor, inputBias: WeightTensor?
-        var mlpOutputWeight: WeightTensor, mlpOutputBias: WeightTensor?
+        var inputWeight: LinearWeight, inputBias: WeightTensor?
+        var mlpOutputWeight: LinearWeight, mlpOutputBias: WeightTensor?
         var isGlobal: Bool
     }
 
@@ -47,14 +47,14 @@ final class ModernBertNetwork: EncoderNetwork {
             let mlpNorm = try norm(p + "mlp_norm")
             layers.append(Layer(
                 attentionNormWeight: attentionNorm.0, attentionNormBias: attentionNorm.1,
-                qkvWeight: try loader.load(p + "attn.Wqkv.weight", shape: [3 * h, h]),
+                qkvWeight: try loader.loadLinear(p + "attn.Wqkv.weight", rows: 3 * h, columns: h),
                 qkvBias: try bias(p + "attn.Wqkv", c.attentionBias, 3 * h),
-                outputWeight: try loader.load(p + "attn.Wo.weight", shape: [h, h]),
+                outputWeight: try loader.loadLinear(p + "attn.Wo.weight", rows: h, columns: h),
                 outputBias: try bias(p + "attn.Wo", c.attentionBias, h),
                 mlpNormWeight: mlpNorm.0, mlpNormBias: mlpNorm.1,
-                inputWeight: try loader.load(p + "mlp.Wi.weight", shape: [2 * f, h]),
+                inputWeight: try loader.loadLinear(p + "mlp.Wi.weight", rows: 2 * f, columns: h),
                 inputBias: try bias(p + "mlp.Wi", c.mlpBias, 2 * f),
-                mlpOutputWeight: try loader.load(p + "mlp.Wo.weight", shape: [h, f]),
+                mlpOutputWeight: try loader.loadLinear(p + "mlp.Wo.weight", rows: h, columns: f),
                 mlpOutputBias: try bias(p + "mlp.Wo", c.mlpBias, h),
                 isGlobal: c.globalLayers[i]))
         }
@@ -90,19 +90,19 @@ final class ModernBertNetwork: EncoderNetwork {
                 layerNorm(normalized, rows: t, width: h, weight: weight, bias: layer.attentionNormBias, epsilon: c.normEpsilon)
                 attentionInput = UnsafePointer(normalized)
             }
-            linear(attentionInput, layer.qkvWeight, bias: layer.qkvBias, qkv, m: t, n: 3 * h, k: h)
+            linear(attentionInput, layer.qkvWeight, bias: layer.qkvBias, qkv, m: t)
             let rotary = layer.isGlobal != debug.swapRopeThetas ? globalRotary : localRotary
             rotary.apply(to: qkv, sequences: sequences, headCount: c.headCount, interleaved: debug.interleavedRope)
             let attention = SelfAttention(
                 headCount: c.headCount, headDimension: headDimension,
                 halfWindow: layer.isGlobal ? nil : c.localWindow / 2 + debug.halfWindowAdjustment)
             attention(qkv: qkv, output: context, sequences: sequences, scratch: workspace.scores)
-            linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t, n: h, k: h)
+            linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t)
             addInPlace(x, projection, count: t * h)
 
             normalized.update(from: x, count: t * h)
             layerNorm(normalized, rows: t, width: h, weight: layer.mlpNormWeight, bias: layer.mlpNormBias, epsilon: c.normEpsilon)
-            linear(normalized, layer.inputWeight, bias: layer.inputBias, intermediate, m: t, n: 2 * f, k: h)
+            linear(normalized, layer.inputWeight, bias: layer.inputBias, intermediate, m: t)
             // Wi's output is [input | gate]: the FIRST half goes through the activation.
             let (activatedOffset, gateOffset) = debug.swapGateHalves ? (f, 0) : (0, f)
             parallelRanges(t) { range in
@@ -112,7 +112,7 @@ final class ModernBertNetwork: EncoderNetwork {
                     for j in 0..<f { out[j] = activation.apply(row[activatedOffset + j]) * row[gateOffset + j] }
                 }
             }
-            linear(gated, layer.mlpOutputWeight, bias: layer.mlpOutputBias, projection, m: t, n: h, k: f)
+            linear(gated, layer.mlpOutputWeight, bias: layer.mlpOutputBias, projection, m: t)
             addInPlace(x, projection, count: t * h)
         }
         layerNorm(x, rows: t, width: h, weight: finalNormWeight, bias: finalNormBias, epsilon: c.normEpsilon)

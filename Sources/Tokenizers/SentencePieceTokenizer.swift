@@ -42,23 +42,24 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
 
     public convenience init(modelPath: String, modelMaxLength: Int? = nil,
                             engine: Engine = .transformers) throws(TokenizerError) {
-        try self.init(modelData: try readFile(modelPath), modelMaxLength: modelMaxLength, engine: engine)
+        try self.init(modelData: try readFile(modelPath, mapped: true), modelMaxLength: modelMaxLength, engine: engine)
     }
 
     public init(modelData: Data, modelMaxLength: Int? = nil, engine: Engine = .transformers) throws(TokenizerError) {
         self.engine = engine
         self.modelMaxLength = modelMaxLength
-        let contents = try SentencePieceModelContents(modelData)
-        guard contents.pieces.count >= 3 else {
-            throw .invalidModel("ModelProto has \(contents.pieces.count) pieces, fewer than <unk> <s> </s>")
-        }
-        loadedProcessor = LazyProcessor(modelData: modelData, expectedPieces: contents.pieces.count)
-        if engine == .sentencePiece { try loadedProcessor.load() }
         // transformers' XLMRobertaConverter: four fairseq specials, pieces[3...], then <mask>.
-        let maskID = Int32(contents.pieces.count + 1)
-        var vocabulary: [(text: String, score: Double)] = [("<s>", 0), ("<pad>", 0), ("</s>", 0), ("<unk>", 0)]
-        vocabulary += contents.pieces.dropFirst(3).map { ($0.piece, Double($0.score)) }
-        vocabulary.append(("<mask>", 0))
+        var vocabulary = PieceTable()
+        for special in ["<s>", "<pad>", "</s>", "<unk>"] { vocabulary.append(special.utf8, score: 0) }
+        let contents = try SentencePieceModelContents(modelData, appendingPiecesFrom: 3, to: &vocabulary)
+        let pieceCount = contents.pieceCount
+        guard pieceCount >= 3 else {
+            throw .invalidModel("ModelProto has \(pieceCount) pieces, fewer than <unk> <s> </s>")
+        }
+        loadedProcessor = LazyProcessor(modelData: modelData, expectedPieces: pieceCount)
+        if engine == .sentencePiece { try loadedProcessor.load() }
+        let maskID = Int32(pieceCount + 1)
+        vocabulary.append("<mask>".utf8, score: 0)
         unigram = UnigramModel(pieces: vocabulary, unknownID: 3)
         charsmap = contents.precompiledCharsmap.isEmpty ? nil : try PrecompiledCharsmap(contents.precompiledCharsmap)
         vocabularySize = vocabulary.count

@@ -244,6 +244,94 @@ final class CKernelsTests: XCTestCase {
         }
     }
 
+    /// The unpacked kernel (few rows, W read in place) against sgemm, with its tails:
+    /// rows (m % 4), channels (n % 4) and k (k % 16), and without a bias.
+    func testUnpackedMatchesSgemm() throws {
+        try XCTSkipUnless(Precision.fp32.isSupported, "CPU lacks AVX-512")
+        var generator = SeededGenerator(seed: 5)
+        let shapes: [(m: Int, n: Int, k: Int)] = [
+            (1, 1, 1), (2, 3, 5), (3, 5, 15), (4, 4, 16), (5, 7, 17), (7, 9, 33), (9, 13, 100),
+            (12, 1152, 384), (10, 384, 1536), (63, 70, 385), (1, 2304, 768),
+        ]
+        for shape in shapes {
+            let problem = Problem(m: shape.m, n: shape.n, k: shape.k, using: &generator)
+            for useBias in [true, false] {
+                var y = [Float](repeating: .nan, count: shape.m * shape.n)
+                let status = qk_linear_unpacked(problem.w, shape.k, Int32(shape.n), Int32(shape.k), problem.x, shape.k,
+                                                Int32(shape.m), &y, shape.n, useBias ? problem.bias : nil, QK_FP32)
+                XCTAssertEqual(status, 0)
+                let reference = problem.reference(bias: useBias)
+                XCTAssertLessThan(relativeError(y, reference), 1e-5, "\(shape) bias \(useBias)")
+            }
+        }
+    }
+
+    /// The unpacked kernel packs each panel just in time and runs the packed kernels' own
+    /// tiles, so it must give the very same bits as qk_linear on packed weights, in every
+    /// precision: k blocks (k > 384, uneven at 1000), channel and row tails, no bias.
+    func testUnpackedMatchesPackedBitForBit() throws {
+        var generator = SeededGenerator(seed: 13)
+        let shapes: [(m: Int, n: Int, k: Int)] = [
+            (1, 5, 7), (6, 45, 33), (13, 31, 1), (12, 1152, 384), (15, 70, 1000), (63, 96, 1536), (130, 40, 50),
+        ]
+        for precision in [Precision.fp32, .bf16, .int8] where precision.isSupported {
+            for shape in shapes {
+                let problem = Problem(m: shape.m, n: shape.n, k: shape.k, using: &generator)
+                let weights = try XCTUnwrap(problem.pack(precision))
+                defer { qk_weights_free(weights) }
+                for useBias in [true, false] {
+                    let packed = problem.run(weights, bias: useBias)
+                    var y = [Float](repeating: .nan, count: shape.m * shape.n)
+                    XCTAssertEqual(qk_linear_unpacked(problem.w, shape.k, Int32(shape.n), Int32(shape.k), problem.x, shape.k,
+                                                      Int32(shape.m), &y, shape.n, useBias ? problem.bias : nil, precision.raw), 0)
+                    XCTAssertEqual(y, packed, "\(precision) \(shape) bias \(useBias)")
+                }
+            }
+        }
+    }
+
+    /// Callers split the channels among threads: any split gives the very same bits,
+    /// and strided rows read and write only their own slices.
+    func testUnpackedChannelSplitsAndStridesAgree() throws {
+        for precision in [QK_FP32, QK_BF16, QK_INT8] where qk_cpu_supports(precision) != 0 {
+            try checkUnpackedSplits(precision)
+        }
+    }
+
+    private func checkUnpackedSplits(_ precision: qk_precision) throws {
+        var generator = SeededGenerator(seed: 9)
+        let (m, n, k, ldw, ldx, ldy) = (6, 45, 37, 40, 50, 60)
+        let problem = Problem(m: m, n: n, k: k, using: &generator)
+        let w = (0..<n).flatMap { row in problem.w[(row * k)..<((row + 1) * k)] + [Float](repeating: .nan, count: ldw - k) }
+        let x = (0..<m).flatMap { row in problem.x[(row * k)..<((row + 1) * k)] + [Float](repeating: .nan, count: ldx - k) }
+        func run(splittingAt cuts: [Int]) -> [Float] {
+            var y = [Float](repeating: -7, count: m * ldy)
+            let bounds = [0] + cuts + [n]
+            w.withUnsafeBufferPointer { w in
+                problem.bias.withUnsafeBufferPointer { bias in
+                    y.withUnsafeMutableBufferPointer { y in
+                        for (lower, upper) in zip(bounds, bounds.dropFirst()) {
+                            let status = qk_linear_unpacked(w.baseAddress! + lower * ldw, ldw, Int32(upper - lower), Int32(k),
+                                                            x, ldx, Int32(m), y.baseAddress! + lower, ldy, bias.baseAddress! + lower,
+                                                            precision)
+                            XCTAssertEqual(status, 0)
+                        }
+                    }
+                }
+            }
+            return y
+        }
+        let whole = run(splittingAt: [])
+        XCTAssertEqual(run(splittingAt: [3]), whole)
+        XCTAssertEqual(run(splittingAt: [1, 22, 23, 40]), whole)
+        let reference = problem.reference()
+        let tolerance = precision == QK_FP32 ? 1e-5 : 1e-2
+        for row in 0..<m {
+            XCTAssertLessThan(relativeError(Array(whole[(row * ldy)..<(row * ldy + n)]), Array(reference[(row * n)..<((row + 1) * n)])), tolerance)
+            XCTAssertEqual(whole[(row * ldy + n)..<((row + 1) * ldy)].filter { $0 != -7 }.count, 0, "row \(row) slack written")
+        }
+    }
+
     func testThreadSettingRoundTrips() {
         qk_set_threads(1)
         XCTAssertEqual(qk_get_threads(), 1)
@@ -309,9 +397,11 @@ private struct Problem {
         return y
     }
 
-    func reference() -> [Float] {
+    func reference(bias useBias: Bool = true) -> [Float] {
         var y = [Float](repeating: 0, count: m * n)
-        for row in 0..<m { y.replaceSubrange((row * n)..<((row + 1) * n), with: bias) }
+        if useBias {
+            for row in 0..<m { y.replaceSubrange((row * n)..<((row + 1) * n), with: bias) }
+        }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                     1, x, Int32(k), w, Int32(k), 1, &y, Int32(n))
         return y

@@ -102,6 +102,21 @@ void qk_linear_strided(const qk_weights *w, const float *x, size_t ldx, int m,
 void qk_linear_accumulate(const qk_weights *w, const float *x, size_t ldx, int m,
                           float *y, size_t ldy, const float *bias);
 
+/* qk_linear without packing W beforehand: W is row-major fp32 w[n][k] (row
+ * stride ldw >= k), read where it lies; x has row stride ldx >= k, y row
+ * stride ldy >= n. Each 32-channel panel is packed into a small buffer just
+ * before use, so the results are bit for bit those of qk_linear with W
+ * packed for precision p (a row's output does not depend on which of the two
+ * ran, nor on the other rows), without a packed copy of W in memory. For
+ * products with few rows of X (a short query's tokens), where packing all of
+ * W costs more than the product. Runs on the calling thread; callers may
+ * split the channels among threads (w + j0 * ldw, y + j0, bias + j0; splits
+ * at multiples of 32 leave no panel lanes idle). Returns 0, or -1 without writing
+ * anything when p is unsupported (qk_cpu_supports(p) == 0), k < 1, a stride
+ * is too small or memory runs out: use cblas_sgemm then. */
+int qk_linear_unpacked(const float *w, size_t ldw, int n, int k, const float *x, size_t ldx, int m,
+                       float *y, size_t ldy, const float *bias, qk_precision p);
+
 /* Sets the number of threads used by qk_linear (the caller counts as one).
  * n <= 0 selects the number of online CPUs (the default). Capped at 64. */
 void qk_set_threads(int n);
