@@ -6,7 +6,7 @@
 # the real vectors it made.
 #
 # The default corpus is Debian's Python packages (/usr/lib/python3/dist-packages:
-# ~1,500 files, ~23,000 chunks; about 10 minutes on 2 cores). Any directory works:
+# 1,536 files, ~25,000 chunks; about 18 minutes on 2 cores). Any directory works:
 #
 #   Benchmarks/index-embed.sh [corpus-dir] [path/to/quarry]
 set -euo pipefail
