@@ -98,11 +98,12 @@ enum SearchCommand {
     /// falls back to keywords (with a note) when the index holds no vectors.
     static func semanticSearch(_ query: String, mode: SearchMode, store: IndexStore, filters: SearchFilters,
                                limit: Int, context: CommandContext, timings: inout SearchTimings) throws -> [SearchResult] {
-        guard mode != .lexical else {
+        func lexicalSearch() throws -> [SearchResult] {
             let searcher = Searcher(store: store)
             defer { timings.search = searcher.statistics }
             return try searcher.search(query, mode: .lexical, filters: filters, limit: limit)
         }
+        guard mode != .lexical else { return try lexicalSearch() }
         let library = ModelLibrary(paths: context.paths, environment: context.environment)
         let named = context.arguments.value("model")
         let stored = try store.models()
@@ -113,9 +114,7 @@ enum SearchCommand {
             }
             context.console.error("quarry: note: the index has no vectors; searching by keywords only "
                                   + "(run 'quarry index' with a model installed for semantic search)")
-            let searcher = Searcher(store: store)
-            defer { timings.search = searcher.statistics }
-            return try searcher.search(query, mode: .lexical, filters: filters, limit: limit)
+            return try lexicalSearch()
         }
         // Map the vectors and rank by keywords on another core while the model
         // loads and embeds the query; join before anything else (or any

@@ -69,7 +69,7 @@ public final class Searcher {
         }
         // Merging can fold several hits into one: ask for more until `limit`
         // merged results exist or the rankings run out.
-        var depth = mode == .lexical || vectors == nil ? limit + limit / 2 + 5 : fusionDepth(limit)
+        var depth = initialDepth(mode: mode, vectors: vectors != nil, limit: limit)
         while true {
             let (hits, exhausted) = try rankedHits(query, queryVector: queryVector, vectors: vectors, mode: mode,
                                                    filters: filters, depth: depth)
@@ -94,11 +94,20 @@ public final class Searcher {
             vectorsAvailable = try vectorSearcher().count > 0
         }
         guard mode != .semantic else { return }
-        let depth = mode == .lexical || !vectorsAvailable ? limit + limit / 2 + 5 : fusionDepth(limit)
+        let depth = initialDepth(mode: mode, vectors: vectorsAvailable, limit: limit)
+        preparedLexical = (query, filters.cacheKey, depth, try timedLexicalHits(query, filters: filters, depth: depth))
+    }
+
+    /// How many hits each ranking gives a search's first round.
+    private func initialDepth(mode: SearchMode, vectors: Bool, limit: Int) -> Int {
+        mode == .lexical || !vectors ? limit + limit / 2 + 5 : fusionDepth(limit)
+    }
+
+    /// The lexical ranking's best `depth` hits, timed.
+    private func timedLexicalHits(_ query: String, filters: SearchFilters, depth: Int) throws(SearchError) -> [ChunkHit] {
         let started = SearchStatistics.now()
-        let hits = try lexical.hits(query, filters: filters, limit: depth)
-        statistics.lexicalSeconds += SearchStatistics.now() - started
-        preparedLexical = (query, filters.cacheKey, depth, hits)
+        defer { statistics.lexicalSeconds += SearchStatistics.now() - started }
+        return try lexical.hits(query, filters: filters, limit: depth)
     }
 
     /// How many chunk texts have vectors for the model (any revision).
@@ -127,9 +136,7 @@ public final class Searcher {
            prepared.filters == filters.cacheKey, prepared.depth == depth {
             lexicalHits = prepared.hits
         } else if mode != .semantic {
-            let lexicalStart = SearchStatistics.now()
-            lexicalHits = try lexical.hits(query, filters: filters, limit: depth)
-            statistics.lexicalSeconds += SearchStatistics.now() - lexicalStart
+            lexicalHits = try timedLexicalHits(query, filters: filters, depth: depth)
         }
         guard let vectors, let queryVector else { return (lexicalHits, lexicalHits.count < depth) }
         let semanticStart = SearchStatistics.now()

@@ -55,8 +55,8 @@ public final class VectorSearcher: @unchecked Sendable {
     /// The `k` rows most similar to `query`, best first, as (row, cosine).
     /// Ties keep row order.
     public func nearest(to query: [Float], k: Int) throws(SearchError) -> [(row: Int, score: Double)] {
-        let scores = try score(query)
-        return top(k, of: scores, query: try unit(query))
+        let unit = try unit(query)
+        return top(k, of: score(unit), query: unit)
     }
 
     /// The text row `row` embeds.
@@ -79,10 +79,10 @@ public final class VectorSearcher: @unchecked Sendable {
     public func search(_ queryVector: [Float], in store: IndexStore, filters: SearchFilters = SearchFilters(),
                        limit: Int, statistics: inout SearchStatistics) throws(SearchError) -> [ChunkHit] {
         guard limit > 0, count > 0 else { return [] }
-        let started = SearchStatistics.now()
-        let scores = try score(queryVector)
-        statistics.vectorScoringSeconds += SearchStatistics.now() - started
         let query = try unit(queryVector)
+        let started = SearchStatistics.now()
+        let scores = score(query)
+        statistics.vectorScoringSeconds += SearchStatistics.now() - started
         let languages = filters.languageSet
         let pathFilter = filters.pathFilter
         let filtered = languages != nil || pathFilter != nil
@@ -111,9 +111,9 @@ public final class VectorSearcher: @unchecked Sendable {
         return Self.normalised(query)
     }
 
-    /// One score per row: exact cosines, or int8 approximations to rescore.
-    private func score(_ query: [Float]) throws(SearchError) -> [Float] {
-        let unit = try unit(query)
+    /// One score per row for a normalised query (see `unit`): exact cosines,
+    /// or int8 approximations to rescore.
+    private func score(_ unit: [Float]) -> [Float] {
         var scores = [Float](repeating: 0, count: count)
         guard count > 0 else { return scores }
         switch quantization {

@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 
 /// An embedding model as the index knows it; vectors are stored per model row.
@@ -262,8 +261,8 @@ extension IndexStore {
     /// that a generation and the rows it stamps are read from the same state.
     func readConsistently<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         if db.isInTransaction { return try body() }
-        try db.execute("BEGIN DEFERRED")
-        defer { if db.isInTransaction { _ = sqlite3_exec(db.handle, "COMMIT", nil, nil, nil) } }
+        try beginSnapshot()
+        defer { endSnapshot() }
         return try body()
     }
 }

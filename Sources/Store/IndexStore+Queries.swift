@@ -19,28 +19,26 @@ extension IndexStore {
             SELECT rowid, bm25(chunks_fts, ?1, ?2, ?3) AS rank FROM chunks_fts
             WHERE chunks_fts MATCH ?4 ORDER BY rank, rowid LIMIT ?5
             """)
-        let located = try db.prepare("""
-            SELECT c.blob_id, b.language FROM chunks c JOIN blobs b ON b.id = c.blob_id WHERE c.id = ?
-            """)
-        let builder = try HitBuilder(db, revision: (revisionRow, revisionName), pathFilter: query.pathFilter)
+        let blobOfChunk = try db.prepare("SELECT blob_id FROM chunks WHERE id = ?")
+        let builder = try HitBuilder(db, revision: (revisionRow, revisionName), languages: query.languages,
+                                     pathFilter: query.pathFilter)
+        ranked.bind(query.weights.symbol, at: 1)
+        ranked.bind(query.weights.path, at: 2)
+        ranked.bind(query.weights.text, at: 3)
+        ranked.bind(query.match, at: 4)
         var depth = query.limit + query.limit / 2 + 5
         while true {
-            ranked.bind(query.weights.symbol, at: 1)
-            ranked.bind(query.weights.path, at: 2)
-            ranked.bind(query.weights.text, at: 3)
-            ranked.bind(query.match, at: 4)
+            // Bindings outlive `reset`: only the depth changes between rounds.
             ranked.bind(depth, at: 5)
             var hits: [ChunkHit] = []
             var rows = 0
             while hits.count < query.limit, try ranked.step() {
                 rows += 1
                 let chunk = ranked.int64(0), score = -ranked.double(1)
-                located.bind(chunk, at: 1)
-                defer { located.reset() }
-                guard try located.step() else { continue }
-                if let languages = query.languages,
-                   !languages.contains(Language(rawValue: located.string(1)) ?? .other) { continue }
-                if let hit = try builder.hit(chunk: chunk, blob: located.int64(0), score: score) { hits.append(hit) }
+                blobOfChunk.bind(chunk, at: 1)
+                defer { blobOfChunk.reset() }
+                guard try blobOfChunk.step() else { continue }
+                if let hit = try builder.hit(chunk: chunk, blob: blobOfChunk.int64(0), score: score) { hits.append(hit) }
             }
             ranked.reset()
             if hits.count >= query.limit || rows < depth { return hits }
@@ -71,19 +69,13 @@ extension IndexStore {
                           languages: Set<Language>? = nil, pathFilter: (@Sendable (String) -> Bool)? = nil,
                           limit: Int = .max) throws(StoreError) -> [ChunkHit] {
         guard limit > 0, let resolved = try resolveRevision(revision) else { return [] }
-        let builder = try HitBuilder(db, revision: resolved, pathFilter: pathFilter)
-        let chunksWithText = try db.prepare("""
-            SELECT c.id, c.blob_id, b.language FROM chunks c JOIN blobs b ON b.id = c.blob_id
-            WHERE c.content_hash = ? ORDER BY c.id
-            """)
+        let builder = try HitBuilder(db, revision: resolved, languages: languages, pathFilter: pathFilter)
+        let chunksWithText = try db.prepare("SELECT id, blob_id FROM chunks WHERE content_hash = ? ORDER BY id")
         var hits: [ChunkHit] = []
         for (hash, score) in scored where hits.count < limit {
             hash.bytes.withUnsafeBytes { chunksWithText.bind(bytes: $0, at: 1) }
             defer { chunksWithText.reset() }
             while hits.count < limit, try chunksWithText.step() {
-                if let languages, !languages.contains(Language(rawValue: chunksWithText.string(2)) ?? .other) {
-                    continue
-                }
                 if let hit = try builder.hit(chunk: chunksWithText.int64(0), blob: chunksWithText.int64(1),
                                              score: score) {
                     hits.append(hit)
@@ -197,15 +189,17 @@ extension IndexStore {
 }
 
 /// Locates ranked chunks in one revision: finds the blob's paths there,
-/// applies the path filter, and loads the chunk.
+/// applies the path filter, loads the chunk and applies the language filter.
 private final class HitBuilder {
     private let pathsOfBlob: Statement
     private let details: Statement
     private let revision: (row: Int64, name: String)
+    private let languages: Set<Language>?
     private let pathFilter: (@Sendable (String) -> Bool)?
     private let newestRevisionOfBlob: Statement?
 
-    init(_ db: Connection, revision: (Int64, String), pathFilter: (@Sendable (String) -> Bool)?) throws(StoreError) {
+    init(_ db: Connection, revision: (Int64, String), languages: Set<Language>?,
+         pathFilter: (@Sendable (String) -> Bool)?) throws(StoreError) {
         pathsOfBlob = try db.prepare("""
             SELECT DISTINCT path FROM files WHERE (?1 < 0 OR revision_id = ?1) AND blob_id = ?2 ORDER BY path
             """)
@@ -219,6 +213,7 @@ private final class HitBuilder {
             ORDER BY r.commit_time DESC, r.name = 'HEAD' DESC, r.indexed_at DESC, r.id DESC LIMIT 1
             """) : nil
         self.revision = revision
+        self.languages = languages
         self.pathFilter = pathFilter
     }
 
@@ -232,7 +227,8 @@ private final class HitBuilder {
         return try newestRevisionOfBlob.step() ? newestRevisionOfBlob.string(0) : revision.name
     }
 
-    /// The hit for one chunk, or nil when no path of its blob in the revision passes the filter.
+    /// The hit for one chunk, or nil when no path of its blob in the revision
+    /// passes the path filter or its language fails the language filter.
     func hit(chunk chunkRow: Int64, blob blobRow: Int64, score: Double) throws(StoreError) -> ChunkHit? {
         pathsOfBlob.bind(revision.row, at: 1)
         pathsOfBlob.bind(blobRow, at: 2)
@@ -247,9 +243,11 @@ private final class HitBuilder {
         details.bind(chunkRow, at: 1)
         defer { details.reset() }
         guard try details.step() else { return nil }
+        let language = Language(rawValue: details.string(1)) ?? .other
+        if let languages, !languages.contains(language) { return nil }
         let text = details.string(8)
         let chunk = Chunk(
-            language: Language(rawValue: details.string(1)) ?? .other,
+            language: language,
             kind: ChunkKind(rawValue: details.string(2)) ?? .lines,
             symbol: details.string(3), startLine: details.int(4), endLine: details.int(5),
             startByte: details.int(6), endByte: details.int(7), text: text)
