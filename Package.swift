@@ -44,16 +44,19 @@ let package = Package(
         ]),
         .executableTarget(name: "quarry", dependencies: ["QuarryCLI"]),
 
+        // Helpers the test targets share (not shipped in any product).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
         .testTarget(name: "QuarryCoreTests", dependencies: ["QuarryCore"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource"]),
-        .testTarget(name: "ChunkerTests", dependencies: ["Chunker"]),
+        .testTarget(name: "ChunkerTests", dependencies: ["Chunker", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "EncoderTests", dependencies: ["Encoder", "Tokenizers"]),
+        .testTarget(name: "EncoderTests", dependencies: ["Encoder", "Tokenizers", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Store"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Store", "TestSupport"]),
         .testTarget(name: "ArgumentsTests", dependencies: ["Arguments"]),
         .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store", "CSQLite"]),
-        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "COpenBLAS"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "COpenBLAS", "TestSupport"]),
     ],
     // Swift 5 language mode: the C libraries' handles (parsers, statements,
     // models) are confined to one thread or guarded by locks by hand, which

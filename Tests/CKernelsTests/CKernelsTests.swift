@@ -2,6 +2,7 @@ import CKernels
 import COpenBLAS
 import Dispatch
 import XCTest
+import TestSupport
 
 /// Checks the packed linear kernels against cblas_sgemm on random data.
 ///
@@ -431,17 +432,4 @@ private func relativeError(_ a: [Float], _ b: [Float]) -> Double {
         norm += Double(reference) * Double(reference)
     }
     return (difference / max(norm, .leastNormalMagnitude)).squareRoot()
-}
-
-/// SplitMix64: reproducible test data.
-private struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

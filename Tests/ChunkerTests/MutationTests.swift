@@ -1,22 +1,11 @@
 import QuarryCore
 import XCTest
 @testable import Chunker
+import TestSupport
 
 /// Damaged versions of the fixtures: cut, duplicated and scrambled text must
 /// still chunk without crashing and within budget.
 final class MutationTests: XCTestCase {
-    /// SplitMix64: a fixed seed keeps failures reproducible.
-    private struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-    }
-
     private let fixtures: [(String, Language)] = [
         ("python/auth/views.py", .python), ("go/server.go", .go), ("java/LoginController.java", .java),
         ("javascript/session.js", .javascript), ("ruby/session_store.rb", .ruby), ("c/session.c", .c),
@@ -26,7 +15,7 @@ final class MutationTests: XCTestCase {
     func testMutatedFixturesChunkWithinBudget() throws {
         let options = ChunkingOptions(maxChunkSize: 48)
         let chunker = Chunker(registry: TestSupport.registry ?? .empty, options: options)
-        var random = Generator(state: 42)
+        var random = SeededGenerator(seed: 42)
         let noise: [UInt8] = Array("{}()[]<>;:'\"`#/*\\\n\t é€😀".utf8)
         for (path, language) in fixtures {
             let original = Array(try TestSupport.fixture(path).utf8)

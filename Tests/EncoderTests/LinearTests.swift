@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Encoder
+import TestSupport
 
 /// Projections: the small-product path (fp32 weights read in place) and the packed path
 /// must agree with a plain product, stacked Q/K/V blocks with one matrix, and fp32 weights
@@ -9,7 +10,7 @@ final class LinearTests: XCTestCase {
     /// Every path of `linear`: small products, larger ones before packing pays (in row
     /// chunks), and packed weights once it does, for stacked blocks and one matrix alike.
     func testEveryPathMatchesPlainProduct() {
-        var generator = SplitMix(seed: 3)
+        var generator = SeededGenerator(seed: 3)
         let (blockRows, k) = (40, 37)
         let parts = (0..<3).map { _ in (0..<(blockRows * k)).map { _ in Float.random(in: -1..<1, using: &generator) } }
         let bias = (0..<(3 * blockRows)).map { _ in Float.random(in: -1..<1, using: &generator) }
@@ -111,18 +112,5 @@ final class LinearTests: XCTestCase {
     private func headerLength(_ path: String) throws -> Int {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         return data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-    }
-}
-
-/// SplitMix64: reproducible test data.
-private struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

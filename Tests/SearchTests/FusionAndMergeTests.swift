@@ -2,6 +2,7 @@ import QuarryCore
 import Store
 import XCTest
 @testable import Search
+import TestSupport
 
 final class FusionAndMergeTests: XCTestCase {
     private func hit(_ id: Int64, path: String = "a.py", lines: ClosedRange<Int> = 1...5, text: String? = nil,

@@ -3,6 +3,7 @@ import QuarryCore
 import Store
 import XCTest
 @testable import Search
+import TestSupport
 
 /// A real index with synthetic vectors: files in Python and Go under two
 /// directories, one blob at two paths, one chunk text repeated in another
@@ -245,18 +246,5 @@ final class VectorSearchTests: XCTestCase {
         }
         XCTAssertEqual(try Searcher.model(named: "synthetic", in: store), model)
         XCTAssertNil(try Searcher.model(named: "other", in: store))
-    }
-}
-
-/// SplitMix64: reproducible vectors without Foundation's unseeded generators.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
