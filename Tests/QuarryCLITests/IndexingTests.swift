@@ -40,6 +40,23 @@ final class IndexingTests: XCTestCase {
         XCTAssertEqual(none.stdout, "")
     }
 
+    /// `--index NAME` with no directory part is relative to the working directory.
+    func testABareRelativeIndexNameWorks() throws {
+        let repository = try ScratchRepository()
+        defer { repository.remove() }
+        try repository.write("auth.py", "def check_password(user, password):\n    return user.password == password\n")
+        try repository.commitAll()
+        let scratch = repository.url.deletingLastPathComponent()
+        let index = try QuarryProcess.run(["index", repository.path, "--index", "relative.sqlite", "--no-embed", "-q"],
+                                          in: scratch)
+        XCTAssertEqual(index.status, 0, index.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("relative.sqlite").path))
+        let found = try QuarryProcess.run(["search", "--index", "relative.sqlite", "--mode", "lexical", "password"],
+                                          in: scratch)
+        XCTAssertEqual(found.status, 0, found.stderr)
+        XCTAssertTrue(found.stdout.contains("auth.py"), found.stdout)
+    }
+
     func testSearchJSONHasDocumentedKeysAndFiltersApply() throws {
         let repository = try ScratchRepository()
         defer { repository.remove() }

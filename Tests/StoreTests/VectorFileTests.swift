@@ -152,6 +152,22 @@ final class VectorFileTests: XCTestCase {
         XCTAssertEqual(try store.vectorMatrix(for: other).source, .database)
     }
 
+    func testAVectorFileThatCannotBeWrittenLeavesTheVectorsInTheDatabase() throws {
+        // A plain file where the vector directory belongs: nothing can be created there.
+        XCTAssertTrue(FileManager.default.createFile(atPath: VectorFile.directory(index: path), contents: Data()))
+        try write(0..<3)
+        try write(3..<5)
+        let matrix = try store.vectorMatrix(for: model)
+        XCTAssertEqual(matrix.source, .database)
+        XCTAssertEqual(rows(matrix), expected(0..<5), "nothing lost")
+        XCTAssertThrowsError(try store.synchronizeVectorFile(for: model)) { error in
+            guard case .cannotWrite(let failedPath, _) = error as? StoreError else {
+                return XCTFail("expected cannotWrite, got \(error)")
+            }
+            XCTAssertEqual(failedPath, VectorFile.directory(index: path))
+        }
+    }
+
     func testNonFiniteVectorsAreRefused() throws {
         XCTAssertThrowsError(try store.writeEmbeddings([(ContentHash(of: texts[0]), [1, .nan, 0])], model: model))
         XCTAssertEqual(try store.vectorMatrix(for: model).count, 0)
