@@ -51,6 +51,9 @@ enum SearchCommand {
     static let command = Command(spec: spec) { context in
         let args = context.arguments
         let query = args.allPositionals("QUERY").joined(separator: " ")
+        guard query.contains(where: { !$0.isWhitespace }) else {
+            throw CLIError("the query is empty; give words or a question, e.g. quarry search \"parse config\"")
+        }
         let top = try args.integer("top", default: 10, in: 1...10_000)
         let contextLines = try args.integer("context", default: 3, in: 0...1000)
         var languages: [Language] = []
@@ -65,6 +68,10 @@ enum SearchCommand {
         let mode = try SearchMode(rawValue: args.choice("mode", of: SearchMode.allCases.map(\.rawValue),
                                                         default: SearchMode.hybrid.rawValue)) ?? .hybrid
         let globs = try args.allValues("path").map { pattern throws(SearchError) in try PathGlob(pattern) }
+        if mode == .lexical && LexicalSearcher.terms(of: query).isEmpty {
+            throw CLIError("the query has no terms to match by keywords (no letters or digits); "
+                           + "try --mode semantic or hybrid")
+        }
         let allRevisions = args.flag("all-revs")
         if allRevisions && args.value("rev") != nil {
             throw CLIError("--rev and --all-revs exclude each other")

@@ -43,8 +43,8 @@ public struct SearchFilters: Sendable {
 /// A blob held at several paths of the revision is one result: `path` is its
 /// first path (in path order) passing the filters, `otherPaths` the rest.
 /// After `ResultMerger`, identical chunk texts elsewhere add their paths to
-/// `otherPaths`, and chunks of the same file that overlap or touch this one
-/// widen `lines` (see `ResultMerger`).
+/// `otherPaths`, the other pieces of a split definition widen `lines`, and a
+/// container may be shown through its best member (see `ResultMerger`).
 @dynamicMemberLookup
 public struct SearchResult: Sendable, Hashable {
     public var hit: ChunkHit
@@ -53,17 +53,23 @@ public struct SearchResult: Sendable, Hashable {
     /// with a repeated signature these are counted from `startLine` too.
     public var relevantLines: [Int]
     /// The file lines this result covers: the chunk's own lines, widened by
-    /// any chunks merged into it. Print this range; `chunk.text` remains the
+    /// the pieces merged into it. Print this range; `chunk.text` remains the
     /// best chunk's text only.
     public var lines: ClosedRange<Int>
-    /// Ids of the chunks merged into this one (best first), not counting `hit` itself.
+    /// Ids of the other pieces of the same definition merged into this one
+    /// (best first), not counting `hit` itself.
     public var mergedChunkIDs: [Int64]
+    /// When this result is a function shown in place of the type, module or
+    /// top-level chunk that ranked here, that container's chunk id.
+    public var containerChunkID: Int64?
 
-    public init(hit: ChunkHit, relevantLines: [Int], lines: ClosedRange<Int>? = nil, mergedChunkIDs: [Int64] = []) {
+    public init(hit: ChunkHit, relevantLines: [Int], lines: ClosedRange<Int>? = nil, mergedChunkIDs: [Int64] = [],
+                containerChunkID: Int64? = nil) {
         self.hit = hit
         self.relevantLines = relevantLines
         self.lines = lines ?? hit.chunk.startLine...max(hit.chunk.startLine, hit.chunk.endLine)
         self.mergedChunkIDs = mergedChunkIDs
+        self.containerChunkID = containerChunkID
     }
 
     public subscript<Value>(dynamicMember keyPath: KeyPath<ChunkHit, Value>) -> Value { hit[keyPath: keyPath] }
@@ -107,11 +113,26 @@ public final class LexicalSearcher {
     public func hits(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 10)
         throws(SearchError) -> [ChunkHit]
     {
-        guard let match = Self.matchExpression(terms: try matchedTerms(Self.terms(of: query))) else { return [] }
+        guard let match = try matchExpression(for: query) else { return [] }
         let lexical = LexicalQuery(match: match, revision: filters.revision, languages: filters.languageSet,
                                    pathFilter: filters.pathFilter, limit: limit, weights: weights)
         do {
             return try store.lexicalSearch(lexical)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// The FTS5 expression `hits` matches `query` with: its terms less the
+    /// commonest beyond `matchBudget`, quoted; nil when it has no terms.
+    public func matchExpression(for query: String) throws(SearchError) -> String? {
+        Self.matchExpression(terms: try matchedTerms(Self.terms(of: query)))
+    }
+
+    /// BM25 scores (as `hits` scores them) of `chunks` that `match` matches.
+    public func scores(of chunks: [Int64], match: String) throws(SearchError) -> [Int64: Double] {
+        do {
+            return try store.lexicalScores(match: match, weights: weights, chunks: chunks)
         } catch {
             throw .store(error)
         }

@@ -71,14 +71,33 @@ public final class Searcher {
         // merged results exist or the rankings run out.
         var depth = initialDepth(mode: mode, vectors: vectors != nil, limit: limit)
         while true {
-            let (hits, exhausted) = try rankedHits(query, queryVector: queryVector, vectors: vectors, mode: mode,
-                                                   filters: filters, depth: depth)
-            let results = ResultMerger.merge(hits.map { hit in
+            let rankings = try rankedHits(query, queryVector: queryVector, vectors: vectors, mode: mode,
+                                          filters: filters, depth: depth)
+            let members = try containerMembers(query, queryVector: queryVector, rankings: rankings, depth: depth,
+                                               terms: terms)
+            let results = try ResultMerger.merge(rankings.merged.map { hit in
                 SearchResult(hit: hit, relevantLines: Self.relevantLines(of: hit, terms: terms))
-            })
-            if results.count >= limit || exhausted { return Array(results.prefix(limit)) }
+            }, members: members.members(of:))
+            if results.count >= limit || rankings.exhausted { return Array(results.prefix(limit)) }
             depth *= 2
         }
+    }
+
+    /// What `ResultMerger` resolves containers with: each ranking used, as scores at `depth`.
+    private func containerMembers(_ query: String, queryVector: [Float]?, rankings: Rankings, depth: Int,
+                                  terms: Set<String>) throws(SearchError) -> ContainerMembers {
+        let fused = rankings.semantic != nil && rankings.lexical != nil
+        var members = ContainerMembers(store: store, lexical: lexical, k: fused ? fusion.k : 0, terms: terms)
+        if let hits = rankings.lexical, let match = try lexical.matchExpression(for: query) {
+            let weight = fused ? fusion.weights.first ?? 1 : 1
+            members.keywords = (ContainerMembers.Ranking(hits, depth: depth, weight: weight), match)
+        }
+        if let hits = rankings.semantic, let model, let queryVector {
+            let weight = fused && fusion.weights.count > 1 ? fusion.weights[1] : 1
+            members.meaning = (ContainerMembers.Ranking(hits, depth: depth, weight: weight), model,
+                               VectorSearcher.normalised(queryVector))
+        }
+        return members
     }
 
     /// Does the work of `search` that needs no query vector: maps the
@@ -128,23 +147,38 @@ public final class Searcher {
         return loaded
     }
 
-    /// Unmerged hits, best first, and whether the rankings had no more to give.
+    /// One round's rankings: each one used (nil when not), and the list they make.
+    private struct Rankings {
+        var lexical: [ChunkHit]?
+        var semantic: [ChunkHit]?
+        /// Unmerged hits, best first: the one ranking used, or both fused.
+        var merged: [ChunkHit]
+        /// Whether the rankings had no more to give.
+        var exhausted: Bool
+    }
+
     private func rankedHits(_ query: String, queryVector: [Float]?, vectors: VectorSearcher?, mode: SearchMode,
-                            filters: SearchFilters, depth: Int) throws(SearchError) -> ([ChunkHit], Bool) {
-        var lexicalHits: [ChunkHit] = []
+                            filters: SearchFilters, depth: Int) throws(SearchError) -> Rankings {
+        var lexicalHits: [ChunkHit]?
         if let prepared = preparedLexical, mode != .semantic, prepared.query == query,
            prepared.filters == filters.cacheKey, prepared.depth == depth {
             lexicalHits = prepared.hits
         } else if mode != .semantic {
             lexicalHits = try timedLexicalHits(query, filters: filters, depth: depth)
         }
-        guard let vectors, let queryVector else { return (lexicalHits, lexicalHits.count < depth) }
+        guard let vectors, let queryVector else {
+            let hits = lexicalHits ?? []
+            return Rankings(lexical: lexicalHits, merged: hits, exhausted: hits.count < depth)
+        }
         let semanticStart = SearchStatistics.now()
         let semanticHits = try vectors.search(queryVector, in: store, filters: filters, limit: depth,
                                               statistics: &statistics)
         statistics.semanticSeconds += SearchStatistics.now() - semanticStart
-        if mode == .semantic { return (semanticHits, semanticHits.count < depth) }
-        return (fusion.fuse([lexicalHits, semanticHits]), lexicalHits.count < depth && semanticHits.count < depth)
+        guard let lexicalHits else {
+            return Rankings(semantic: semanticHits, merged: semanticHits, exhausted: semanticHits.count < depth)
+        }
+        return Rankings(lexical: lexicalHits, semantic: semanticHits, merged: fusion.fuse([lexicalHits, semanticHits]),
+                        exhausted: lexicalHits.count < depth && semanticHits.count < depth)
     }
 
     /// The chunk's lines holding the most query terms; when none holds any

@@ -90,12 +90,19 @@ final class Statement {
 
     deinit { sqlite3_finalize(handle) }
 
-    /// Clears bindings and the cursor so the statement can run again.
+    /// Rewinds the cursor so the statement can run again. Bindings are kept,
+    /// as SQLite keeps them: a statement re-run in rounds (a deeper `LIMIT`)
+    /// rebinds only what changes. Callers bind every parameter before each
+    /// use, or call `clearBindings`.
     @discardableResult
     func reset() -> Statement {
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
         return self
+    }
+
+    /// Sets every parameter back to NULL.
+    func clearBindings() {
+        sqlite3_clear_bindings(handle)
     }
 
     /// Binds with an explicit length, so text holding NUL characters is stored whole.

@@ -6,9 +6,9 @@ import TestSupport
 
 final class FusionAndMergeTests: XCTestCase {
     private func hit(_ id: Int64, path: String = "a.py", lines: ClosedRange<Int> = 1...5, text: String? = nil,
-                     otherPaths: [String] = [], score: Double = 0) -> ChunkHit {
+                     otherPaths: [String] = [], score: Double = 0, symbol: String? = nil) -> ChunkHit {
         let body = text ?? "chunk \(id)"
-        let chunk = Chunk(language: .python, kind: .function, symbol: "s\(id)", startLine: lines.lowerBound,
+        let chunk = Chunk(language: .python, kind: .function, symbol: symbol ?? "s\(id)", startLine: lines.lowerBound,
                           endLine: lines.upperBound, startByte: 0, endByte: body.utf8.count, text: body)
         return ChunkHit(chunkID: id, blobID: "b", path: path, otherPaths: otherPaths, revision: "HEAD", chunk: chunk,
                         contentHash: ContentHash(of: body), score: score)
@@ -52,14 +52,16 @@ final class FusionAndMergeTests: XCTestCase {
         XCTAssertEqual(ReciprocalRankFusion(k: 60, weights: [0, 1]).fuse([[hit(3), hit(4)], [hit(4)]]).map(\.chunkID), [4, 3])
     }
 
-    func testOverlappingAndTouchingChunksOfOneFileMerge() {
+    func testOverlappingAndTouchingPiecesOfOneDefinitionMerge() {
         let results = [
-            hit(1, lines: 10...20), hit(2, path: "b.py", lines: 10...20), hit(3, lines: 21...30),
-            hit(4, lines: 15...18), hit(5, lines: 32...40), hit(6, lines: 1...8),
+            hit(1, lines: 10...20, symbol: "f"), hit(2, path: "b.py", lines: 10...20, symbol: "f"),
+            hit(3, lines: 21...30, symbol: "f"), hit(4, lines: 15...18, symbol: "f"), hit(5, lines: 32...40, symbol: "f"),
+            hit(6, lines: 1...8, symbol: "f"), hit(7, lines: 31...31, symbol: "g"),
         ].map { SearchResult(hit: $0, relevantLines: [$0.chunk.startLine]) }
         let merged = ResultMerger.merge(results)
-        // 3 touches 1 (20/21), 4 lies inside 1; 5 leaves a gap (31) after the widened 10...30, 6 a gap (9).
-        XCTAssertEqual(merged.map(\.chunkID), [1, 2, 5, 6])
+        // 3 touches 1 (20/21), 4 lies inside 1; 5 leaves a gap (31) after the widened 10...30, 6 a gap (9);
+        // 7 touches both 1 and 5 but is another function, so it stays and joins nothing.
+        XCTAssertEqual(merged.map(\.chunkID), [1, 2, 5, 6, 7])
         XCTAssertEqual(merged[0].lines, 10...30)
         XCTAssertEqual(merged[0].mergedChunkIDs, [3, 4])
         XCTAssertEqual(merged[0].chunk.text, "chunk 1")

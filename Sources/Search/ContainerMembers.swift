@@ -1,0 +1,111 @@
+import Store
+
+/// Ranks the functions inside a container hit (a type, module or top-level
+/// chunk) by their own scores for the query, for `ResultMerger`.
+///
+/// Each member is placed in every ranking the search used by its own score
+/// there, its BM25 score in the keyword ranking and its cosine in the
+/// semantic one: its rank is one more than the hits scoring above it. A
+/// member *scores well* when it would have made at least one of those lists
+/// on its own (rank within the list's depth, or anywhere when the ranking
+/// ran out of matches first); members are ordered by the fused score those
+/// ranks earn, as `ReciprocalRankFusion` fuses the lists themselves.
+struct ContainerMembers {
+    /// One ranking a search used: its hits' scores, best first, and how many it was asked for.
+    struct Ranking {
+        var scores: [Double]
+        var depth: Int
+        var weight: Double
+
+        init(_ hits: [ChunkHit], depth: Int, weight: Double) {
+            scores = hits.map(\.score)
+            self.depth = depth
+            self.weight = weight
+        }
+
+        /// The 1-based rank `score` would take, or nil when it would not make the list.
+        func rank(of score: Double) -> Int? {
+            // Scores are descending: count those strictly above by binary search.
+            var low = 0, high = scores.count
+            while low < high {
+                let middle = (low + high) / 2
+                if scores[middle] > score { low = middle + 1 } else { high = middle }
+            }
+            let rank = low + 1
+            let exhausted = scores.count < depth
+            return exhausted || rank <= depth ? rank : nil
+        }
+    }
+
+    let store: IndexStore
+    let lexical: LexicalSearcher
+    /// The keyword ranking and its FTS5 expression; nil in semantic mode.
+    var keywords: (ranking: Ranking, match: String)?
+    /// The semantic ranking, the model and the normalised query; nil in lexical mode.
+    var meaning: (ranking: Ranking, model: ModelRecord, query: [Float])?
+    /// The fusion's k (rank damping); ignored when one ranking is used.
+    var k: Double
+    let terms: Set<String>
+
+    /// The members of `container` that score well, best first, each located
+    /// where the container was (path, revision) and scored by its fused rank score.
+    func members(of container: SearchResult) throws(SearchError) -> [SearchResult] {
+        let stored: [StoredChunk]
+        do {
+            stored = try store.memberFunctions(ofChunk: container.chunkID)
+        } catch {
+            throw .store(error)
+        }
+        guard !stored.isEmpty else { return [] }
+        var lexicalScores: [Int64: Double] = [:]
+        if let keywords {
+            lexicalScores = try lexical.scores(of: stored.map(\.id), match: keywords.match)
+        }
+        var cosines: [ContentHash: Double] = [:]
+        if let meaning {
+            cosines = try self.cosines(of: stored.map(\.contentHash), model: meaning.model, query: meaning.query)
+        }
+        var scored: [(member: StoredChunk, fused: Double, cosine: Double)] = []
+        for member in stored {
+            var fused = 0.0
+            if let keywords, let score = lexicalScores[member.id], let rank = keywords.ranking.rank(of: score) {
+                fused += keywords.ranking.weight / (k + Double(rank))
+            }
+            let cosine = cosines[member.contentHash] ?? -.infinity
+            if let meaning, cosine.isFinite, let rank = meaning.ranking.rank(of: cosine) {
+                fused += meaning.ranking.weight / (k + Double(rank))
+            }
+            if fused > 0 { scored.append((member, fused, cosine)) }
+        }
+        // Stable on file order for equal scores.
+        scored.sort { $0.fused != $1.fused ? $0.fused > $1.fused : $0.cosine > $1.cosine }
+        return scored.map { entry in
+            var hit = container.hit
+            hit.chunkID = entry.member.id
+            hit.chunk = entry.member.chunk
+            hit.contentHash = entry.member.contentHash
+            hit.score = entry.fused
+            return SearchResult(hit: hit, relevantLines: Searcher.relevantLines(of: hit, terms: terms))
+        }
+    }
+
+    /// Cosine of each stored vector of `hashes` with the unit `query`.
+    private func cosines(of hashes: [ContentHash], model: ModelRecord, query: [Float])
+        throws(SearchError) -> [ContentHash: Double]
+    {
+        let vectors: [ContentHash: [Float]]
+        do {
+            vectors = try store.vectors(forContentHashes: hashes, model: model)
+        } catch {
+            throw .store(error)
+        }
+        return vectors.mapValues { vector in
+            var dot: Float = 0, norm: Float = 0
+            for (a, b) in zip(vector, query) {
+                dot += a * b
+                norm += a * a
+            }
+            return norm > 0 ? Double(dot / norm.squareRoot()) : -.infinity
+        }
+    }
+}
