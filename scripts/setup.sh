@@ -17,7 +17,7 @@ mkdir -p "$downloads"
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------
-packages=(pkg-config git python3 python3-pip
+packages=(pkg-config git jq python3 python3-pip
           libgit2-dev libtree-sitter-dev libsentencepiece-dev libopenblas-dev libsqlite3-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -17,8 +17,10 @@ enum SearchCommand {
         `login user` finds `loginUser` and `login_user`.
 
         Results are printed best first as `path:start-end  symbol  [language kind]`
-        followed by the chunk's most relevant lines; overlapping results from one
-        file are merged, and identical chunks at several paths are shown once.
+        followed by the chunk's most relevant lines. A function split into
+        several chunks is one result; a class that ranks is shown through its
+        method that best answers the question; identical chunks at several paths
+        are shown once.
 
         Exit status: 0 when something matched, 1 when nothing did, 2 on error.
 
@@ -204,7 +206,8 @@ struct ResultPrinter {
 
     func printHuman(_ result: SearchResult, lifetime: BlobLifetime? = nil) {
         let chunk = result.chunk
-        let location = console.style("\(result.path):\(chunk.startLine)-\(chunk.endLine)", "35")
+        // The lines the result covers: a split function's joined pieces, not only the best one.
+        let location = console.style("\(result.path):\(result.lines.lowerBound)-\(result.lines.upperBound)", "35")
         let symbol = chunk.symbol.isEmpty ? "" : "  " + console.style(chunk.symbol, "1")
         let tag = console.style("[\(chunk.language.rawValue) \(chunk.kind.rawValue)]", "2")
         let also = result.otherPaths.isEmpty ? "" : console.style("  (also in \(result.otherPaths.count) places)", "2")

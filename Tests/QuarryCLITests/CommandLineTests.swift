@@ -55,6 +55,29 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(outcome.stderr.contains("run 'quarry index' first"), outcome.stderr)
     }
 
+    func testEmptyQueriesAndQueriesWithoutTermsAreOneLineErrors() throws {
+        let repository = try ScratchRepository()
+        defer { repository.remove() }
+        try repository.write("a.py", "def parse_config():\n    return 1\n")
+        try repository.commitAll()
+        XCTAssertEqual(try QuarryProcess.run(["index", repository.path, "--no-embed"]).status, 0)
+        let missing = try QuarryProcess.run(["search", "--repo", repository.path])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.hasPrefix("quarry search: missing argument QUERY"), missing.stderr)
+        for query in [[""], ["   ", "\t"], ["\n"]] {
+            let outcome = try QuarryProcess.run(["search", "--repo", repository.path] + query)
+            XCTAssertEqual(outcome.status, 2, "\(query)")
+            XCTAssertTrue(outcome.stderr.contains("the query is empty"), outcome.stderr)
+            XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
+        }
+        let punctuation = try QuarryProcess.run(["search", "--repo", repository.path, "--mode", "lexical", "?!", "()"])
+        XCTAssertEqual(punctuation.status, 2)
+        XCTAssertTrue(punctuation.stderr.contains("no terms"), punctuation.stderr)
+        // Keyword-only because the index has no vectors: punctuation finds nothing, which is no error.
+        let hybrid = try QuarryProcess.run(["search", "--repo", repository.path, "?!"])
+        XCTAssertEqual(hybrid.status, 1, hybrid.stderr)
+    }
+
     func testBadRevisionAndEmptyRepository() throws {
         let repository = try ScratchRepository()
         defer { repository.remove() }

@@ -9,11 +9,7 @@ final class LexicalSearchTests: XCTestCase {
 
     /// A small repository: Python auth code, a Go server, a README, one blob at two paths.
     override func setUpWithError() throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("quarry-search-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: directory) }
-        store = try IndexStore(path: directory + "/index.db", mode: .create)
+        store = try scratchStore("search")
 
         let sources: [(id: String, paths: [String], language: Language, chunks: [(String, ChunkKind, Int, String)])] = [
             ("auth", ["src/auth/views.py"], .python, [

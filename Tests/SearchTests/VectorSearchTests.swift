@@ -16,11 +16,7 @@ final class VectorSearchTests: XCTestCase {
     private let dimension = 16
 
     override func setUpWithError() throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("quarry-vectors-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: directory) }
-        store = try IndexStore(path: directory + "/index.db", mode: .create)
+        store = try scratchStore("vectors")
 
         var generator = SeededGenerator(seed: 7)
         var blobs: [BlobRecord] = []

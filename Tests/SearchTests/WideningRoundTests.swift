@@ -20,11 +20,7 @@ final class WideningRoundTests: XCTestCase {
     private let query = "parse config"
 
     override func setUpWithError() throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("quarry-widening-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: directory) }
-        store = try IndexStore(path: directory + "/index.db", mode: .create)
+        store = try scratchStore("widening")
 
         var blobs: [BlobRecord] = []
         var files: [FileRecord] = []
