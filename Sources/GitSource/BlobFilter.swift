@@ -22,14 +22,17 @@ public struct BlobFilter: Sendable, Hashable {
     public var markerLines: Int
     /// How many leading bytes are searched for a NUL to detect binaries.
     public var binaryProbeBytes: Int
+    /// Lock files, keys, text images, source maps and data files; nil indexes them like any text.
+    public var dataRules: DataFileRules?
 
     public init(maxBytes: Int = 1 << 20, maxLineLength: Int = 5_000, maxAverageLineLength: Int = 300,
-                markerLines: Int = 10, binaryProbeBytes: Int = 8_192) {
+                markerLines: Int = 10, binaryProbeBytes: Int = 8_192, dataRules: DataFileRules? = DataFileRules()) {
         self.maxBytes = maxBytes
         self.maxLineLength = maxLineLength
         self.maxAverageLineLength = maxAverageLineLength
         self.markerLines = markerLines
         self.binaryProbeBytes = binaryProbeBytes
+        self.dataRules = dataRules
     }
 
     /// The reason to skip an entry known from the tree alone (mode and size),
@@ -59,6 +62,9 @@ public struct BlobFilter: Sendable, Hashable {
         guard let text = String(validating: content, as: UTF8.self) else { return .skipped(.invalidUTF8) }
         let firstLine = text.prefix { $0 != "\n" }
         let language = detectLanguage(path: path, firstLine: firstLine)
+        if let reason = dataRules?.skipReason(path: path, text: text[...], language: language) {
+            return .skipped(reason)
+        }
         if hasGeneratedMarker(text) || isMinified(content, language: language) {
             return .skipped(.generated)
         }

@@ -28,13 +28,20 @@ enum IndexCommand {
         one exits with status 2 naming the running process, or waits up to
         --wait seconds for it.
 
+        Files that hold data rather than code are skipped and counted by reason
+        (quarry status): lock files and checksum lists (go.sum, Cargo.lock,
+        package-lock.json, uv.lock ...), keys and certificates (*.pem, *.key,
+        *.crt), images stored as text (SVG), source maps, JSON/CSV/XML/YAML
+        data files over 32 KiB and base64 dumps. --include-data indexes them
+        too; switching it on or off reclassifies what the index already holds.
+
         The index lives at <git dir>/quarry/index.sqlite unless --index is given.
         It holds no absolute paths, so it can be copied to another clone or
         machine (a CI cache) and refreshed there.
 
         --json prints one object: revision, commit and files_seen of the first
         --rev (else HEAD); totals changed_files, new_blobs (blobs read and chunked),
-        chunks, bytes, skipped, embedded (texts embedded), embedded_tokens,
+        reclassified_blobs, chunks, bytes, skipped, embedded (texts embedded), embedded_tokens,
         model, seconds, embedding_seconds, peak_rss_bytes; and revisions, one object per
         revision with name, commit, base (the revision diffed against, null
         when the tree was walked), files, changed_files, new_blobs, chunks,
@@ -63,6 +70,7 @@ enum IndexCommand {
             OptionSpec("wait", value: "SECONDS",
                        help: "Wait this long for another index run on the same index (default 0: fail at once)."),
             .flag("no-embed", help: "Skip embeddings: lexical search only."),
+            .flag("include-data", help: "Also index lock files, keys, SVG images, source maps and data files."),
             .flag("json", help: "Print a JSON summary on stdout."),
             .flag("quiet", short: "q", help: "No progress or summary on stderr."),
         ],
@@ -74,6 +82,7 @@ enum IndexCommand {
         var options = Indexer.Options()
         options.maxFileSize = try args.integer("max-file-size", default: options.maxFileSize, in: 1...(1 << 34))
         options.grammarDirectory = context.paths.grammars
+        options.includeData = args.flag("include-data")
         // Tests shrink batches to make kills land between many transactions.
         if let batch = context.environment["QUARRY_INDEX_BATCH_SIZE"].flatMap(Int.init), batch > 0 {
             options.batchSize = batch

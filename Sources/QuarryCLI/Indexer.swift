@@ -35,6 +35,8 @@ struct Indexer {
         var model: LoadedModel?
         /// Chunk texts embedded per store transaction.
         var embeddingBatchSize = 256
+        /// Index lock files, keys, text images, source maps and data files too.
+        var includeData = false
     }
 
     /// A snapshot for the progress line.
@@ -94,6 +96,7 @@ struct Indexer {
         let workers = WorkerPool(count: max(1, ProcessInfo.processInfo.activeProcessorCount)) {
             Chunker(registry: registry, options: chunking)
         }
+        summary.reclassifiedBlobs = try applyDataPolicy(to: store, workers: workers)
         let modelRecord = try options.model.map { loaded in
             try store.registerModel(name: loaded.name, revision: loaded.revision, dimension: loaded.model.dimension)
         }
@@ -200,7 +203,7 @@ struct Indexer {
         var seen = outcome.knownBlobs
         let jobs = candidates.filter { seen.insert($0.blobID).inserted }
         outcome.newBlobs = jobs.count
-        let filter = BlobFilter(maxBytes: options.maxFileSize)
+        let filter = blobFilter
         var done = 0
         for batchStart in stride(from: 0, to: jobs.count, by: options.batchSize) {
             let batch = Array(jobs[batchStart..<min(batchStart + options.batchSize, jobs.count)])
@@ -332,6 +335,8 @@ struct IndexSummary {
     /// Tokens the model ran (special tokens and prompts included).
     var embeddedTokens = 0
     var embeddingSeconds = 0.0
+    /// Stored blobs classified again because the data policy changed (see `applyDataPolicy`).
+    var reclassifiedBlobs = 0
 
     private var primaryOutcome: RevisionOutcome? {
         revisions.first { $0.name == primary } ?? revisions.first
@@ -368,6 +373,7 @@ struct IndexSummary {
             ("changed_files", .int(changedFiles)),
             ("new_blobs", .int(newBlobs)),
             ("skipped", .object(SkipReason.allCases.map { ($0.rawValue, .int(skipped[$0] ?? 0)) })),
+            ("reclassified_blobs", .int(reclassifiedBlobs)),
             ("chunks", .int(chunks)),
             ("bytes", .int(bytes)),
             ("model", model.map { .string($0) } ?? .null),
@@ -386,11 +392,12 @@ struct IndexSummary {
                 .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
         let embeddedText = model.map { ", \(embedded) chunks embedded with \($0)" } ?? ""
         let names = revisions.count == 1 ? "\(revision) (\(String(commit.prefix(12))))" : "\(revisions.count) revisions"
-        if newBlobs == 0 && embedded == 0 && revisions.allSatisfy(\.unchanged) {
+        if newBlobs == 0 && embedded == 0 && reclassifiedBlobs == 0 && revisions.allSatisfy(\.unchanged) {
             return "index is up to date: \(filesSeen) files at \(names)"
         }
         return "indexed \(names): \(filesSeen) files, \(changedFiles) changed, \(newBlobs) new blobs, "
             + "\(chunks) chunks\(embeddedText), \(formatBytes(bytes)) in \(formatDuration(seconds)); \(skippedText)"
+            + (reclassifiedBlobs > 0 ? "; \(reclassifiedBlobs) stored blobs classified again for the data policy" : "")
     }
 }
 

@@ -14,4 +14,23 @@ public enum SkipReason: String, Sendable, Codable, CaseIterable, Hashable {
     case symlink
     /// Not valid UTF-8 text.
     case invalidUTF8 = "invalid-utf8"
+    /// A dependency lock file or checksum list (`go.sum`, `Cargo.lock`, `SHA256SUMS`).
+    case lockFile = "lock-file"
+    /// A key, certificate or signature (`*.pem`, `*.key`, `*.crt`, PEM armour).
+    case key
+    /// An image stored as text (SVG, XPM).
+    case image
+    /// A source map (`*.map`).
+    case sourceMap = "source-map"
+    /// A large data file (JSON, CSV, XML ...) or a base64 dump.
+    case data
+
+    /// Whether the reason says "data, not code": kept out by default,
+    /// indexed with `quarry index --include-data`.
+    public var isData: Bool {
+        switch self {
+        case .lockFile, .key, .image, .sourceMap, .data: return true
+        case .binary, .tooLarge, .generated, .lfsPointer, .submodule, .symlink, .invalidUTF8: return false
+        }
+    }
 }

@@ -144,26 +144,9 @@ extension IndexStore {
             var blobs: [(row: Int64, path: String)] = []
             while try unreachable.step() { blobs.append((unreachable.int64(0), unreachable.string(1))) }
 
-            let chunksOfBlob = try db.prepare("SELECT id, symbol, text FROM chunks WHERE blob_id = ?")
-            // A contentless FTS5 row is deleted by repeating the exact values it was indexed with.
-            let deleteFTS = try db.prepare("""
-                INSERT INTO chunks_fts(chunks_fts, rowid, symbol, path, text) VALUES ('delete', ?, ?, ?, ?)
-                """)
-            let deleteChunks = try db.prepare("DELETE FROM chunks WHERE blob_id = ?")
             let deleteBlob = try db.prepare("DELETE FROM blobs WHERE id = ?")
             for blob in blobs {
-                chunksOfBlob.bind(blob.row, at: 1)
-                while try chunksOfBlob.step() {
-                    deleteFTS.bind(chunksOfBlob.int64(0), at: 1)
-                    bindExpanded(chunksOfBlob.string(1), to: deleteFTS, at: 2)
-                    bindExpanded(blob.path, to: deleteFTS, at: 3)
-                    bindExpanded(chunksOfBlob.string(2), to: deleteFTS, at: 4)
-                    try deleteFTS.run()
-                }
-                chunksOfBlob.reset()
-                deleteChunks.bind(blob.row, at: 1)
-                try deleteChunks.run()
-                result.chunks += db.changes
+                result.chunks += try deleteChunks(ofBlob: blob.row, path: blob.path)
                 deleteBlob.bind(blob.row, at: 1)
                 try deleteBlob.run()
                 result.blobs += 1
@@ -185,6 +168,31 @@ extension IndexStore {
             for model in try models() { try rewriteVectorFile(for: model) }
         }
         return result
+    }
+}
+
+extension IndexStore {
+    /// Deletes a stored blob's chunks and their full-text rows (indexed with
+    /// the blob's stored `path`); returns how many chunks there were.
+    @discardableResult
+    func deleteChunks(ofBlob blobRow: Int64, path: String) throws(StoreError) -> Int {
+        let chunksOfBlob = try db.prepare("SELECT id, symbol, text FROM chunks WHERE blob_id = ?")
+        // A contentless FTS5 row is deleted by repeating the exact values it was indexed with.
+        let deleteFTS = try db.prepare("""
+            INSERT INTO chunks_fts(chunks_fts, rowid, symbol, path, text) VALUES ('delete', ?, ?, ?, ?)
+            """)
+        chunksOfBlob.bind(blobRow, at: 1)
+        while try chunksOfBlob.step() {
+            deleteFTS.bind(chunksOfBlob.int64(0), at: 1)
+            bindExpanded(chunksOfBlob.string(1), to: deleteFTS, at: 2)
+            bindExpanded(path, to: deleteFTS, at: 3)
+            bindExpanded(chunksOfBlob.string(2), to: deleteFTS, at: 4)
+            try deleteFTS.run()
+        }
+        let deleteChunks = try db.prepare("DELETE FROM chunks WHERE blob_id = ?")
+        deleteChunks.bind(blobRow, at: 1)
+        try deleteChunks.run()
+        return db.changes
     }
 }
 

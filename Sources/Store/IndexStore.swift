@@ -102,9 +102,18 @@ public final class IndexStore {
         try s.insertBlob.run()
         // No row inserted: the blob is already stored (a resumed run, or twice in one batch).
         guard db.changes == 1, blob.skipReason == nil else { return }
-        let blobRow = db.lastInsertedRowID
+        try insertChunks(of: blob, blobRow: db.lastInsertedRowID, path: blob.path, using: s)
+    }
 
-        expander.expand(blob.path)
+    /// Inserts `blob`'s chunks and their full-text rows under the stored blob
+    /// `blobRow`, whose stored path `path` the full-text rows index.
+    func insertChunks(of blob: BlobRecord, blobRow: Int64, path: String) throws(StoreError) {
+        try insertChunks(of: blob, blobRow: blobRow, path: path, using: try writeStatements())
+    }
+
+    private func insertChunks(of blob: BlobRecord, blobRow: Int64, path: String,
+                              using s: WriteStatements) throws(StoreError) {
+        expander.expand(path)
         let pathTerms = expander.output
         for (ordinal, chunk) in blob.chunks.enumerated() {
             let chunkRow = try insert(chunk, ordinal: ordinal, blobRow: blobRow, using: s.insertChunk)

@@ -33,6 +33,11 @@ final class BlobFilterTests: XCTestCase {
                           "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 12345\n")
         try fixture.write("repo/data/latin1.txt", bytes: [0x63, 0x61, 0x66, 0xE9, 0x0A])
         try fixture.write("repo/data/bom.txt", bytes: [0xEF, 0xBB, 0xBF] + Array("hello\n".utf8))
+        try fixture.write("repo/go.sum", "example.com/x v1.0.0 h1:abc=\n")
+        try fixture.write("repo/tls/key.pem", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+        try fixture.write("repo/docs/logo.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n")
+        try fixture.write("repo/web/app.js.map", "{\"version\":3}\n")
+        try fixture.write("repo/data/rows.csv", String(repeating: "1,2,3,4,5,6,7\n", count: 500))
         try FileManager.default.createSymbolicLink(atPath: fixture.path("repo/code/link.py"),
                                                    withDestinationPath: "app.py")
         try fixture.commitAll("repo", message: "Files")
@@ -41,7 +46,7 @@ final class BlobFilterTests: XCTestCase {
         try fixture.git(["commit", "-q", "-m", "Add submodule"], in: "repo")
 
         let repository = try GitRepository(discoveringFrom: fixture.path("repo"))
-        let filter = BlobFilter(maxBytes: 10_000)
+        let filter = BlobFilter(maxBytes: 10_000, dataRules: DataFileRules(largeDataBytes: 4_096))
         var results: [String: BlobClassification] = [:]
         for entry in try repository.treeEntries(of: repository.resolveCommit()) {
             results[entry.path] = try filter.classify(entry, in: repository)
@@ -60,6 +65,11 @@ final class BlobFilterTests: XCTestCase {
             "assets/model.bin": .skipped(.lfsPointer),
             "data/latin1.txt": .skipped(.invalidUTF8),
             "code/link.py": .skipped(.symlink),
+            "go.sum": .skipped(.lockFile),
+            "tls/key.pem": .skipped(.key),
+            "docs/logo.svg": .skipped(.image),
+            "web/app.js.map": .skipped(.sourceMap),
+            "data/rows.csv": .skipped(.data),
             "vendor/lib": .skipped(.submodule),
         ]
         XCTAssertEqual(Set(results.keys), Set(expected.keys))
