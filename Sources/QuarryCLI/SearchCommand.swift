@@ -22,15 +22,22 @@ enum SearchCommand {
         method that best answers the question; identical chunks at several paths
         are shown once.
 
+        Test files and test functions (tests/, *_test.go, test_*.py, *.spec.ts,
+        FooTest.java, @Test, #[test] ...) are shown with kind `test` and, by
+        default, ranked below the code they test when the two score alike.
+        Top-level leftovers of a file (imports, package clauses) stay
+        searchable by keywords but never outrank a function by meaning alone.
+
         Exit status: 0 when something matched, 1 when nothing did, 2 on error.
 
         Examples:
           quarry search "parse config file"
           quarry search --lang go --path 'cmd/**' -k 5 retry backoff
           quarry search --json http handler | jq .path
-          quarry search --rev v1.0 parse config      search one indexed revision
-          quarry search --all-revs parse config      every indexed revision, with the
-                                                     commit where each version first appeared
+          quarry search --tests exclude parse config   leave test files and test functions out
+          quarry search --rev v1.0 parse config        search one indexed revision
+          quarry search --all-revs parse config        every indexed revision, with the
+                                                       commit where each version first appeared
         """,
         options: [
             OptionSpec("repo", value: "PATH", help: "Repository whose index to search (default .)."),
@@ -42,6 +49,8 @@ enum SearchCommand {
             OptionSpec("rev", value: "REV",
                        help: "Indexed revision to search (default HEAD when indexed, else the newest indexed)."),
             .flag("all-revs", help: "Search every indexed revision; tell where each version first and last appears."),
+            OptionSpec("tests", value: "WHICH",
+                       help: "Test code: below (default: ranked under the code it tests), include, exclude or only."),
             OptionSpec("mode", value: "MODE", help: "hybrid (default), semantic or lexical."),
             OptionSpec("model", value: "NAME|DIR", help: "Model that embedded the index (default multilingual-e5-small)."),
             OptionSpec("context", short: "C", value: "N", help: "Lines of each result to show (default 3; 0 = none)."),
@@ -82,8 +91,10 @@ enum SearchCommand {
         // One read snapshot: an index run committing meanwhile is seen whole or not at all.
         try store.beginSnapshot()
         defer { store.endSnapshot() }
+        let tests = try TestPolicy(rawValue: args.choice("tests", of: TestPolicy.allCases.map(\.rawValue),
+                                                          default: TestPolicy.below.rawValue)) ?? .below
         let filters = SearchFilters(languages: languages.isEmpty ? nil : Set(languages), paths: globs,
-                                    revision: allRevisions ? IndexStore.allRevisions : args.value("rev"))
+                                    revision: allRevisions ? IndexStore.allRevisions : args.value("rev"), tests: tests)
         var timings = SearchTimings()
         let results = try semanticSearch(query, mode: mode, store: store, filters: filters, limit: top,
                                          context: context, timings: &timings)

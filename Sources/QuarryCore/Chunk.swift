@@ -12,6 +12,9 @@ public enum ChunkKind: String, Sendable, Codable, CaseIterable, Hashable {
     case toplevel
     /// A line window of a file in a language without a grammar.
     case lines
+    /// Test code: a search's label for a chunk of a test file or a test
+    /// function (`TestDetection`); never stored.
+    case test
 }
 
 /// A contiguous, self-describing piece of a source file: the unit Quarry

@@ -18,7 +18,8 @@ struct ContainerMembers {
         var weight: Double
 
         init(_ hits: [ChunkHit], depth: Int, weight: Double) {
-            scores = hits.map(\.score)
+            // A list may be reordered after scoring (tests, top-level code): ranks come from scores.
+            scores = hits.map(\.score).sorted(by: >)
             self.depth = depth
             self.weight = weight
         }

@@ -9,11 +9,15 @@ public struct SearchFilters: Sendable {
     public var paths: [PathGlob]
     /// Revision name; nil means the most recently indexed revision.
     public var revision: String?
+    /// Which test code to return (see `TestDetection`).
+    public var tests: TestPolicy
 
-    public init(languages: Set<Language>? = nil, paths: [PathGlob] = [], revision: String? = nil) {
+    public init(languages: Set<Language>? = nil, paths: [PathGlob] = [], revision: String? = nil,
+                tests: TestPolicy = .below) {
         self.languages = languages
         self.paths = paths
         self.revision = revision
+        self.tests = tests
     }
 
     /// The languages to keep as the store takes them: nil for all.
@@ -25,7 +29,17 @@ public struct SearchFilters: Sendable {
     /// Equal for equal filters: what a result computed for one may be reused under.
     var cacheKey: String {
         let names = (languageSet ?? []).map(\.rawValue).sorted().joined(separator: ",")
-        return [names, paths.map(\.pattern).joined(separator: "\u{0}"), revision ?? "\u{1}"].joined(separator: "\u{2}")
+        return [names, paths.map(\.pattern).joined(separator: "\u{0}"), revision ?? "\u{1}", tests.rawValue]
+            .joined(separator: "\u{2}")
+    }
+
+    /// The test policy as a predicate for the store: nil when every chunk passes.
+    public var chunkFilter: ChunkFilter? {
+        switch tests {
+        case .below, .include: return nil
+        case .exclude: return { path, chunk in !TestDetection.isTest(path: path, chunk: chunk) }
+        case .only: return { path, chunk in TestDetection.isTest(path: path, chunk: chunk) }
+        }
     }
 
     /// The path globs as one predicate for the store: nil when every path passes.
@@ -115,7 +129,8 @@ public final class LexicalSearcher {
     {
         guard let match = try matchExpression(for: query) else { return [] }
         let lexical = LexicalQuery(match: match, revision: filters.revision, languages: filters.languageSet,
-                                   pathFilter: filters.pathFilter, limit: limit, weights: weights)
+                                   pathFilter: filters.pathFilter, chunkFilter: filters.chunkFilter, limit: limit,
+                                   weights: weights)
         do {
             return try store.lexicalSearch(lexical)
         } catch {

@@ -24,6 +24,9 @@ public final class Searcher {
     /// given limit. Deeper lists let a chunk ranked fairly well by both
     /// rankings overtake one ranked first by only one.
     public var fusionDepth: @Sendable (_ limit: Int) -> Int = { max(2 * $0, 50) }
+    /// With `TestPolicy.below`, how many places a test hit yields to the
+    /// code below it: a test outranks code only when it ranks this much better.
+    public var testDemotion = 5
 
     /// Where the time of the searches so far went.
     public private(set) var statistics = SearchStatistics()
@@ -75,10 +78,14 @@ public final class Searcher {
                                           filters: filters, depth: depth)
             let members = try containerMembers(query, queryVector: queryVector, rankings: rankings, depth: depth,
                                                terms: terms)
-            let results = try ResultMerger.merge(rankings.merged.map { hit in
+            let ordered = filters.tests == .below ? Self.demotingTests(rankings.merged, by: testDemotion)
+                : rankings.merged
+            let results = try ResultMerger.merge(ordered.map { hit in
                 SearchResult(hit: hit, relevantLines: Self.relevantLines(of: hit, terms: terms))
             }, members: members.members(of:))
-            if results.count >= limit || rankings.exhausted { return Array(results.prefix(limit)) }
+            if results.count >= limit || rankings.exhausted {
+                return results.prefix(limit).map(Self.labellingTests)
+            }
             depth *= 2
         }
     }
@@ -171,14 +178,43 @@ public final class Searcher {
             return Rankings(lexical: lexicalHits, merged: hits, exhausted: hits.count < depth)
         }
         let semanticStart = SearchStatistics.now()
-        let semanticHits = try vectors.search(queryVector, in: store, filters: filters, limit: depth,
-                                              statistics: &statistics)
+        let semanticHits = Self.definitionsFirst(try vectors.search(queryVector, in: store, filters: filters,
+                                                                    limit: depth, statistics: &statistics))
         statistics.semanticSeconds += SearchStatistics.now() - semanticStart
         guard let lexicalHits else {
             return Rankings(semantic: semanticHits, merged: semanticHits, exhausted: semanticHits.count < depth)
         }
         return Rankings(lexical: lexicalHits, semantic: semanticHits, merged: fusion.fuse([lexicalHits, semanticHits]),
                         exhausted: lexicalHits.count < depth && semanticHits.count < depth)
+    }
+
+    /// `hits` with top-level chunks (imports, package clauses, licence
+    /// headers: no definition) after every other: on vectors alone they
+    /// never outrank a function, since a file's leftovers resemble any
+    /// question about the file.
+    static func definitionsFirst(_ hits: [ChunkHit]) -> [ChunkHit] {
+        hits.filter { $0.chunk.kind != .toplevel } + hits.filter { $0.chunk.kind == .toplevel }
+    }
+
+    /// `hits` with each test hit moved `places` further down, so that it
+    /// outranks other code only by a clear margin (a tie goes to the code);
+    /// the order is otherwise kept.
+    static func demotingTests(_ hits: [ChunkHit], by places: Int) -> [ChunkHit] {
+        hits.enumerated()
+            .map { offset, hit in
+                let test = TestDetection.isTest(path: hit.path, chunk: hit.chunk)
+                return (hit: hit, key: (offset + (test ? places : 0), test ? 1 : 0, offset))
+            }
+            .sorted { $0.key < $1.key }
+            .map(\.hit)
+    }
+
+    /// `result`, its kind shown as `test` when it is test code.
+    static func labellingTests(_ result: SearchResult) -> SearchResult {
+        guard TestDetection.isTest(path: result.path, chunk: result.chunk) else { return result }
+        var labelled = result
+        labelled.hit.chunk.kind = .test
+        return labelled
     }
 
     /// The chunk's lines holding the most query terms; when none holds any

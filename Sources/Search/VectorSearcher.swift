@@ -85,7 +85,8 @@ public final class VectorSearcher: @unchecked Sendable {
         statistics.vectorScoringSeconds += SearchStatistics.now() - started
         let languages = filters.languageSet
         let pathFilter = filters.pathFilter
-        let filtered = languages != nil || pathFilter != nil
+        let chunkFilter = filters.chunkFilter
+        let filtered = languages != nil || pathFilter != nil || chunkFilter != nil
         var candidates = min(count, filtered ? max(4 * limit, 64) : limit + limit / 2 + 5)
         while true {
             let selecting = SearchStatistics.now()
@@ -94,7 +95,7 @@ public final class VectorSearcher: @unchecked Sendable {
             let hits: [ChunkHit]
             do {
                 hits = try store.chunkHits(forContentHashes: ranked, revision: filters.revision, languages: languages,
-                                           pathFilter: pathFilter, limit: limit)
+                                           pathFilter: pathFilter, chunkFilter: chunkFilter, limit: limit)
             } catch {
                 throw .store(error)
             }

@@ -21,7 +21,7 @@ extension IndexStore {
             """)
         let blobOfChunk = try db.prepare("SELECT blob_id FROM chunks WHERE id = ?")
         let builder = try HitBuilder(db, revision: (revisionRow, revisionName), languages: query.languages,
-                                     pathFilter: query.pathFilter)
+                                     pathFilter: query.pathFilter, chunkFilter: query.chunkFilter)
         ranked.bind(query.weights.symbol, at: 1)
         ranked.bind(query.weights.path, at: 2)
         ranked.bind(query.weights.text, at: 3)
@@ -67,9 +67,10 @@ extension IndexStore {
     /// does not reach or the filters reject. Same path rules as `lexicalSearch`.
     public func chunkHits(forContentHashes scored: [(hash: ContentHash, score: Double)], revision: String? = nil,
                           languages: Set<Language>? = nil, pathFilter: (@Sendable (String) -> Bool)? = nil,
-                          limit: Int = .max) throws(StoreError) -> [ChunkHit] {
+                          chunkFilter: ChunkFilter? = nil, limit: Int = .max) throws(StoreError) -> [ChunkHit] {
         guard limit > 0, let resolved = try resolveRevision(revision) else { return [] }
-        let builder = try HitBuilder(db, revision: resolved, languages: languages, pathFilter: pathFilter)
+        let builder = try HitBuilder(db, revision: resolved, languages: languages, pathFilter: pathFilter,
+                                     chunkFilter: chunkFilter)
         let chunksWithText = try db.prepare("SELECT id, blob_id FROM chunks WHERE content_hash = ? ORDER BY id")
         var hits: [ChunkHit] = []
         for (hash, score) in scored where hits.count < limit {
@@ -204,10 +205,11 @@ private final class HitBuilder {
     private let revision: (row: Int64, name: String)
     private let languages: Set<Language>?
     private let pathFilter: (@Sendable (String) -> Bool)?
+    private let chunkFilter: ChunkFilter?
     private let newestRevisionOfBlob: Statement?
 
     init(_ db: Connection, revision: (Int64, String), languages: Set<Language>?,
-         pathFilter: (@Sendable (String) -> Bool)?) throws(StoreError) {
+         pathFilter: (@Sendable (String) -> Bool)?, chunkFilter: ChunkFilter?) throws(StoreError) {
         pathsOfBlob = try db.prepare("""
             SELECT DISTINCT path FROM files WHERE (?1 < 0 OR revision_id = ?1) AND blob_id = ?2 ORDER BY path
             """)
@@ -223,6 +225,7 @@ private final class HitBuilder {
         self.revision = revision
         self.languages = languages
         self.pathFilter = pathFilter
+        self.chunkFilter = chunkFilter
     }
 
     /// The revision a hit is located in: the one searched, or across all
@@ -236,7 +239,8 @@ private final class HitBuilder {
     }
 
     /// The hit for one chunk, or nil when no path of its blob in the revision
-    /// passes the path filter or its language fails the language filter.
+    /// passes the path filter and the chunk filter, or its language fails
+    /// the language filter.
     func hit(chunk chunkRow: Int64, blob blobRow: Int64, score: Double) throws(StoreError) -> ChunkHit? {
         pathsOfBlob.bind(revision.row, at: 1)
         pathsOfBlob.bind(blobRow, at: 2)
@@ -246,7 +250,7 @@ private final class HitBuilder {
             if pathFilter?(path) ?? true { paths.append(path) }
         }
         pathsOfBlob.reset()
-        guard let first = paths.first else { return nil }
+        guard !paths.isEmpty else { return nil }
 
         details.bind(chunkRow, at: 1)
         defer { details.reset() }
@@ -259,8 +263,12 @@ private final class HitBuilder {
             kind: ChunkKind(rawValue: details.string(2)) ?? .lines,
             symbol: details.string(3), startLine: details.int(4), endLine: details.int(5),
             startByte: details.int(6), endByte: details.int(7), text: text)
+        if let chunkFilter {
+            paths.removeAll { !chunkFilter($0, chunk) }
+            guard !paths.isEmpty else { return nil }
+        }
         return ChunkHit(
-            chunkID: chunkRow, blobID: details.string(0), path: first, otherPaths: Array(paths.dropFirst()),
+            chunkID: chunkRow, blobID: details.string(0), path: paths[0], otherPaths: Array(paths.dropFirst()),
             revision: try revisionName(ofBlob: blobRow), chunk: chunk,
             contentHash: ContentHash(bytes: details.bytes(9)) ?? ContentHash(of: text), score: score)
     }

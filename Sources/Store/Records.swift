@@ -125,6 +125,9 @@ public struct ColumnWeights: Sendable, Hashable {
     }
 }
 
+/// A predicate on a located chunk (its path in the revision, the chunk).
+public typealias ChunkFilter = @Sendable (String, Chunk) -> Bool
+
 /// A full-text query the store runs. `match` is an FTS5 MATCH expression;
 /// build it with care (the Search module quotes every term).
 public struct LexicalQuery: Sendable {
@@ -135,16 +138,19 @@ public struct LexicalQuery: Sendable {
     public var languages: Set<Language>?
     /// Keeps a path only when this returns true; nil keeps all.
     public var pathFilter: (@Sendable (String) -> Bool)?
+    /// Keeps a hit only when this returns true for its path and chunk; nil keeps all.
+    public var chunkFilter: ChunkFilter?
     public var limit: Int
     public var weights: ColumnWeights
 
     public init(match: String, revision: String? = nil, languages: Set<Language>? = nil,
-                pathFilter: (@Sendable (String) -> Bool)? = nil, limit: Int = 20,
+                pathFilter: (@Sendable (String) -> Bool)? = nil, chunkFilter: ChunkFilter? = nil, limit: Int = 20,
                 weights: ColumnWeights = ColumnWeights()) {
         self.match = match
         self.revision = revision
         self.languages = languages
         self.pathFilter = pathFilter
+        self.chunkFilter = chunkFilter
         self.limit = limit
         self.weights = weights
     }
