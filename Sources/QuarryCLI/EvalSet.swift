@@ -133,6 +133,12 @@ struct EvalSetQuestion {
     /// Answer: the file's path in the repository and the chunk symbol Quarry gives the function.
     var path: String
     var symbol: String
+    /// Other chunks that answer equally well (a thin wrapper, a build-tag
+    /// variant of the same function); a result matching any of them counts.
+    var alternatives: [(path: String, symbol: String)]
+
+    /// The answer, then its alternatives.
+    var answers: [(path: String, symbol: String)] { [(path, symbol)] + alternatives }
     /// Question text by language code.
     var texts: [String: String]
 
@@ -159,5 +165,14 @@ struct EvalSetQuestion {
         self.path = path
         self.symbol = symbol
         self.texts = texts
+        guard let also = object["also"] as? [[String: String]] ?? (object["also"] == nil ? [] : nil) else {
+            throw CLIError("\(location) (\(id)): \"also\" must be an array of {path, symbol}")
+        }
+        alternatives = try also.map { entry in
+            guard let path = entry["path"], let symbol = entry["symbol"] else {
+                throw CLIError("\(location) (\(id)): each \"also\" entry needs path and symbol")
+            }
+            return (path, symbol)
+        }
     }
 }

@@ -96,11 +96,13 @@ enum EvalSetCommand {
         return .success
     }
 
-    /// Whether `result` is the question's answer: same path (or one of the
-    /// paths holding the same blob) and the same chunk symbol.
+    /// Whether `result` answers the question: the path of its answer or of
+    /// an alternative (or another path holding the same blob) and that chunk symbol.
     static func answers(_ question: EvalSetQuestion, _ result: SearchResult) -> Bool {
-        result.chunk.symbol == question.symbol
-            && (result.path == question.path || result.hit.otherPaths.contains(question.path))
+        question.answers.contains { answer in
+            result.chunk.symbol == answer.symbol
+                && (result.path == answer.path || result.hit.otherPaths.contains(answer.path))
+        }
     }
 
     private static func index(_ repository: EvalSetRepository, at path: String, indexPath: String,
@@ -127,17 +129,19 @@ enum EvalSetCommand {
         var languages: [String: String] = [:]
         var missing: [String] = []
         for question in questions {
-            guard let entry = entries[question.path] else {
-                missing.append("\(question.id): no file \(question.path)")
-                continue
-            }
-            let record = try records[question.path] ?? Indexer.record(
-                for: entry, contents: try git.blobContents(entry.blobID), filter: BlobFilter(), chunker: chunker)
-            records[question.path] = record
-            if record.chunks.contains(where: { $0.symbol == question.symbol }) {
-                languages[question.id] = record.language.rawValue
-            } else {
-                missing.append("\(question.id): no chunk \(question.symbol) in \(question.path)")
+            for answer in question.answers {
+                guard let entry = entries[answer.path] else {
+                    missing.append("\(question.id): no file \(answer.path)")
+                    continue
+                }
+                let record = try records[answer.path] ?? Indexer.record(
+                    for: entry, contents: try git.blobContents(entry.blobID), filter: BlobFilter(), chunker: chunker)
+                records[answer.path] = record
+                if !record.chunks.contains(where: { $0.symbol == answer.symbol }) {
+                    missing.append("\(question.id): no chunk \(answer.symbol) in \(answer.path)")
+                } else if answer.path == question.path {
+                    languages[question.id] = record.language.rawValue
+                }
             }
         }
         guard missing.isEmpty else {

@@ -60,7 +60,8 @@ struct EvalSetSource {
         try fm.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
         defer { try? fm.removeItem(atPath: unpacked) }
         switch repository.source {
-        case .pypi: try Subprocess.run(["tar", "-xf", archive, "-C", unpacked])
+        // --no-same-owner: files owned by the packager's uid would make git refuse the repository.
+        case .pypi: try Subprocess.run(["tar", "--no-same-owner", "-xf", archive, "-C", unpacked])
         case .debian: try Subprocess.run(["dpkg-deb", "-x", archive, unpacked])
         }
         var root = unpacked
@@ -90,7 +91,8 @@ struct EvalSetSource {
 
 /// Runs a command and waits; a non-zero exit throws its last line of stderr.
 enum Subprocess {
-    static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) throws {
+    static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil,
+                    label: String? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -108,8 +110,10 @@ enum Subprocess {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let lines = String(decoding: message, as: UTF8.self).split(whereSeparator: \.isNewline)
-            let last = lines.last { !$0.hasPrefix("W:") }.map(String.init) ?? "exit status \(process.terminationStatus)"
-            throw CLIError("\(arguments.prefix(2).joined(separator: " ")) failed: \(last)")
+            let reason = lines.first { line in ["fatal:", "error:", "E:", "ERROR:"].contains { line.hasPrefix($0) } }
+                ?? lines.last { !$0.hasPrefix("W:") }
+            throw CLIError("\(label ?? arguments[0]) failed: "
+                           + (reason.map { $0.trimmingCharacters(in: .whitespaces) } ?? "exit status \(process.terminationStatus)"))
         }
     }
 
@@ -121,11 +125,7 @@ enum Subprocess {
             environment["GIT_\(role)_EMAIL"] = "eval@quarry.invalid"
             environment["GIT_\(role)_DATE"] = "2020-01-01T00:00:00Z"
         }
-        do {
-            try run(["git", "-c", "core.autocrlf=false", "-c", "commit.gpgsign=false"] + arguments,
-                    in: directory, environment: environment)
-        } catch {
-            throw CLIError("git \(arguments.first ?? "") failed in \(directory): \(error)")
-        }
+        try run(["git", "-c", "core.autocrlf=false", "-c", "commit.gpgsign=false", "-c", "safe.directory=" + directory]
+                + arguments, in: directory, environment: environment, label: "git \(arguments.first ?? "") in \(directory)")
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import GitSource
+import QuarryCore
 import Store
 import XCTest
 @testable import QuarryCLI
+@testable import Search
 
 /// The evaluation sets in Benchmarks/sets and `quarry eval --set`'s pieces
 /// that need no model and no network: loading and validation, metrics, the
@@ -76,10 +78,31 @@ final class EvalSetTests: XCTestCase {
             [{"id": "r-1", "split": "dev", \#(answer), "q": {"en": "x", "fr": "y"}},
              {"id": "r-2", "split": "test", "path": "b.py", "symbol": "b.g", "q": {"en": "x", "fr": "y2"}}]
             """#, "r-2 repeats the en question \"x\"")
+        try expectError(#"[{"id": "r-1", "split": "dev", \#(answer), "also": [{"path": "b.py"}], "q": {"en": "x", "fr": "y"}}]"#,
+                        "each \"also\" entry needs path and symbol")
         try expectError("{", "not valid JSON")
         XCTAssertThrowsError(try EvalSet(directory: directory + "/absent")) { error in
             XCTAssertEqual("\(error)", "no evaluation set at \(directory)/absent/manifest.json")
         }
+    }
+
+    func testAResultAnswersByPathAndSymbolOrAnAlternative() throws {
+        let question = try EvalSetQuestion(
+            ["id": "r-1", "split": "dev", "path": "gin.go", "symbol": "gin.Engine.RunTLS", "q": ["en": "x"],
+             "also": [["path": "ginS/gins.go", "symbol": "ginS.RunTLS"]]],
+            repository: "r", languages: ["en"], at: "test")
+        func result(_ path: String, _ symbol: String, others: [String] = []) -> SearchResult {
+            let chunk = Chunk(language: .go, kind: .function, symbol: symbol, startLine: 1, endLine: 1,
+                              startByte: 0, endByte: 1, text: symbol)
+            return SearchResult(hit: ChunkHit(chunkID: 1, blobID: "b", path: path, otherPaths: others, revision: "HEAD",
+                                              chunk: chunk, contentHash: ContentHash(of: path), score: 0),
+                                relevantLines: [])
+        }
+        XCTAssertTrue(EvalSetCommand.answers(question, result("gin.go", "gin.Engine.RunTLS")))
+        XCTAssertTrue(EvalSetCommand.answers(question, result("ginS/gins.go", "ginS.RunTLS")))
+        XCTAssertTrue(EvalSetCommand.answers(question, result("copy/gin.go", "gin.Engine.RunTLS", others: ["gin.go"])))
+        XCTAssertFalse(EvalSetCommand.answers(question, result("gin.go", "gin.Engine.Run")))
+        XCTAssertFalse(EvalSetCommand.answers(question, result("ginS/gins.go", "gin.Engine.RunTLS")))
     }
 
     func testHitMetricsCountTheTopTen() {
@@ -117,7 +140,9 @@ final class EvalSetTests: XCTestCase {
         try "def f():\n    return 1\n".write(toFile: package + "/demo.py", atomically: true, encoding: .utf8)
         try "def test_f():\n    pass\n".write(toFile: package + "/tests/test_demo.py", atomically: true, encoding: .utf8)
         try "tests/\n".write(toFile: package + "/.gitignore", atomically: true, encoding: .utf8)
-        try Subprocess.run(["tar", "-czf", downloads + "/demo-1.0.tar.gz", "-C", directory + "/build", "demo-1.0"])
+        // Owned by another uid, as in a packager's tarball: git must still accept the repository.
+        try Subprocess.run(["tar", "--owner=4321", "--group=4321", "-czf", downloads + "/demo-1.0.tar.gz",
+                            "-C", directory + "/build", "demo-1.0"])
         let digest = ContentHash(digesting: [UInt8](try Data(contentsOf: URL(fileURLWithPath: downloads + "/demo-1.0.tar.gz")))).hex
 
         let source = EvalSetSource(downloads: downloads)
