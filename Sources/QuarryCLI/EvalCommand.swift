@@ -13,7 +13,7 @@ enum EvalCommand {
 
     static let spec = CommandSpec(
         path: "quarry eval",
-        summary: "Measure retrieval quality (MRR, nDCG@10, Recall@k) on the CoSQA code-search split.",
+        summary: "Measure retrieval quality on the CoSQA split (default) or an evaluation set (--set).",
         discussion: """
         The 6,267 CoSQA Python functions become a generated git repository (one
         file per function, f/<id>.py) indexed by the normal pipeline, chunks
@@ -26,11 +26,24 @@ enum EvalCommand {
         queries; without it they go to a temporary directory removed at the end.
         Tune on dev only; test is held out.
 
+        --set NAME runs an evaluation set from Benchmarks/sets/NAME (or a
+        directory): real repositories rebuilt from pinned, sha256-checked source
+        packages (cached in $QUARRY_HOME/downloads, fetched with pip or apt-get),
+        each indexed by the normal pipeline, and questions in several human
+        languages with known answers (path and function). It reports hit@1,
+        hit@5 and MRR@10 per human language, per code language and per mode,
+        and how many queries have a lock file, key, checksum list or image in
+        their top 10. Run it from the Quarry checkout.
+
         Examples:
           quarry eval --work /tmp/cosqa --split dev
           quarry eval --work /tmp/cosqa --split dev --k-rrf 60 --lexical-weight 1 --json
+          quarry eval --set multilingual --work /tmp/quarry-multilingual --split dev
+          quarry eval --set multilingual --work /tmp/quarry-multilingual --mode hybrid --json --details
         """,
         options: [
+            OptionSpec("set", value: "NAME|DIR",
+                       help: "Evaluation set: cosqa (default) or one under Benchmarks/sets, e.g. multilingual."),
             OptionSpec("data", value: "DIR", help: "CoSQA directory (default ../shared/data/cosqa)."),
             OptionSpec("split", value: "SPLIT", help: "dev, test or both (default both)."),
             OptionSpec("mode", value: "MODE", repeatable: true,
@@ -42,42 +55,35 @@ enum EvalCommand {
             .flag("int8", help: "Scan int8-quantised vectors, rescoring the best 200 in fp32."),
             OptionSpec("work", value: "DIR", help: "Keep the generated repository and index here for reuse."),
             .flag("json", help: "Print one JSON object instead of the table."),
+            .flag("details", help: "With --set: also print one JSON line per query (rank, top 5 results)."),
         ])
 
     static let command = Command(spec: spec) { context in try run(context) }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let args = context.arguments
-        let dataDirectory = args.value("data") ?? "../shared/data/cosqa"
-        let split = try args.choice("split", of: ["dev", "test", "both"], default: "both")
-        let splits = split == "both" ? ["dev", "test"] : [split]
-        var modes: [SearchMode] = []
-        for name in args.allValues("mode") {
-            guard let mode = SearchMode(rawValue: name) else {
-                throw ArgumentError.invalidValue(option: "--mode", value: name, expected: "lexical, semantic or hybrid")
-            }
-            if !modes.contains(mode) { modes.append(mode) }
+        let options = try EvalOptions(args)
+        if let name = args.value("set"), name != "cosqa" {
+            if args.value("data") != nil { throw CLIError("--data is for CoSQA; an evaluation set brings its own data") }
+            return try EvalSetCommand.run(context, set: try EvalSet(directory: EvalSet.directory(for: name)),
+                                          options: options)
         }
-        if modes.isEmpty { modes = [.lexical, .semantic, .hybrid] }
-        let fusionDefault = ReciprocalRankFusion.hybridDefault
-        let rrfK = try args.integer("k-rrf", default: Int(fusionDefault.k), in: 0...100_000)
-        let lexicalWeight = try args.value("lexical-weight").map { raw in
-            guard let weight = Double(raw), weight >= 0, weight.isFinite else {
-                throw ArgumentError.invalidValue(option: "--lexical-weight", value: raw, expected: "a number >= 0")
-            }
-            return weight
-        } ?? fusionDefault.weights[0]
-        let json = args.flag("json")
+        let dataDirectory = args.value("data") ?? "../shared/data/cosqa"
+        let splits = options.splits
+        let modes = options.modes
+        let rrfK = Int(options.fusion.k)
+        let lexicalWeight = options.fusion.weights[0]
+        let json = options.json
         let console = context.console
 
         let corpus = try EvalCorpus(directory: dataDirectory)
         let queries = try splits.map { try corpus.queries(split: $0) }
         let library = ModelLibrary(paths: context.paths, environment: context.environment)
-        let loaded = try ModelLoader.loadForIndexing(directory: library.directory(for: args.value("model")))
+        let loaded = try ModelLoader.loadForIndexing(directory: library.directory(for: options.model))
 
         let workDirectory: String
-        let temporary = args.value("work") == nil
-        if let work = args.value("work") {
+        let temporary = options.work == nil
+        if let work = options.work {
             workDirectory = work
         } else {
             workDirectory = FileManager.default.temporaryDirectory.path + "/quarry-eval-\(getpid())"
@@ -86,25 +92,8 @@ enum EvalCommand {
 
         // Index (a no-op when --work already holds a complete index).
         let repositoryPath = try corpus.materialize(in: workDirectory)
-        let indexPath = workDirectory + "/index.sqlite"
-        var options = Indexer.Options()
-        options.grammarDirectory = context.paths.grammars
-        options.model = loaded
-        let progress = ProgressLine(enabled: console.stderrIsTerminal && !json)
-        let summary = try Indexer(repository: try GitRepository(discoveringFrom: repositoryPath),
-                                  indexPath: indexPath, options: options).run { progress.update($0.progressText) }
-        progress.finish()
-        if !json { console.error(summary.humanText) }
-
-        let store = try IndexStore(path: indexPath, mode: .readOnly)
-        guard let model = try store.models().last(where: {
-            $0.name == loaded.name && $0.revision == loaded.revision && $0.dimension == loaded.model.dimension
-        }) else {
-            throw CLIError("the index at \(indexPath) has no vectors for \(loaded.name)")
-        }
-        let searcher = Searcher(store: store, model: model)
-        searcher.fusion = ReciprocalRankFusion(k: Double(rrfK), weights: [lexicalWeight, 1])
-        if args.flag("int8") { searcher.quantization = .int8(rescore: 200) }
+        let (store, searcher) = try options.indexAndOpen(repositoryPath, indexPath: workDirectory + "/index.sqlite",
+                                                         loaded: loaded, context: context)
         let chunkCount = try store.statistics().chunks
 
         var report: [(split: String, embedMilliseconds: Double, rows: [(SearchMode, RetrievalMetrics)])] = []
@@ -135,7 +124,7 @@ enum EvalCommand {
                 ("chunks", .int(chunkCount)),
                 ("k_rrf", .int(rrfK)),
                 ("lexical_weight", .double(lexicalWeight)),
-                ("quantization", .string(args.flag("int8") ? "int8" : "none")),
+                ("quantization", .string(options.int8 ? "int8" : "none")),
                 ("splits", .object(report.map { entry in
                     (entry.split, .object([("queries", .int(entry.rows.first?.1.queries ?? 0)),
                                            ("query_embed_ms", .double(rounded(entry.embedMilliseconds)))]
@@ -144,7 +133,7 @@ enum EvalCommand {
             ]).serialized)
         } else {
             console.line("CoSQA: \(corpus.functions.count) functions, \(chunkCount) chunks; model \(loaded.name); "
-                         + "k_rrf \(rrfK), lexical weight \(lexicalWeight)" + (args.flag("int8") ? "; int8 scan" : ""))
+                         + "k_rrf \(rrfK), lexical weight \(lexicalWeight)" + (options.int8 ? "; int8 scan" : ""))
             console.line(pad("split", 6) + pad("mode", 10) + RetrievalMetrics.header)
             for entry in report {
                 for (mode, metrics) in entry.rows {
@@ -161,6 +150,73 @@ enum EvalCommand {
     }
 
     static func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+}
+
+/// The options `quarry eval` shares between CoSQA and `--set`.
+struct EvalOptions {
+    var splits: [String]
+    var modes: [SearchMode]
+    var model: String?
+    var fusion: ReciprocalRankFusion
+    var int8: Bool
+    var work: String?
+    var json: Bool
+    var details: Bool
+
+    init(_ args: ParsedArguments) throws {
+        let split = try args.choice("split", of: ["dev", "test", "both"], default: "both")
+        splits = split == "both" ? ["dev", "test"] : [split]
+        modes = []
+        for name in args.allValues("mode") {
+            guard let mode = SearchMode(rawValue: name) else {
+                throw ArgumentError.invalidValue(option: "--mode", value: name, expected: "lexical, semantic or hybrid")
+            }
+            if !modes.contains(mode) { modes.append(mode) }
+        }
+        if modes.isEmpty { modes = [.lexical, .semantic, .hybrid] }
+        let fusionDefault = ReciprocalRankFusion.hybridDefault
+        let rrfK = try args.integer("k-rrf", default: Int(fusionDefault.k), in: 0...100_000)
+        let lexicalWeight = try args.value("lexical-weight").map { raw in
+            guard let weight = Double(raw), weight >= 0, weight.isFinite else {
+                throw ArgumentError.invalidValue(option: "--lexical-weight", value: raw, expected: "a number >= 0")
+            }
+            return weight
+        } ?? fusionDefault.weights[0]
+        fusion = ReciprocalRankFusion(k: Double(rrfK), weights: [lexicalWeight, 1])
+        model = args.value("model")
+        int8 = args.flag("int8")
+        work = args.value("work")
+        json = args.flag("json")
+        details = args.flag("details")
+    }
+}
+
+extension EvalOptions {
+    /// Indexes the repository at `path` with the normal pipeline (a no-op
+    /// when the index is complete) and opens a searcher on it with these
+    /// options' fusion and quantisation.
+    func indexAndOpen(_ path: String, indexPath: String, loaded: LoadedModel, context: CommandContext,
+                      label: String = "") throws -> (IndexStore, Searcher) {
+        var indexOptions = Indexer.Options()
+        indexOptions.grammarDirectory = context.paths.grammars
+        indexOptions.model = loaded
+        let progress = ProgressLine(enabled: context.console.stderrIsTerminal && !json)
+        let summary = try Indexer(repository: try GitRepository(discoveringFrom: path), indexPath: indexPath,
+                                  options: indexOptions).run { progress.update(label + $0.progressText) }
+        progress.finish()
+        if !json { context.console.error(label + summary.humanText) }
+
+        let store = try IndexStore(path: indexPath, mode: .readOnly)
+        guard let model = try store.models().last(where: {
+            $0.name == loaded.name && $0.revision == loaded.revision && $0.dimension == loaded.model.dimension
+        }) else {
+            throw CLIError("the index at \(indexPath) has no vectors for \(loaded.name)")
+        }
+        let searcher = Searcher(store: store, model: model)
+        searcher.fusion = fusion
+        if int8 { searcher.quantization = .int8(rescore: 200) }
+        return (store, searcher)
+    }
 }
 
 /// One query and the id of the function that answers it.
@@ -233,36 +289,13 @@ struct EvalCorpus {
                 throw CLIError("cannot write \(repository)/\(Self.path(of: function.id))")
             }
         }
-        try Self.git(["init", "-q"], in: repository)
-        try Self.git(["add", "-A"], in: repository)
-        try Self.git(["commit", "-q", "--no-verify", "-m", "CoSQA corpus"], in: repository)
+        try Subprocess.git(["init", "-q"], in: repository)
+        try Subprocess.git(["add", "-A"], in: repository)
+        try Subprocess.git(["commit", "-q", "--no-verify", "-m", "CoSQA corpus"], in: repository)
         guard fm.createFile(atPath: stamp, contents: Data(digest.utf8)) else {
             throw CLIError("cannot write \(stamp)")
         }
         return repository
-    }
-
-    private static func git(_ arguments: [String], in directory: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-c", "core.autocrlf=false", "-c", "commit.gpgsign=false"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var environment = ProcessInfo.processInfo.environment
-        for role in ["AUTHOR", "COMMITTER"] {
-            environment["GIT_\(role)_NAME"] = "quarry eval"
-            environment["GIT_\(role)_EMAIL"] = "eval@quarry.invalid"
-            environment["GIT_\(role)_DATE"] = "2020-01-01T00:00:00Z"
-        }
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw CLIError("git \(arguments.first ?? "") failed in \(directory): \(text)")
-        }
     }
 }
 

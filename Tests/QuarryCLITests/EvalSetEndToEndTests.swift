@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+@testable import QuarryCLI
+import Store
+
+/// `quarry eval --set` through the whole pipeline on a tiny set: a package
+/// built here (two fixture modules and a key file) sits in the download
+/// cache, so nothing is fetched; it is unpacked, committed, indexed,
+/// embedded, and each question searched in two languages.
+final class EvalSetEndToEndTests: XCTestCase {
+    func testTinySetIsRebuiltIndexedAndScored() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("quarry-evalset-e2e-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fm = FileManager.default
+        // A QUARRY_HOME of its own for the download cache; grammars and models are the installed ones.
+        let installed = ProcessInfo.processInfo.environment["QUARRY_HOME"] ?? NSHomeDirectory() + "/.cache/quarry"
+        try fm.createDirectory(atPath: root + "/home/downloads", withIntermediateDirectories: true)
+        for name in ["grammars", "models"] {
+            try fm.createSymbolicLink(atPath: root + "/home/" + name, withDestinationPath: installed + "/" + name)
+        }
+        let package = root + "/build/tiny-1.0"
+        try fm.createDirectory(atPath: package + "/certs", withIntermediateDirectories: true)
+        for name in ["auth.py", "mail.py"] {
+            try fm.copyItem(atPath: packageRoot.appendingPathComponent("Fixtures/multilingual/" + name).path,
+                            toPath: package + "/" + name)
+        }
+        try "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+            .write(toFile: package + "/certs/server.key", atomically: true, encoding: .utf8)
+        let archive = root + "/home/downloads/tiny-1.0.tar.gz"
+        try Subprocess.run(["tar", "-czf", archive, "-C", root + "/build", "tiny-1.0"])
+        let digest = ContentHash(digesting: [UInt8](try Data(contentsOf: URL(fileURLWithPath: archive)))).hex
+
+        let set = root + "/set"
+        try fm.createDirectory(atPath: set + "/questions", withIntermediateDirectories: true)
+        try """
+            {"name": "tiny", "languages": ["en", "zh"], "repositories": [{"name": "tiny", "source": "pypi",
+             "package": "tiny", "version": "1.0", "file": "tiny-1.0.tar.gz", "sha256": "\(digest)", "licence": "MIT"}]}
+            """.write(toFile: set + "/manifest.json", atomically: true, encoding: .utf8)
+        func writeQuestions(mailSymbol: String) throws {
+            try """
+                [{"id": "tiny-1", "split": "dev", "path": "auth.py", "symbol": "auth.verify_login",
+                  "q": {"en": "where are passwords checked at login", "zh": "用户登录验证密码"}},
+                 {"id": "tiny-2", "split": "test", "path": "mail.py", "symbol": "\(mailSymbol)",
+                  "q": {"en": "send an email notification", "zh": "如何发送电子邮件"}}]
+                """.write(toFile: set + "/questions/tiny.json", atomically: true, encoding: .utf8)
+        }
+        let environment = ["QUARRY_HOME": root + "/home"]
+        let arguments = ["eval", "--set", set, "--work", root + "/work", "--json"]
+
+        try writeQuestions(mailSymbol: "mail.send_mail")
+        let wrong = try QuarryProcess.run(arguments, environment: environment)
+        XCTAssertEqual(wrong.status, 2)
+        XCTAssertTrue(wrong.stderr.contains("1 answers are not chunks: tiny-2: no chunk mail.send_mail in mail.py"),
+                      wrong.stderr)
+
+        try writeQuestions(mailSymbol: "mail.send_email")
+        let outcome = try QuarryProcess.run(arguments + ["--details"], environment: environment)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let report = try XCTUnwrap(outcome.jsonLines.first)
+        XCTAssertEqual(report["set"] as? String, "tiny")
+        let repositories = try XCTUnwrap(report["repositories"] as? [[String: Any]])
+        XCTAssertEqual(repositories.first?["files"] as? Int, 3, "the key file is committed as shipped")
+        let splits = try XCTUnwrap(report["splits"] as? [String: Any])
+        for split in ["dev", "test"] {
+            let entry = try XCTUnwrap(splits[split] as? [String: Any], split)
+            XCTAssertEqual(entry["questions"] as? Int, 1)
+            for mode in ["semantic", "hybrid"] {
+                let scores = try XCTUnwrap(entry[mode] as? [String: Any], "\(split) \(mode)")
+                let all = try XCTUnwrap(scores["all"] as? [String: Any])
+                XCTAssertEqual(all["queries"] as? Int, 2)
+                XCTAssertEqual(all["hit@5"] as? Double, 100, "\(split) \(mode): \(scores)")
+                XCTAssertNotNil((scores["languages"] as? [String: Any])?["zh"])
+                XCTAssertNotNil((scores["code_languages"] as? [String: Any])?["python"])
+                XCTAssertNotNil(scores["noise_top10"] as? Int)
+            }
+        }
+        // One detail line per split, mode, question and language.
+        XCTAssertEqual(outcome.jsonLines.count, 1 + 2 * 3 * 1 * 2)
+        XCTAssertEqual(Set(outcome.jsonLines.dropFirst().compactMap { $0["id"] as? String }), ["tiny-1", "tiny-2"])
+    }
+}
