@@ -25,7 +25,8 @@ struct EvalSetSource {
             command = ["apt-get", "download", "-q", "\(repository.package)=\(repository.version)"]
         }
         do {
-            try Subprocess.run(command, in: downloads)
+            try Subprocess.run(command, in: downloads,
+                               label: repository.source == .pypi ? "pip download" : "apt-get download")
         } catch {
             throw CLIError("cannot download \(repository.file) (\(error)); offline, copy it into \(downloads)")
         }
