@@ -53,7 +53,7 @@ enum EvalCommand {
             OptionSpec("lexical-weight", value: "W",
                        help: "Weight of the BM25 ranking in the fusion (default 0.2, as search)."),
             .flag("int8", help: "Scan int8-quantised vectors, rescoring the best 200 in fp32."),
-            OptionSpec("work", value: "DIR", help: "Keep the generated repository and index here for reuse."),
+            OptionSpec("work", value: "DIR", help: "Keep the generated repositories and indexes here for reuse."),
             .flag("json", help: "Print one JSON object instead of the table."),
             .flag("details", help: "With --set: also print one JSON line per query (rank, top 5 results)."),
         ])

@@ -51,8 +51,8 @@ enum EvalSetCommand {
                     let results = try target.searcher.search(question.texts[language]!, queryVector: vector, mode: mode,
                                                              limit: HitMetrics.depth)
                     let rank = results.firstIndex { answers(question, $0) }.map { $0 + 1 }
-                    scores.add(rank: rank, language: language, codeLanguage: target.answerLanguages[question.id]!,
-                               noisy: results.contains { NoiseFile.matches($0.path) })
+                    scores.add(rank: rank, paths: results.map(\.path), language: language,
+                               codeLanguage: target.answerLanguages[question.id]!)
                     if options.details {
                         details.append(.object([
                             ("split", .string(split)), ("mode", .string(mode.rawValue)), ("id", .string(question.id)),
@@ -161,10 +161,13 @@ enum EvalSetCommand {
             console.line(EvalCommand.pad(row.0, 8)
                          + scores.map { $0.1.rows(languages: set.languages)[index].1.row }.joined(separator: " | "))
         }
-        console.line(EvalCommand.pad("noise", 8) + scores.map {
-            let count = "\($0.1.noisyQueries)/\($0.1.all.queries)"
-            return String(repeating: " ", count: max(0, 20 - count.count)) + count
-        }.joined(separator: " | "))
-        console.line("noise: queries with a lock file, key, checksum list or image in their top 10")
+        for (label, count) in [("noise", \EvalSetScores.noisyQueries), ("tests", \.testsAbove), ("docs", \.docsAbove)] {
+            console.line(EvalCommand.pad(label, 8) + scores.map {
+                let text = "\($0.1[keyPath: count])/\($0.1.all.queries)"
+                return String(repeating: " ", count: max(0, 20 - text.count)) + text
+            }.joined(separator: " | "))
+        }
+        console.line("noise: queries with a lock file, key, checksum list or image in their top 10; "
+                     + "tests, docs: with a test or documentation file in their top 5 above the answer")
     }
 }

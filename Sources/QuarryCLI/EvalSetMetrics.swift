@@ -60,6 +60,32 @@ enum NoiseFile {
     }
 }
 
+/// Test files by path convention (`tests/`, `test_*.py`, `*_test.go`,
+/// `spec/`, `testdata/`…), to count tests that crowd out the code they test.
+enum TestFile {
+    static func matches(_ path: String) -> Bool {
+        let parts = path.lowercased().split(separator: "/")
+        guard let name = parts.last else { return false }
+        if parts.dropLast().contains(where: { ["test", "tests", "testing", "spec", "specs", "testdata", "__tests__"].contains($0) }) {
+            return true
+        }
+        let stem = name.split(separator: ".").first ?? name
+        return stem.hasPrefix("test_") || stem.hasSuffix("_test") || stem.hasSuffix("_spec") || name == "conftest.py"
+            || name.contains(".test.") || name.contains(".spec.")
+    }
+}
+
+/// Documentation files: Markdown, reStructuredText, plain text.
+enum DocFile {
+    static let extensions: Set<String> = ["md", "markdown", "rst", "txt", "adoc"]
+
+    static func matches(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map { $0.lowercased() } ?? ""
+        guard let dot = name.lastIndex(of: ".") else { return false }
+        return extensions.contains(String(name[name.index(after: dot)...]))
+    }
+}
+
 /// Results of one split and mode, grouped the ways `quarry eval --set` reports them.
 struct EvalSetScores {
     var all = HitMetrics()
@@ -68,6 +94,18 @@ struct EvalSetScores {
     var byCodeLanguage: [String: HitMetrics] = [:]
     /// Queries with a lock file, key, checksum list or image in their top 10.
     var noisyQueries = 0
+    /// Queries with a test file, or a documentation file, ranked in the top 5 above the answer.
+    var testsAbove = 0
+    var docsAbove = 0
+
+    /// Counts one query from its results: the answer's rank and what ranks where.
+    mutating func add(rank: Int?, paths: [String], language: String, codeLanguage: String) {
+        let above = paths.prefix(min(5, (rank ?? 11) - 1))
+        if above.contains(where: TestFile.matches) { testsAbove += 1 }
+        if above.contains(where: DocFile.matches) { docsAbove += 1 }
+        add(rank: rank, language: language, codeLanguage: codeLanguage,
+            noisy: paths.prefix(HitMetrics.depth).contains(where: NoiseFile.matches))
+    }
 
     mutating func add(rank: Int?, language: String, codeLanguage: String, noisy: Bool) {
         all.add(rank)
@@ -90,6 +128,7 @@ struct EvalSetScores {
             ("languages", .object(languages.compactMap { language in byLanguage[language].map { (language, $0.json) } })),
             ("code_languages", .object(byCodeLanguage.keys.sorted().map { ($0, byCodeLanguage[$0]!.json) })),
             ("noise_top10", .int(noisyQueries)),
+            ("tests_above_top5", .int(testsAbove)), ("docs_above_top5", .int(docsAbove)),
         ])
     }
 }

