@@ -77,7 +77,7 @@ public struct DataFileRules: Sendable, Hashable {
     ]
     static let checksumExtensions: Set<String> = ["sum", "sha1", "sha256", "sha512", "md5"]
     static let keyExtensions: Set<String> = ["pem", "key", "crt", "cer", "csr", "der", "p12", "pfx", "jks",
-                                             "keystore", "gpg", "pgp", "asc", "sig"]
+                                             "keystore", "gpg", "pgp", "asc", "sig", "srl"]
     static let keyFileNames: Set<String> = ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
     static let textImageExtensions: Set<String> = ["svg", "svgz", "xpm", "xbm", "pbm", "pgm", "ppm", "eps"]
     static let dataExtensions: Set<String> = ["json", "jsonl", "ndjson", "geojson", "csv", "tsv", "xml", "yaml",

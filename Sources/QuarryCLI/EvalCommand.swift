@@ -53,6 +53,9 @@ enum EvalCommand {
             OptionSpec("lexical-weight", value: "W",
                        help: "Weight of the BM25 ranking in the fusion (default 0.2, as search)."),
             .flag("int8", help: "Scan int8-quantised vectors, rescoring the best 200 in fp32."),
+            OptionSpec("test-demotion", value: "N", help: "Places a test hit yields to code (default 20, as search)."),
+            OptionSpec("doc-demotion", value: "N",
+                       help: "Places a documentation hit yields to code (default 10, as search)."),
             OptionSpec("work", value: "DIR", help: "Keep the generated repositories and indexes here for reuse."),
             .flag("json", help: "Print one JSON object instead of the table."),
             .flag("details", help: "With --set: also print one JSON line per query (rank, top 5 results)."),
@@ -159,6 +162,8 @@ struct EvalOptions {
     var model: String?
     var fusion: ReciprocalRankFusion
     var int8: Bool
+    var testDemotion: Int
+    var documentDemotion: Int
     var work: String?
     var json: Bool
     var details: Bool
@@ -185,6 +190,8 @@ struct EvalOptions {
         fusion = ReciprocalRankFusion(k: Double(rrfK), weights: [lexicalWeight, 1])
         model = args.value("model")
         int8 = args.flag("int8")
+        testDemotion = try args.integer("test-demotion", default: Searcher.defaultTestDemotion, in: 0...1_000)
+        documentDemotion = try args.integer("doc-demotion", default: Searcher.defaultDocumentDemotion, in: 0...1_000)
         work = args.value("work")
         json = args.flag("json")
         details = args.flag("details")
@@ -214,6 +221,8 @@ extension EvalOptions {
         }
         let searcher = Searcher(store: store, model: model)
         searcher.fusion = fusion
+        searcher.testDemotion = testDemotion
+        searcher.documentDemotion = documentDemotion
         if int8 { searcher.quantization = .int8(rescore: 200) }
         return (store, searcher)
     }

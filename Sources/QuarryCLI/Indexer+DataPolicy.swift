@@ -17,7 +17,8 @@ extension Indexer {
     static let dataPolicyKey = "blobs.data-policy"
 
     /// The policy's name as recorded: the rules' version and the switch.
-    var dataPolicy: String { "data-rules-1;include-data=\(options.includeData ? 1 : 0)" }
+    /// Bump the version with every change to `DataFileRules`.
+    var dataPolicy: String { "data-rules-2;include-data=\(options.includeData ? 1 : 0)" }
 
     /// The blob filter this run classifies with.
     var blobFilter: BlobFilter {

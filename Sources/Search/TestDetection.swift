@@ -54,6 +54,25 @@ public enum TestDetection {
             || head.contains("[Fact]") || head.contains("[TestMethod]")
     }
 
+    /// Whether `chunk` at `path` is documentation: prose in a file without a
+    /// grammar (`README`, `*.md`, `*.rst`, `*.txt`, `docs/**`).
+    public static func isDocument(path: String, chunk: Chunk) -> Bool {
+        guard chunk.language == .other else { return false }
+        let components = path.lowercased().split(separator: "/")
+        guard let name = components.last else { return false }
+        if components.dropLast().contains(where: { $0 == "docs" || $0 == "doc" || $0 == "documentation" }) {
+            return true
+        }
+        let parts = name.split(separator: ".")
+        if parts.count > 1, let ext = parts.last, documentExtensions.contains(String(ext)) { return true }
+        return documentNames.contains(String(parts.first ?? name))
+    }
+
+    static let documentExtensions: Set<String> = ["md", "markdown", "mdx", "rst", "txt", "adoc", "asciidoc", "org",
+                                                  "rdoc", "pod", "tex", "texi", "textile"]
+    static let documentNames: Set<String> = ["readme", "changes", "changelog", "history", "news", "authors",
+                                             "contributing", "install", "todo", "faq"]
+
     static let testDirectories: Set<String> = [
         "test", "tests", "__tests__", "testing", "spec", "specs", "testdata", "test_data", "e2e", "integration_tests",
         "unittests", "unit_tests",

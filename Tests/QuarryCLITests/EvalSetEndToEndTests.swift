@@ -3,10 +3,9 @@ import XCTest
 @testable import QuarryCLI
 import Store
 
-/// `quarry eval --set` through the whole pipeline on a tiny set: a package
-/// built here (two fixture modules and a key file) sits in the download
-/// cache, so nothing is fetched; it is unpacked, committed, indexed,
-/// embedded, and each question searched in two languages.
+/// `quarry eval --set` through the whole pipeline on `TinyEvalSet`: its
+/// package is unpacked, committed, indexed, embedded, and each question
+/// searched in two languages.
 final class EvalSetEndToEndTests: XCTestCase {
     func testTinySetIsRebuiltIndexedAndScored() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("quarry-evalset-e2e-\(UUID())").path
@@ -18,42 +17,16 @@ final class EvalSetEndToEndTests: XCTestCase {
         for name in ["grammars", "models"] {
             try fm.createSymbolicLink(atPath: root + "/home/" + name, withDestinationPath: installed + "/" + name)
         }
-        let package = root + "/build/tiny-1.0"
-        try fm.createDirectory(atPath: package + "/certs", withIntermediateDirectories: true)
-        for name in ["auth.py", "mail.py"] {
-            try fm.copyItem(atPath: packageRoot.appendingPathComponent("Fixtures/multilingual/" + name).path,
-                            toPath: package + "/" + name)
-        }
-        try "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
-            .write(toFile: package + "/certs/server.key", atomically: true, encoding: .utf8)
-        let archive = root + "/home/downloads/tiny-1.0.tar.gz"
-        try Subprocess.run(["tar", "-czf", archive, "-C", root + "/build", "tiny-1.0"])
-        let digest = ContentHash(digesting: [UInt8](try Data(contentsOf: URL(fileURLWithPath: archive)))).hex
-
-        let set = root + "/set"
-        try fm.createDirectory(atPath: set + "/questions", withIntermediateDirectories: true)
-        try """
-            {"name": "tiny", "languages": ["en", "zh"], "repositories": [{"name": "tiny", "source": "pypi",
-             "package": "tiny", "version": "1.0", "file": "tiny-1.0.tar.gz", "sha256": "\(digest)", "licence": "MIT"}]}
-            """.write(toFile: set + "/manifest.json", atomically: true, encoding: .utf8)
-        func writeQuestions(mailSymbol: String) throws {
-            try """
-                [{"id": "tiny-1", "split": "dev", "path": "auth.py", "symbol": "auth.verify_login",
-                  "q": {"en": "where are passwords checked at login", "zh": "用户登录验证密码"}},
-                 {"id": "tiny-2", "split": "test", "path": "mail.py", "symbol": "\(mailSymbol)",
-                  "q": {"en": "send an email notification", "zh": "如何发送电子邮件"}}]
-                """.write(toFile: set + "/questions/tiny.json", atomically: true, encoding: .utf8)
-        }
+        let set = try TinyEvalSet.build(in: root, downloads: root + "/home/downloads", mailSymbol: "mail.send_mail")
         let environment = ["QUARRY_HOME": root + "/home"]
         let arguments = ["eval", "--set", set, "--work", root + "/work", "--json"]
 
-        try writeQuestions(mailSymbol: "mail.send_mail")
         let wrong = try QuarryProcess.run(arguments, environment: environment)
         XCTAssertEqual(wrong.status, 2)
         XCTAssertTrue(wrong.stderr.contains("1 answers are not chunks: tiny-2: no chunk mail.send_mail in mail.py"),
                       wrong.stderr)
 
-        try writeQuestions(mailSymbol: "mail.send_email")
+        try TinyEvalSet.writeQuestions(in: set, mailSymbol: "mail.send_email")
         let outcome = try QuarryProcess.run(arguments + ["--details"], environment: environment)
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let report = try XCTUnwrap(outcome.jsonLines.first)

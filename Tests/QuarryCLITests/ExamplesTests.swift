@@ -271,12 +271,21 @@ private struct Workspace {
     /// are the fixture repository, `/tmp/cosqa` a scratch directory, and
     /// `quarry <command> --help` one line per command. `quarry eval` reads
     /// a five-function corpus (`--data`) instead of CoSQA's 6,267 functions,
-    /// which take minutes to embed.
+    /// and `quarry eval --set` the two-question `TinyEvalSet`, since the
+    /// real ones take minutes to embed.
     func expand(_ line: String) -> [String] {
         var line = line.replacingOccurrences(of: "~/src/app", with: repository.path)
             .replacingOccurrences(of: "~/src/project", with: repository.path)
             .replacingOccurrences(of: "/tmp/cosqa", with: scratch.appendingPathComponent("cosqa").path)
-        if line.hasPrefix("quarry eval") {
+        if line.hasPrefix("quarry eval --set") {
+            // The tiny set stands in for the named one: its package is built here, nothing is fetched.
+            let set = (try? TinyEvalSet.build(in: scratch.appendingPathComponent("tiny-set").path,
+                                              downloads: home.appendingPathComponent("downloads").path)) ?? "missing"
+            line = line.replacingOccurrences(of: #"--set \S+"#, with: "--set " + shellQuoted(set),
+                                             options: .regularExpression)
+            line = line.replacingOccurrences(of: #"--work \S+"#, with: "--work " + shellQuoted(scratch.path + "/set-work"),
+                                             options: .regularExpression)
+        } else if line.hasPrefix("quarry eval") {
             line += " --data " + shellQuoted(EvalFixture.directory(in: scratch).path)
         }
         guard line.contains("<command>") else { return [line] }

@@ -35,6 +35,22 @@ final class TestDetectionTests: XCTestCase {
         XCTAssertFalse(TestDetection.isTestFunction(type), "only functions are judged by declaration")
     }
 
+    func testDocumentsAreProseOutsideCode() {
+        let prose = Chunk(language: .other, kind: .lines, symbol: "", startLine: 1, endLine: 9, startByte: 0,
+                          endByte: 4, text: "text")
+        for path in ["README", "README.md", "docs/config.rst", "doc/api/index.txt", "CHANGES.rst", "guide.adoc"] {
+            XCTAssertTrue(TestDetection.isDocument(path: path, chunk: prose), path)
+        }
+        XCTAssertFalse(TestDetection.isDocument(path: "docs/conf.py", chunk: function("conf.setup")),
+                       "code in docs/ is code")
+        XCTAssertFalse(TestDetection.isDocument(path: "config/settings.yaml", chunk: prose))
+        var hits = [hit(1, path: "docs/uploads.rst", symbol: ""), hit(2, path: "app/files.py", symbol: "save"),
+                    hit(3, path: "app/forms.py", symbol: "form")]
+        hits[0].chunk = prose
+        XCTAssertEqual(Searcher.demoting(hits, tests: 0, documents: 1).map(\.chunkID), [2, 1, 3])
+        XCTAssertEqual(Searcher.demoting(hits, tests: 0, documents: 5).map(\.chunkID), [2, 3, 1])
+    }
+
     private func hit(_ id: Int64, path: String, symbol: String) -> ChunkHit {
         ChunkHit(chunkID: id, blobID: "b\(id)", path: path, otherPaths: [], revision: "HEAD",
                  chunk: function(symbol), contentHash: ContentHash(of: "\(id)"), score: 1 / Double(id))
@@ -48,8 +64,8 @@ final class TestDetectionTests: XCTestCase {
             hit(4, path: "gin/context.go", symbol: "Context.FormFile"),
             hit(5, path: "gin/render.go", symbol: "Render"),
         ]
-        XCTAssertEqual(Searcher.demotingTests(hits, by: 2).map(\.chunkID), [3, 1, 4, 2, 5])
-        XCTAssertEqual(Searcher.demotingTests(hits, by: 0).map(\.chunkID), [1, 2, 3, 4, 5])
+        XCTAssertEqual(Searcher.demoting(hits, tests: 2, documents: 0).map(\.chunkID), [3, 1, 4, 2, 5])
+        XCTAssertEqual(Searcher.demoting(hits, tests: 0, documents: 0).map(\.chunkID), [1, 2, 3, 4, 5])
         var leftovers = hits
         leftovers[0].chunk.kind = .toplevel
         XCTAssertEqual(Searcher.definitionsFirst(leftovers).map(\.chunkID), [2, 3, 4, 5, 1])
