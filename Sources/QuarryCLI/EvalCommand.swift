@@ -53,6 +53,9 @@ enum EvalCommand {
             OptionSpec("lexical-weight", value: "W",
                        help: "Weight of the BM25 ranking in the fusion (default 0.2, as search)."),
             .flag("int8", help: "Scan int8-quantised vectors, rescoring the best 200 in fp32."),
+            OptionSpec("bridge-words", value: "N",
+                       help: "Hybrid: nearest vocabulary words searched as keywords (default 10, as search; 0 = off)."),
+            OptionSpec("bridge-weight", value: "W", help: "Weight of the bridged keyword ranking (default 0.2, as search)."),
             OptionSpec("test-demotion", value: "N", help: "Places a test hit yields to code (default 20, as search)."),
             OptionSpec("doc-demotion", value: "N",
                        help: "Places a documentation hit yields to code (default 10, as search)."),
@@ -162,6 +165,7 @@ struct EvalOptions {
     var model: String?
     var fusion: ReciprocalRankFusion
     var int8: Bool
+    var bridge: KeywordBridge?
     var testDemotion: Int
     var documentDemotion: Int
     var work: String?
@@ -190,6 +194,14 @@ struct EvalOptions {
         fusion = ReciprocalRankFusion(k: Double(rrfK), weights: [lexicalWeight, 1])
         model = args.value("model")
         int8 = args.flag("int8")
+        let bridgeWords = try args.integer("bridge-words", default: KeywordBridge().words, in: 0...1_000)
+        let bridgeWeight = try args.value("bridge-weight").map { raw in
+            guard let weight = Double(raw), weight >= 0, weight.isFinite else {
+                throw ArgumentError.invalidValue(option: "--bridge-weight", value: raw, expected: "a number >= 0")
+            }
+            return weight
+        } ?? KeywordBridge().weight
+        bridge = bridgeWords > 0 ? KeywordBridge(words: bridgeWords, weight: bridgeWeight) : nil
         testDemotion = try args.integer("test-demotion", default: Searcher.defaultTestDemotion, in: 0...1_000)
         documentDemotion = try args.integer("doc-demotion", default: Searcher.defaultDocumentDemotion, in: 0...1_000)
         work = args.value("work")
@@ -221,6 +233,7 @@ extension EvalOptions {
         }
         let searcher = Searcher(store: store, model: model)
         searcher.fusion = fusion
+        searcher.bridge = bridge
         searcher.testDemotion = testDemotion
         searcher.documentDemotion = documentDemotion
         if int8 { searcher.quantization = .int8(rescore: 200) }

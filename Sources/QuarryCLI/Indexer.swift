@@ -133,6 +133,9 @@ struct Indexer {
             summary.add(outcome)
             previous = list
         }
+        let vocabularyStart = monotonicSeconds()
+        summary.embeddedWords = try embedVocabulary(store: store, record: modelRecord)
+        summary.embeddingSeconds += monotonicSeconds() - vocabularyStart
         // Appends that failed mid-run (a full disk) left the file behind: rewrite it.
         if let modelRecord { try store.synchronizeVectorFile(for: modelRecord) }
         summary.embeddedTokens = options.model.map { $0.model.tokensEmbedded - tokensBefore } ?? 0
@@ -337,6 +340,8 @@ struct IndexSummary {
     var embeddingSeconds = 0.0
     /// Stored blobs classified again because the data policy changed (see `applyDataPolicy`).
     var reclassifiedBlobs = 0
+    /// Vocabulary words embedded for the cross-lingual keyword bridge (see `embedVocabulary`).
+    var embeddedWords = 0
 
     private var primaryOutcome: RevisionOutcome? {
         revisions.first { $0.name == primary } ?? revisions.first
@@ -379,6 +384,7 @@ struct IndexSummary {
             ("model", model.map { .string($0) } ?? .null),
             ("embedded", .int(embedded)),
             ("embedded_tokens", .int(embeddedTokens)),
+            ("embedded_words", .int(embeddedWords)),
             ("embedding_seconds", .double((embeddingSeconds * 1000).rounded() / 1000)),
             ("seconds", .double((seconds * 1000).rounded() / 1000)),
             ("peak_rss_bytes", .int(peakResidentBytes())),

@@ -28,6 +28,8 @@ public final class Searcher {
     /// code below it: a test outranks code only when it ranks this much better.
     /// Tuned on the dev split of `quarry eval --set multilingual` (hybrid
     /// hit@5: 0 places 58.8, 5: 63.9, 10: 66.6, 20: 68.0 with documents at 10).
+    /// Hybrid: the cross-lingual keyword bridge; nil turns it off.
+    public var bridge: KeywordBridge? = KeywordBridge()
     public var testDemotion = Searcher.defaultTestDemotion
     public static let defaultTestDemotion = 20
     /// How many places a documentation hit (prose: Markdown, reStructuredText,
@@ -43,6 +45,7 @@ public final class Searcher {
 
     private let lexical: LexicalSearcher
     private var loadedVectors: VectorSearcher?
+    private var loadedWords: WordVectors?
     /// Lexical hits computed ahead by `prepare`, reused by the search that follows.
     private var preparedLexical: (query: String, filters: String, depth: Int, hits: [ChunkHit])?
 
@@ -194,8 +197,27 @@ public final class Searcher {
         guard let lexicalHits else {
             return Rankings(semantic: semanticHits, merged: semanticHits, exhausted: semanticHits.count < depth)
         }
-        return Rankings(lexical: lexicalHits, semantic: semanticHits, merged: fusion.fuse([lexicalHits, semanticHits]),
+        var lists = [lexicalHits, semanticHits]
+        var fusion = self.fusion
+        if let bridge, let model {
+            let words = try bridgeWords(for: queryVector, query: query, bridge: bridge, model: model)
+            if !words.isEmpty {
+                lists.append(try timedLexicalHits(words.joined(separator: " "), filters: filters, depth: depth))
+                fusion.weights = Array((fusion.weights + [1, 1]).prefix(2)) + [bridge.weight]
+            }
+        }
+        return Rankings(lexical: lexicalHits, semantic: semanticHits, merged: fusion.fuse(lists),
                         exhausted: lexicalHits.count < depth && semanticHits.count < depth)
+    }
+
+    /// The words of the index nearest the question, less its own terms.
+    private func bridgeWords(for queryVector: [Float], query: String, bridge: KeywordBridge,
+                             model: ModelRecord) throws(SearchError) -> [String] {
+        if loadedWords == nil { loadedWords = try WordVectors(store: store, model: model) }
+        guard let loadedWords else { return [] }
+        return loadedWords.nearest(to: VectorSearcher.normalised(queryVector), count: bridge.words,
+                                   minimum: bridge.minimumSimilarity,
+                                   excluding: Set(LexicalSearcher.terms(of: query)))
     }
 
     /// `hits` with top-level chunks (imports, package clauses, licence
