@@ -2,7 +2,7 @@
 // Quarry: local-first semantic code search.
 //
 // Data flows one way through the targets:
-//   GitSource -> Chunker -> Encoder -> Store -> Search -> QuarryCLI
+//   GitSource -> Chunker -> Encoder -> Store -> Search -> Engine -> QuarryCLI
 // with QuarryCore holding the value types they exchange.
 import PackageDescription
 
@@ -38,9 +38,12 @@ let package = Package(
         .target(name: "Store", dependencies: ["QuarryCore", "CSQLite"]),
         .target(name: "Search", dependencies: ["QuarryCore", "Store", "Encoder"]),
         .target(name: "Arguments"),
+        // What every front end shares: indexing, models, search, status, reading files.
+        .target(name: "Engine", dependencies: [
+            "QuarryCore", "GitSource", "Chunker", "Tokenizers", "Encoder", "Store", "Search",
+        ]),
         .target(name: "QuarryCLI", dependencies: [
-            "QuarryCore", "GitSource", "Chunker", "Tokenizers", "Encoder",
-            "Store", "Search", "Arguments",
+            "QuarryCore", "GitSource", "Encoder", "Store", "Search", "Arguments", "Engine",
         ]),
         .executableTarget(name: "quarry", dependencies: ["QuarryCLI"]),
 
