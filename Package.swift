@@ -42,8 +42,10 @@ let package = Package(
         .target(name: "Engine", dependencies: [
             "QuarryCore", "GitSource", "Chunker", "Tokenizers", "Encoder", "Store", "Search",
         ]),
+        // The Model Context Protocol front end (`quarry mcp`).
+        .target(name: "MCPServer", dependencies: ["QuarryCore", "Search", "Engine"]),
         .target(name: "QuarryCLI", dependencies: [
-            "QuarryCore", "GitSource", "Encoder", "Store", "Search", "Arguments", "Engine",
+            "QuarryCore", "GitSource", "Encoder", "Store", "Search", "Arguments", "Engine", "MCPServer",
         ]),
         .executableTarget(name: "quarry", dependencies: ["QuarryCLI"]),
 

@@ -28,7 +28,9 @@ package final class QuarryEngine: @unchecked Sendable {
 
     /// An engine over the default index of the repository at `repo` (default `.`),
     /// or over `index` when given.
-    package static func locate(index: String?, repo: String?, library: ModelLibrary) throws -> QuarryEngine {
+    /// `requireIndex` false lets a server start before the first `quarry index`.
+    package static func locate(index: String?, repo: String?, library: ModelLibrary,
+                               requireIndex: Bool = true) throws -> QuarryEngine {
         if let index {
             let repository = repo.flatMap { try? GitRepository(discoveringFrom: $0) }
             return QuarryEngine(indexPath: URL(fileURLWithPath: index).standardized.path,
@@ -36,7 +38,7 @@ package final class QuarryEngine: @unchecked Sendable {
         }
         let repository = try GitRepository(discoveringFrom: repo ?? ".")
         let path = Indexer.defaultIndexPath(for: repository)
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard !requireIndex || FileManager.default.fileExists(atPath: path) else {
             throw EngineError(.notFound, "no index at \(path); run 'quarry index' first")
         }
         return QuarryEngine(indexPath: path, repositoryPath: repo ?? ".", library: library)

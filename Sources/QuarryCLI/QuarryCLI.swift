@@ -42,8 +42,8 @@ public enum QuarryCLI {
 
     /// Top-level commands in help order.
     static var commands: [Command] {
-        [IndexCommand.command, SearchCommand.command, StatusCommand.command, GcCommand.command, EmbedCommand.command,
-         ModelCommand.command, EvalCommand.command]
+        [IndexCommand.command, SearchCommand.command, StatusCommand.command, McpCommand.command, GcCommand.command,
+         EmbedCommand.command, ModelCommand.command, EvalCommand.command]
     }
 
     static let group = CommandGroup(
