@@ -42,10 +42,14 @@ let package = Package(
         .target(name: "Engine", dependencies: [
             "QuarryCore", "GitSource", "Chunker", "Tokenizers", "Encoder", "Store", "Search",
         ]),
+        // Two-function C shim over libmicrohttpd (Debian libmicrohttpd-dev).
+        .target(name: "CMHD", linkerSettings: [.linkedLibrary("microhttpd")]),
+        // The HTTP front end (`quarry serve`): JSON API and search page.
+        .target(name: "HTTPServer", dependencies: ["QuarryCore", "Search", "Engine", "CMHD"]),
         // The Model Context Protocol front end (`quarry mcp`).
         .target(name: "MCPServer", dependencies: ["QuarryCore", "Search", "Engine"]),
         .target(name: "QuarryCLI", dependencies: [
-            "QuarryCore", "GitSource", "Encoder", "Store", "Search", "Arguments", "Engine", "MCPServer",
+            "QuarryCore", "GitSource", "Encoder", "Store", "Search", "Arguments", "Engine", "MCPServer", "HTTPServer",
         ]),
         .executableTarget(name: "quarry", dependencies: ["QuarryCLI"]),
 

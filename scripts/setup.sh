@@ -18,7 +18,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------
 packages=(pkg-config git python3 python3-pip python3-venv
-          libgit2-dev libtree-sitter-dev libsentencepiece-dev libopenblas-dev libsqlite3-dev)
+          libgit2-dev libtree-sitter-dev libsentencepiece-dev libopenblas-dev libsqlite3-dev
+          libmicrohttpd-dev curl openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,3 +1,6 @@
+import Search
+import Store
+
 /// A failure any front end reports in one line. `kind` lets each front end
 /// pick its own signal (an exit status, an HTTP status, an MCP tool error)
 /// without parsing the message.
@@ -23,5 +26,37 @@ package struct EngineError: Error, CustomStringConvertible, Sendable, Equatable 
 
     package init(_ description: String) {
         self.init(.failed, description)
+    }
+}
+
+extension EngineError.Kind {
+    /// The kind of any error a front end meets, so each maps failures to its
+    /// own signal in one place: what the caller asked for is wrong or absent,
+    /// the index is busy, or something else failed.
+    package init(classifying error: Error) {
+        switch error {
+        case let error as EngineError:
+            self = error.kind
+        case let error as StoreError:
+            self.init(classifying: error)
+        case let error as SearchError:
+            switch error {
+            case .store(let store): self.init(classifying: store)
+            case .invalidGlob: self = .invalidRequest
+            default: self = .failed
+            }
+        default:
+            self = .failed
+        }
+    }
+
+    private init(classifying error: StoreError) {
+        switch error {
+        case .unknownRevision, .noIndex: self = .notFound
+        // Another process holds the database, or an older schema waits for `quarry index` to upgrade it.
+        case .busy, .outdatedSchema: self = .busy
+        case .invalidArgument: self = .invalidRequest
+        default: self = .failed
+        }
     }
 }

@@ -5,7 +5,7 @@ import XCTest
 final class McpSession {
     let process: Process
     private let input: FileHandle
-    private let lines = LineQueue()
+    private let lines: LineQueue
     private let errors: PipeReader
     private var nextID = 1
 
@@ -14,21 +14,7 @@ final class McpSession {
         self.process = process
         input = stdin.fileHandleForWriting
         errors = PipeReader(stderr)
-        let queue = lines
-        Thread.detachNewThread {
-            let handle = stdout.fileHandleForReading
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    queue.push(pending[pending.startIndex..<newline])
-                    pending = Data(pending[(newline + 1)...])
-                }
-            }
-            queue.close()
-        }
+        lines = LineQueue(reading: stdout)
     }
 
     /// Sends raw bytes (a newline is not added).
@@ -95,6 +81,27 @@ final class LineQueue: @unchecked Sendable {
     private var lines: [Data] = []
     private var closed = false
     private let condition = NSCondition()
+
+    init() {}
+
+    /// The lines of `pipe`, read on a thread of their own until it closes.
+    convenience init(reading pipe: Pipe) {
+        self.init()
+        Thread.detachNewThread { [self] in
+            let handle = pipe.fileHandleForReading
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    push(pending[pending.startIndex..<newline])
+                    pending = Data(pending[(newline + 1)...])
+                }
+            }
+            close()
+        }
+    }
 
     func push(_ line: Data) {
         condition.lock()

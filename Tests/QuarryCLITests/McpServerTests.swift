@@ -197,8 +197,8 @@ final class McpServerTests: XCTestCase {
         let plain = try QuarryProcess.run(["mcp"], in: repository.url)
         XCTAssertEqual(plain.status, 0, plain.stderr)
         XCTAssertEqual(plain.stdout, "", "stdout carries protocol messages only")
-        try repository.git("branch", "feature")
-        let revisions = try QuarryProcess.run(["mcp", "--repo", repository.path, "--rev", "HEAD", "--rev", "feature"])
+        // quarry mcp --repo . --rev HEAD --rev main (the README's)
+        let revisions = try QuarryProcess.run(["mcp", "--repo", ".", "--rev", "HEAD", "--rev", "main"], in: repository.url)
         XCTAssertEqual(revisions.status, 0, revisions.stderr)
         // echo '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' | quarry mcp
         let request = repository.url.deletingLastPathComponent().appendingPathComponent("request.json")

@@ -1,0 +1,180 @@
+import Foundation
+import XCTest
+
+/// `quarry serve` over loopback: the JSON API, the page, tokens, limits and refusals.
+final class ServeTests: XCTestCase {
+    func testJSONAPIAnswersWithTheSearchKeysAndFittingStatuses() throws {
+        let repository = try indexedServerFixture()
+        defer { repository.remove() }
+        let server = try ServeSession(["--repo", repository.path])
+
+        let search = try server.get("/api/search?q=where+is+the+password+checked&k=2&lang=python")
+        XCTAssertEqual(search.status, 200, search.text)
+        XCTAssertEqual(search.headers["content-type"], "application/json; charset=utf-8")
+        let results = try XCTUnwrap(search.json?["results"] as? [[String: Any]])
+        XCTAssertEqual(results.count, 2)
+        XCTAssertEqual(results.first?["path"] as? String, "src/auth.py")
+        // The keys of `quarry search --json`, in the same order.
+        let cli = try QuarryProcess.run(["search", "--repo", repository.path, "--json", "-k", "2", "--lang", "python",
+                                         "where is the password checked"])
+        XCTAssertEqual(cli.jsonLines.map { $0["path"] as? String }, results.map { $0["path"] as? String })
+        XCTAssertEqual(Set(cli.jsonLines.first?.keys.map { $0 } ?? []), Set(results.first?.keys.map { $0 } ?? []))
+
+        let status = try server.get("/api/status")
+        XCTAssertEqual(status.status, 200)
+        XCTAssertEqual(status.json?["files"] as? Int, 3)
+        let file = try server.get("/api/file?path=src/config.go&start=4&end=4")
+        XCTAssertEqual(file.status, 200, file.text)
+        XCTAssertEqual(file.json?["text"] as? String, "func parseConfig(path string) error {")
+
+        let expectations: [(String, Int)] = [
+            ("/api/search", 400),                                   // q missing
+            ("/api/search?q=x&k=0", 400),
+            ("/api/search?q=x&k=ten", 400),
+            ("/api/search?q=x&mode=fuzzy", 400),
+            ("/api/search?q=x&lang=cobol", 400),
+            ("/api/search?q=%20%20", 400),                          // empty query
+            ("/api/search?q=a%00b", 400),                           // NUL
+            ("/api/search?q=%FF%FEparse", 400),                     // not UTF-8
+            ("/api/search?q=x&rev=v9", 404),
+            ("/api/search?q=" + String(repeating: "a", count: 5000), 414),
+            ("/api/search?q=" + String(repeating: "a", count: 200_000), 414),
+            ("/api/file?path=../../etc/passwd", 400),
+            ("/api/file?path=%2Fetc%2Fpasswd", 400),
+            ("/api/file?path=src/../../x", 400),
+            ("/api/file?path=src/missing.py", 404),
+            ("/api/file?path=src/auth.py&rev=main", 404),           // a real ref, not indexed
+            ("/api/file?path=src/auth.py&start=0", 400),
+            ("/api/file?path=src/auth.py&start=999", 400),
+            ("/api/nothing", 404),
+            ("/api/search?" + (0..<40).map { "p\($0)=1" }.joined(separator: "&"), 400),
+        ]
+        for (target, expected) in expectations {
+            let response = try server.get(target)
+            XCTAssertEqual(response.status, expected, "\(target.prefix(80)): \(response.text.prefix(200))")
+            if response.status != 414 || response.headers["content-type"]?.hasPrefix("application/json") == true {
+                XCTAssertNotNil(response.json?["error"] as? String, "\(target.prefix(80)) has a JSON error")
+            }
+            XCTAssertFalse(response.text.contains("root:"), "never reads files outside the index")
+        }
+        XCTAssertEqual(try server.get("/api/status", method: "POST").status, 405)
+        XCTAssertEqual(try server.get("/api/status", body: Data(repeating: 65, count: 1000)).status, 413)
+        // Still serving after all of that.
+        XCTAssertEqual(try server.get("/api/status").status, 200)
+        XCTAssertEqual(server.stop(), 0, "SIGTERM stops it cleanly")
+    }
+
+    func testTokenIsRequiredWhenGiven() throws {
+        let repository = try indexedServerFixture()
+        defer { repository.remove() }
+        let server = try ServeSession(["--repo", repository.path, "--token", "s3cret"])
+        let refused = try server.get("/api/status")
+        XCTAssertEqual(refused.status, 401)
+        XCTAssertEqual(refused.headers["www-authenticate"], "Bearer")
+        XCTAssertEqual(try server.get("/api/status", headers: ["Authorization": "Bearer wrong"]).status, 401)
+        XCTAssertEqual(try server.get("/api/status", headers: ["Authorization": "Bearer s3cret"]).status, 200)
+        let page = try server.get("/?q=password&token=s3cret")
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.text.contains("name=\"token\" value=\"s3cret\""), "the page's form keeps the token")
+        _ = server.stop()
+    }
+
+    func testSearchPageRendersResultsOnTheServerAndSeesNewRevisions() throws {
+        let repository = try indexedServerFixture()
+        defer { repository.remove() }
+        let server = try ServeSession(["--repo", repository.path])
+        let empty = try server.get("/")
+        XCTAssertEqual(empty.status, 200)
+        XCTAssertTrue(empty.text.contains("<form method=\"get\" action=\"/\""))
+        XCTAssertFalse(empty.text.contains("http://") || empty.text.contains("https://"), "no outside resources")
+
+        let page = try server.get("/?q=%3Cscript%3Epassword&mode=hybrid&lang=python")
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.text.contains("src/auth.py:1-5"), page.text)
+        XCTAssertTrue(page.text.contains("<mark class=\"line\">"), "matched lines are marked")
+        XCTAssertTrue(page.text.contains("&lt;script&gt;password"), "the query is escaped")
+        XCTAssertFalse(page.text.contains("<script>password"))
+        XCTAssertTrue(page.text.contains("<option value=\"python\" selected>"), "filters stay selected")
+        XCTAssertTrue(page.text.contains("<option value=\"HEAD\""), "the revision picker lists indexed revisions")
+        let bad = try server.get("/?q=x&rev=v9")
+        XCTAssertEqual(bad.status, 404)
+        XCTAssertTrue(bad.text.contains("id=\"error\""))
+
+        try repository.write("src/keys.py", "def rotate_signing_keys(store):\n    store.rotate()\n")
+        try repository.commitAll("keys")
+        XCTAssertEqual(try QuarryProcess.run(["index", repository.path, "--quiet"]).status, 0)
+        let fresh = try server.get("/api/search?q=rotate+signing+keys&mode=lexical&k=1")
+        XCTAssertEqual((fresh.json?["results"] as? [[String: Any]])?.first?["path"] as? String, "src/keys.py",
+                       "a revision indexed after the server started is served without a restart")
+        _ = server.stop()
+    }
+
+    func testHelpHasExamplesAndANonLoopbackHostWithoutTokenWarns() throws {
+        let help = try QuarryProcess.run(["serve", "--help"])
+        XCTAssertTrue(help.stdout.contains("Examples:"))
+        let repository = try indexedServerFixture()
+        defer { repository.remove() }
+        let (process, _, _, stderr) = try QuarryProcess.startWithInput(["serve", "--repo", repository.path,
+                                                                        "--host", "0.0.0.0", "--port", "0"])
+        let first = String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertTrue(first.contains("warning: listening on 0.0.0.0 without --token"), first)
+        let badHost = try QuarryProcess.run(["serve", "--repo", repository.path, "--host", "example", "--port", "0"])
+        XCTAssertEqual(badHost.status, 2)
+        XCTAssertTrue(badHost.stderr.contains("'example' is not an IPv4 address"), badHost.stderr)
+    }
+}
+
+/// The README's `quarry serve` and `curl` examples, as written (ports aside:
+/// the test takes a free one instead of 8080 or 9000).
+final class ServeReadmeTests: XCTestCase {
+    func testReadmeServeExamplesRun() throws {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try XCTUnwrap(readme.components(separatedBy: "## For a team (HTTP)").dropFirst().first)
+        let block = try XCTUnwrap(section.components(separatedBy: "```sh\n").dropFirst().first?
+            .components(separatedBy: "```").first)
+        let commands = block.split(separator: "\n").map { line in
+            String(line.split(separator: "#", maxSplits: 1).first ?? "").trimmingCharacters(in: .whitespaces)
+        }
+        XCTAssertEqual(commands.filter { $0.hasPrefix("quarry serve") }.count, 2)
+        XCTAssertEqual(commands.filter { $0.hasPrefix("curl ") }.count, 3)
+        let repository = try indexedServerFixture()
+        defer { repository.remove() }
+        for command in commands where command.hasPrefix("quarry serve") {
+            let arguments = try shellWords(command).dropFirst(2).filter { $0 != "--port" && $0 != "9000" }
+            let server = try ServeSession(["--repo", repository.path] + arguments)
+            let token = arguments.firstIndex(of: "--token").map { arguments[$0 + 1] }
+            XCTAssertEqual(token?.count ?? 32, 32, "openssl rand -hex 16 gave a token")
+            let headers = token.map { ["Authorization": "Bearer \($0)"] } ?? [:]
+            XCTAssertEqual(try server.get("/api/status", headers: headers).status, 200, command)
+            guard token == nil else { _ = server.stop(); continue }
+            for curl in commands where curl.hasPrefix("curl ") {
+                let outcome = try runShell(curl.replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(server.port)"))
+                XCTAssertEqual(outcome.status, 0, curl)
+                let object = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+                XCTAssertNotNil(object, "\(curl): \(outcome.stdout.prefix(200))")
+                XCTAssertNil(object?["error"], "\(curl): \(outcome.stdout.prefix(200))")
+            }
+            _ = server.stop()
+        }
+    }
+
+    /// Words of a command line as sh splits them, `$(...)` substituted by sh itself.
+    private func shellWords(_ command: String) throws -> [String] {
+        let outcome = try runShell("for word in \(command); do printf '%s\\n' \"$word\"; done")
+        return outcome.stdout.split(separator: "\n").map(String.init)
+    }
+
+    private func runShell(_ command: String) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
