@@ -11,11 +11,20 @@
 # values, so latency is representative; rankings are not.
 #
 #   Benchmarks/search.sh [path/to/quarry]
+#   QUARRY_BENCH_WORK=/tmp/bench Benchmarks/search.sh    # keep /tmp/bench/{corpus,index.sqlite}
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 quarry=${1:-$root/.build/release/quarry}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# QUARRY_BENCH_WORK=DIR builds in DIR and keeps the corpus and index there
+# (Benchmarks/servers.sh measures the servers over them).
+if [[ -n ${QUARRY_BENCH_WORK:-} ]]; then
+    work=$QUARRY_BENCH_WORK
+    rm -rf "$work/corpus" "$work/tiny" "$work"/index.sqlite* "$work"/tiny.sqlite*
+    mkdir -p "$work"
+else
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+fi
 corpus=$work/corpus
 mkdir -p "$corpus"
 dirs=${QUARRY_BENCH_DIRS:-$(ls -d /root/.pyenv/versions/3.*/lib/python3.* 2>/dev/null | head -4 | tr '\n' ' ')}

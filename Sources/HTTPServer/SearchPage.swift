@@ -70,8 +70,10 @@ struct SearchPage {
                 + " <span class=\"rev\">@\(escape(hit.result.revision))</span></div><pre><code>"
             for (offset, line) in chunk.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let number = chunk.startLine + offset
-                let text = "<span class=\"n\">\(number)</span>\(escape(String(line)))"
-                html += marked.contains(number) ? "<mark class=\"line\">\(text)</mark>\n" : "<span class=\"line\">\(text)</span>\n"
+                // The newline stays inside the block element: one line each with styles, and still
+                // one line each as plain preformatted text when styles are off.
+                let text = "<span class=\"n\">\(number)</span>\(escape(String(line)))\n"
+                html += marked.contains(number) ? "<mark class=\"line\">\(text)</mark>" : "<span class=\"line\">\(text)</span>"
             }
             html += "</code></pre></li>"
         }

@@ -178,3 +178,41 @@ final class ServeReadmeTests: XCTestCase {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+/// The search page in a real browser: headless Chromium via scripts/page-check.sh.
+final class SearchPageBrowserTests: XCTestCase {
+    func testResultsAppearInTheDOMWithAndWithoutJavaScript() throws {
+        let repository = try indexedServerFixture()
+        defer { repository.remove() }
+        let server = try ServeSession(["--repo", repository.path])
+        defer { _ = server.stop() }
+        // Kept under .build/ (ignored by git) so people can look at the page after a test run.
+        let output = packageRoot.appendingPathComponent(".build/screenshots")
+        try? FileManager.default.removeItem(at: output)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [packageRoot.appendingPathComponent("scripts/page-check.sh").path,
+                             "http://127.0.0.1:\(server.port)/?q=where+is+the+password+checked&lang=python",
+                             output.path]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        for name in ["dom.html", "dom-nojs.html"] {
+            let dom = try String(contentsOf: output.appendingPathComponent(name), encoding: .utf8)
+            XCTAssertTrue(dom.contains("src/auth.py:1-5"), "\(name): \(dom.prefix(500))")
+            XCTAssertTrue(dom.contains("auth.login_user"), name)
+            XCTAssertTrue(dom.contains("<mark class=\"line\">"), "\(name): matched lines are marked")
+            XCTAssertTrue(dom.contains("value=\"where is the password checked\""), "\(name): the query stays in the box")
+        }
+        var sizes: [Int] = []
+        for name in ["search-page.png", "search-page-nojs.png"] {
+            let png = try Data(contentsOf: output.appendingPathComponent(name))
+            XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(name) is a PNG")
+            sizes.append(png.count)
+        }
+        // The page draws the same results without script: the two screenshots are
+        // pictures of about the same detail, far above a blank page's size.
+        XCTAssertGreaterThan(sizes.min() ?? 0, 10_000)
+        XCTAssertLessThan(abs(Double(sizes[0] - sizes[1])) / Double(sizes[0]), 0.2, "\(sizes)")
+    }
+}
