@@ -76,14 +76,10 @@ start=$(date +%s.%N)
 echo "vector file written by a no-op index run in $(python3 -c "print(round($(date +%s.%N) - $start, 2))") s:" \
     "$(du -m "$index".vectors/*.qvec | cut -f1) MB"
 
-python3 - "$quarry" "$index" <<'PY'
+python3 - "$quarry" "$index" "$root/Benchmarks/queries.txt" <<'PY'
 import os, re, statistics, subprocess, sys, time
 quarry, index = sys.argv[1], sys.argv[2]
-queries = ["parse a date string", "open a socket connection", "read a config file", "where is the password checked",
-           "compress data with zlib", "retry after a timeout", "sort a list of records", "json decoder error",
-           "send an email message", "walk a directory tree", "http request headers", "base64 encode bytes",
-           "thread pool executor", "logging handler rotation", "csv writer quoting", "unicode normalisation",
-           "temporary file cleanup", "regular expression compile", "hash a password", "random sample"]
+queries = open(sys.argv[3]).read().splitlines()  # shared with Benchmarks/servers.py
 
 def run(mode, query):
     """Wall seconds, peak RSS (MB) and the --stats line of one whole `quarry search` process."""

@@ -1,6 +1,7 @@
 """Driver for Benchmarks/servers.sh: see its header."""
 import http.client
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -10,11 +11,8 @@ import time
 import urllib.parse
 
 quarry, corpus, index, duration = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-queries = ["parse a date string", "open a socket connection", "read a config file", "where is the password checked",
-           "compress data with zlib", "retry after a timeout", "sort a list of records", "json decoder error",
-           "send an email message", "walk a directory tree", "http request headers", "base64 encode bytes",
-           "thread pool executor", "logging handler rotation", "csv writer quoting", "unicode normalisation",
-           "temporary file cleanup", "regular expression compile", "hash a password", "random sample"]
+# The queries Benchmarks/search.sh times too.
+queries = open(os.path.join(os.path.dirname(__file__), "queries.txt")).read().splitlines()
 
 
 def percentile(values, fraction):
