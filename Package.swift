@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Store", "TestSupport"]),
         .testTarget(name: "ArgumentsTests", dependencies: ["Arguments"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Search", "Store"]),
         .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store", "CSQLite"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "COpenBLAS", "TestSupport"]),
     ],
