@@ -43,7 +43,10 @@ extension QuarryEngine {
         // Map the vectors and rank by keywords on another core while the model
         // loads (once per engine) and embeds the query; join before anything
         // else (or any error) touches the store.
-        let searcher = Searcher(store: store, model: record)
+        let generation = try store.vectorGeneration(for: record)
+        let cached = cachedVectors(model: record.id, generation: generation)
+        let searcher = cached.map { Searcher(store: store, model: record, vectors: $0) }
+            ?? Searcher(store: store, model: record)
         let preparation = Preparation()
         DispatchQueue.global(qos: .userInitiated).async(group: preparation.group) {
             do {
@@ -66,7 +69,9 @@ extension QuarryEngine {
         preparation.group.wait()
         if let error = preparation.error { throw error }
         defer { timings.search = searcher.statistics }
-        return try searcher.search(query, queryVector: vector, mode: mode, filters: filters, limit: limit)
+        let results = try searcher.search(query, queryVector: vector, mode: mode, filters: filters, limit: limit)
+        if cached == nil { cacheVectors(try searcher.vectorSearcher(), model: record.id, generation: generation) }
+        return results
     }
 }
 

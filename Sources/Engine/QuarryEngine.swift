@@ -19,6 +19,11 @@ package final class QuarryEngine: @unchecked Sendable {
     package let library: ModelLibrary
     private let lock = NSLock()
     private var models: [String: LoadedModel] = [:]
+    /// Per model id: vectors mapped by an earlier request and their generation.
+    /// Mapping 100k rows costs tens of milliseconds; a request whose snapshot
+    /// sees the same generation reuses them (an index run that changes the
+    /// vectors bumps it, so nothing stale is ever scored).
+    private var vectors: [Int64: (generation: Int64, searcher: VectorSearcher)] = [:]
 
     package init(indexPath: String, repositoryPath: String? = nil, library: ModelLibrary) {
         self.indexPath = indexPath
@@ -51,6 +56,18 @@ package final class QuarryEngine: @unchecked Sendable {
         try store.beginSnapshot()
         defer { store.endSnapshot() }
         return try body(store)
+    }
+
+    func cachedVectors(model: Int64, generation: Int64) -> VectorSearcher? {
+        lock.lock()
+        defer { lock.unlock() }
+        return vectors[model].flatMap { $0.generation == generation ? $0.searcher : nil }
+    }
+
+    func cacheVectors(_ searcher: VectorSearcher, model: Int64, generation: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        vectors[model] = (generation, searcher)
     }
 
     /// The model called `name` (default: the library's), loaded on first use and kept.

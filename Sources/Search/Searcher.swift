@@ -39,6 +39,15 @@ public final class Searcher {
         lexical = LexicalSearcher(store: store)
     }
 
+    /// A searcher that uses `vectors` (the model's, loaded by an earlier
+    /// searcher at the generation this store sees) instead of mapping them again.
+    public convenience init(store: IndexStore, model: ModelRecord, vectors: VectorSearcher) {
+        self.init(store: store, model: model)
+        loadedVectors = vectors
+        statistics.vectorSource = vectors.matrix.source
+        statistics.vectorRows = vectors.count
+    }
+
     /// The newest model row called `name`; nil when none. For callers that
     /// know the model's name but not its fingerprint (prefer the exact row).
     public static func model(named name: String, in store: IndexStore) throws(SearchError) -> ModelRecord? {

@@ -8,8 +8,8 @@ final class McpRefreshTests: XCTestCase {
         (reply["result"] as? [String: Any])?["structuredContent"] as? [String: Any]
     }
 
-    private func search(_ server: McpSession, _ query: String) throws -> [[String: Any]] {
-        let reply = try server.request("tools/call", ["name": "search", "arguments": ["query": query, "mode": "lexical"]])
+    private func search(_ server: McpSession, _ query: String, mode: String = "lexical") throws -> [[String: Any]] {
+        let reply = try server.request("tools/call", ["name": "search", "arguments": ["query": query, "mode": mode]])
         return structured(reply)?["results"] as? [[String: Any]] ?? []
     }
 
@@ -18,6 +18,8 @@ final class McpRefreshTests: XCTestCase {
         defer { repository.remove() }
         let server = try McpSession(["--repo", repository.path])
         XCTAssertTrue(try search(server, "rotate signing keys").isEmpty)
+        // A semantic search maps the vectors, which the server keeps for later requests...
+        XCTAssertEqual(try search(server, "check a password", mode: "semantic").first?["path"] as? String, "src/auth.py")
 
         // `quarry index` in another process: the next request sees the new revision.
         try repository.write("src/keys.py", "def rotate_signing_keys(store):\n    store.rotate()\n")
@@ -33,6 +35,9 @@ final class McpRefreshTests: XCTestCase {
         XCTAssertEqual(structured(refresh)?["revision"] as? String, "HEAD")
         XCTAssertEqual(structured(refresh)?["new_blobs"] as? Int, 1)
         XCTAssertEqual(try search(server, "audit trail").first?["path"] as? String, "src/audit.py")
+        // ...until an index run adds vectors: the new function's vector is scored too.
+        let semantic = try search(server, "write an audit trail entry for an event", mode: "semantic")
+        XCTAssertTrue(semantic.prefix(2).contains { $0["path"] as? String == "src/audit.py" }, "\(semantic)")
         let read = try server.request("tools/call", ["name": "read", "arguments": ["path": "src/audit.py"]])
         XCTAssertEqual(structured(read)?["text"] as? String, "def write_audit_trail(event):\n    log(event)")
 
