@@ -35,6 +35,8 @@ enum ServeCommand {
             OptionSpec("port", value: "N", help: "Port (default 8080; 0 picks a free one)."),
             OptionSpec("token", value: "TOKEN", help: "Require this bearer token on every request."),
             OptionSpec("threads", value: "N", help: "Worker threads (default 4)."),
+            OptionSpec("timeout", value: "SECONDS",
+                       help: "Drop a connection idle or stalled this long (default 30): slow clients cannot hold slots."),
         ])
 
     static let command = Command(spec: spec) { context in
@@ -43,6 +45,7 @@ enum ServeCommand {
         options.host = args.value("host") ?? options.host
         options.port = UInt16(try args.integer("port", default: Int(options.port), in: 0...65_535))
         options.threads = UInt32(try args.integer("threads", default: Int(options.threads), in: 1...256))
+        options.timeoutSeconds = UInt32(try args.integer("timeout", default: Int(options.timeoutSeconds), in: 1...3600))
         let token = args.value("token")
         if token?.isEmpty == true { throw CLIError("--token must not be empty") }
         let library = ModelLibrary(paths: context.paths, environment: context.environment)

@@ -42,20 +42,31 @@ final class ServeSession {
         return try exchange(Data((request + "\r\n").utf8) + body)
     }
 
-    /// Sends raw bytes on a fresh connection and parses the reply.
-    func exchange(_ bytes: Data) throws -> Response {
+    /// A connected TCP socket to the server (receives time out after 60 s).
+    func connect() throws -> Int32 {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Foundation.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard connected == 0 else { throw NSError(domain: "serve", code: 2) }
+        guard connected == 0 else {
+            close(socket)
+            throw NSError(domain: "serve", code: 2, userInfo: [NSLocalizedDescriptionKey: "cannot connect"])
+        }
         var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return socket
+    }
+
+    /// Sends raw bytes on a fresh connection and parses the reply.
+    func exchange(_ bytes: Data) throws -> Response {
+        let socket = try connect()
+        defer { close(socket) }
         _ = bytes.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var reply = Data()
         var buffer = [UInt8](repeating: 0, count: 1 << 16)

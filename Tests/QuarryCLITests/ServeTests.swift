@@ -64,6 +64,23 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(server.stop(), 0, "SIGTERM stops it cleanly")
     }
 
+    func testSlowClientsAreDroppedWhileOthersAreServed() throws {
+        let repository = try indexedServerFixture()
+        defer { repository.remove() }
+        let server = try ServeSession(["--repo", repository.path, "--timeout", "1"])
+        // Half a request line, then nothing: the connection is closed after the timeout.
+        let stalled = try server.connect()
+        defer { close(stalled) }
+        _ = "GET /api/sta".withCString { send(stalled, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        XCTAssertEqual(try server.get("/api/status").status, 200, "served while another client stalls")
+        let started = Date()
+        var byte: UInt8 = 0
+        XCTAssertLessThanOrEqual(recv(stalled, &byte, 1, 0), 0, "the stalled connection is closed")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        XCTAssertEqual(try server.get("/api/status").status, 200)
+        _ = server.stop()
+    }
+
     func testTokenIsRequiredWhenGiven() throws {
         let repository = try indexedServerFixture()
         defer { repository.remove() }
