@@ -20,9 +20,12 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-def rss_mb(pid):
+def rss(pid):
+    """RSS in MB: total, and its anonymous part (the rest is the mapped index and vector files)."""
     with open(f"/proc/{pid}/status") as status:
-        return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1)) / 1024
+        text = status.read()
+    field = lambda name: int(re.search(name + r":\s+(\d+)", text).group(1)) / 1024
+    return f"{field('VmRSS'):.0f} MB ({field('RssAnon'):.0f} MB anonymous)"
 
 
 def search_path(query, mode="hybrid"):
@@ -76,7 +79,7 @@ def client(slot):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         n += 1
         counts[slot] = n
-rss_start = rss_mb(server.pid)
+rss_start = rss(server.pid)
 threads = [threading.Thread(target=client, args=(slot,)) for slot in range(8)]
 started = time.perf_counter()
 for thread in threads:
@@ -98,10 +101,10 @@ stop.set()
 for thread in threads:
     thread.join()
 elapsed = time.perf_counter() - started
-rss_end = rss_mb(server.pid)
+rss_end = rss(server.pid)
 total = sum(counts)
 print(f"HTTP 8 keep-alive clients for {elapsed:.0f} s (hybrid): {total} requests, {total/elapsed:.0f} req/s, "
-      f"{len(errors)} errors; RSS {rss_start:.0f} MB at start, {rss_end:.0f} MB at end")
+      f"{len(errors)} errors; RSS {rss_start} at start, {rss_end} at end")
 print(f"refresh during load: quarry index took {refresh_seconds:.1f} s; new function visible right after: {visible}")
 for error in errors[:5]:
     print("  error:", error)

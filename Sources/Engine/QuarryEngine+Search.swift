@@ -9,8 +9,8 @@ extension QuarryEngine {
         try request.validate()
         var timings = SearchTimings()
         var notes: [String] = []
-        let hits = try withSnapshot { store in
-            let results = try rank(request, store: store, timings: &timings, notes: &notes)
+        let hits = try withSnapshot { store, file in
+            let results = try rank(request, store: store, file: file, timings: &timings, notes: &notes)
             return try results.map { result in
                 SearchHit(result: result,
                           lifetime: request.allRevisions ? try store.lifetime(ofBlob: result.blobID) : nil)
@@ -20,7 +20,7 @@ extension QuarryEngine {
         return SearchResponse(hits: hits, notes: notes, timings: timings)
     }
 
-    private func rank(_ request: SearchRequest, store: IndexStore, timings: inout SearchTimings,
+    private func rank(_ request: SearchRequest, store: IndexStore, file: [UInt64]?, timings: inout SearchTimings,
                       notes: inout [String]) throws -> [SearchResult] {
         let (query, mode, filters, limit) = (request.query, request.mode, request.filters, request.limit)
         func lexicalSearch() throws -> [SearchResult] {
@@ -43,8 +43,8 @@ extension QuarryEngine {
         // Map the vectors and rank by keywords on another core while the model
         // loads (once per engine) and embeds the query; join before anything
         // else (or any error) touches the store.
-        let generation = try store.vectorGeneration(for: record)
-        let cached = cachedVectors(model: record.id, generation: generation)
+        let key = VectorKey(file: file, model: record.id, generation: try store.vectorGeneration(for: record))
+        let cached = cachedVectors(key)
         let searcher = cached.map { Searcher(store: store, model: record, vectors: $0) }
             ?? Searcher(store: store, model: record)
         let preparation = Preparation()
@@ -70,7 +70,7 @@ extension QuarryEngine {
         if let error = preparation.error { throw error }
         defer { timings.search = searcher.statistics }
         let results = try searcher.search(query, queryVector: vector, mode: mode, filters: filters, limit: limit)
-        if cached == nil { cacheVectors(try searcher.vectorSearcher(), model: record.id, generation: generation) }
+        if cached == nil { cacheVectors(try searcher.vectorSearcher(), key) }
         return results
     }
 }

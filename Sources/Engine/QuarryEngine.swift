@@ -9,8 +9,9 @@ import Store
 /// while the index is opened afresh for each request (a revision committed by
 /// `quarry index` meanwhile is seen by the next request).
 package final class QuarryEngine: @unchecked Sendable {
-    // @unchecked: `models` is only touched under `lock` (a model serialises its
-    // own forward passes).
+    // @unchecked: `models`, `vectors` and `idleStores` are only touched under
+    // `lock` (a model serialises its own forward passes; a store is used by
+    // one request at a time).
     package static let version = "0.1.0"
 
     package let indexPath: String
@@ -19,11 +20,20 @@ package final class QuarryEngine: @unchecked Sendable {
     package let library: ModelLibrary
     private let lock = NSLock()
     private var models: [String: LoadedModel] = [:]
-    /// Per model id: vectors mapped by an earlier request and their generation.
+    private var idleStores: [PooledStore] = []
+    /// Per model id: vectors mapped by an earlier request and what they are valid for.
     /// Mapping 100k rows costs tens of milliseconds; a request whose snapshot
     /// sees the same generation reuses them (an index run that changes the
     /// vectors bumps it, so nothing stale is ever scored).
-    private var vectors: [Int64: (generation: Int64, searcher: VectorSearcher)] = [:]
+    private var vectors: [Int64: (key: VectorKey, searcher: VectorSearcher)] = [:]
+
+    /// What a model's mapped vectors are valid for: one index file (a rebuilt
+    /// index starts its generations again) at one generation.
+    struct VectorKey: Equatable {
+        var file: [UInt64]?
+        var model: Int64
+        var generation: Int64
+    }
 
     package init(indexPath: String, repositoryPath: String? = nil, library: ModelLibrary) {
         self.indexPath = indexPath
@@ -49,25 +59,68 @@ package final class QuarryEngine: @unchecked Sendable {
         return QuarryEngine(indexPath: path, repositoryPath: repo ?? ".", library: library)
     }
 
-    /// Runs `body` on a fresh read-only store inside one snapshot: an index run
-    /// committing meanwhile is seen whole or not at all.
+    /// Runs `body` on a read-only store inside a snapshot taken now: an index
+    /// run that committed before is seen, one committing meanwhile is seen
+    /// whole or not at all. Connections are kept for the next request (with
+    /// their page cache and prepared statements) rather than reopened; one
+    /// that failed is dropped.
     package func withSnapshot<T>(_ body: (IndexStore) throws -> T) throws -> T {
-        let store = try IndexStore(path: indexPath, mode: .readOnly)
+        try withSnapshot { store, _ in try body(store) }
+    }
+
+    /// The same, also passing the index file's identity (device and inode) as
+    /// it was when the store was opened: what cached state is keyed by.
+    func withSnapshot<T>(_ body: (IndexStore, [UInt64]?) throws -> T) throws -> T {
+        let connection = try takeStore()
+        let store = connection.store
         try store.beginSnapshot()
-        defer { store.endSnapshot() }
-        return try body(store)
+        let result = Result { try body(store, connection.file) }
+        store.endSnapshot()
+        if case .success = result { returnStore(connection) }
+        return try result.get()
     }
 
-    func cachedVectors(model: Int64, generation: Int64) -> VectorSearcher? {
+    private typealias PooledStore = (store: IndexStore, file: [UInt64]?)
+
+    private func takeStore() throws -> PooledStore {
+        let file = Self.fileIdentity(indexPath)
         lock.lock()
-        defer { lock.unlock() }
-        return vectors[model].flatMap { $0.generation == generation ? $0.searcher : nil }
+        // A connection to a file since replaced (the index deleted and built
+        // again) would read the old one forever: keep only current ones.
+        idleStores.removeAll { $0.file != file }
+        let pooled = idleStores.popLast()
+        lock.unlock()
+        // The identity is taken before opening: were the file replaced in
+        // between, the connection is dropped after this request, not kept.
+        return try pooled ?? (IndexStore(path: indexPath, mode: .readOnly), file)
     }
 
-    func cacheVectors(_ searcher: VectorSearcher, model: Int64, generation: Int64) {
+    private func returnStore(_ connection: PooledStore) {
         lock.lock()
         defer { lock.unlock() }
-        vectors[model] = (generation, searcher)
+        // As many as requests ran at once (the HTTP server's worker threads),
+        // within reason: each maps the index file, which counts in RSS.
+        if idleStores.count < 8 { idleStores.append(connection) }
+    }
+
+    /// Device and inode of `path`, or nil when it is gone.
+    private static func fileIdentity(_ path: String) -> [UInt64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
+    }
+
+    /// Vectors mapped by an earlier request from the same index file at the same generation.
+    func cachedVectors(_ key: VectorKey) -> VectorSearcher? {
+        lock.lock()
+        defer { lock.unlock() }
+        return vectors[key.model].flatMap { $0.key == key ? $0.searcher : nil }
+    }
+
+    func cacheVectors(_ searcher: VectorSearcher, _ key: VectorKey) {
+        lock.lock()
+        defer { lock.unlock() }
+        vectors[key.model] = (key, searcher)
     }
 
     /// The model called `name` (default: the library's), loaded on first use and kept.

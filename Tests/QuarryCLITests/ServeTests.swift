@@ -123,6 +123,15 @@ final class ServeTests: XCTestCase {
         let fresh = try server.get("/api/search?q=rotate+signing+keys&mode=lexical&k=1")
         XCTAssertEqual((fresh.json?["results"] as? [[String: Any]])?.first?["path"] as? String, "src/keys.py",
                        "a revision indexed after the server started is served without a restart")
+
+        // The index deleted and built again: requests read the new file, not the old one.
+        try FileManager.default.removeItem(atPath: repository.path + "/.git/quarry")
+        try repository.write("src/late.py", "def brand_new_helper():\n    pass\n")
+        try repository.commitAll("late")
+        XCTAssertEqual(try QuarryProcess.run(["index", repository.path, "--quiet"]).status, 0)
+        let rebuilt = try server.get("/api/search?q=brand+new+helper&mode=lexical&k=1")
+        XCTAssertEqual((rebuilt.json?["results"] as? [[String: Any]])?.first?["path"] as? String, "src/late.py",
+                       rebuilt.text)
         _ = server.stop()
     }
 
