@@ -81,6 +81,28 @@ final class ServeTests: XCTestCase {
         _ = server.stop()
     }
 
+    /// An index that waits for `quarry index` to upgrade its schema is a
+    /// temporary condition: 503 with the reason, and the server keeps running.
+    func testAnIndexAwaitingASchemaUpgradeIs503() throws {
+        let repository = try indexedServerFixture()
+        defer { repository.remove() }
+        let server = try ServeSession(["--repo", repository.path])
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                            + "c.execute('PRAGMA user_version = 1'); c.commit()",
+                            repository.path + "/.git/quarry/index.sqlite"]
+        try python.run()
+        python.waitUntilExit()
+        XCTAssertEqual(python.terminationStatus, 0)
+        let response = try server.get("/api/search?q=password&mode=lexical")
+        XCTAssertEqual(response.status, 503, response.text)
+        XCTAssertTrue((response.json?["error"] as? String ?? "").contains("run `quarry index` to upgrade it"), response.text)
+        XCTAssertEqual(try server.get("/api/status").status, 503)
+        XCTAssertEqual(try server.get("/").status, 200, "the page itself still loads")
+        _ = server.stop()
+    }
+
     func testTokenIsRequiredWhenGiven() throws {
         let repository = try indexedServerFixture()
         defer { repository.remove() }
