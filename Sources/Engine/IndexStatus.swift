@@ -9,8 +9,9 @@ package struct IndexStatus: Sendable {
     package var models: [ModelSize]
     /// Per model: whether searches map its vector file or fall back to reading SQLite.
     package var vectorFileCurrent: [Bool]
-    /// Per model: texts of the counted revision it has no vector for (embedding coverage).
-    package var textsWithoutVectors: [Int]
+    /// Per model: texts of the counted revision it has no vector for (embedding
+    /// coverage); nil unless asked for, as counting takes seconds on a large index.
+    package var textsWithoutVectors: [Int]?
     package var statistics: StoreStatistics
 
     /// Languages by chunk count, most first.
@@ -37,10 +38,12 @@ package struct IndexStatus: Sendable {
             })),
             ("models", .array(models.indices.map { index in
                 let size = models[index]
-                return .object([("name", .string(size.model.name)), ("revision", .string(size.model.revision)),
-                                ("dimension", .int(size.model.dimension)), ("vectors", .int(size.vectors)),
-                                ("bytes", .int(size.bytes)), ("vector_file_current", .bool(vectorFileCurrent[index])),
-                                ("texts_without_vectors", .int(textsWithoutVectors[index]))])
+                var pairs: [(String, JSON)] = [
+                    ("name", .string(size.model.name)), ("revision", .string(size.model.revision)),
+                    ("dimension", .int(size.model.dimension)), ("vectors", .int(size.vectors)),
+                    ("bytes", .int(size.bytes)), ("vector_file_current", .bool(vectorFileCurrent[index]))]
+                if let missing = textsWithoutVectors?[index] { pairs.append(("texts_without_vectors", .int(missing))) }
+                return .object(pairs)
             })),
             ("revision", stats.revision.map { .string($0) } ?? .null),
             ("files", .int(stats.files)),
@@ -58,17 +61,23 @@ package struct IndexStatus: Sendable {
 
 extension QuarryEngine {
     /// The index's revisions, models and counts; files are counted for `revision`
-    /// (default HEAD when indexed, else the newest).
-    package func status(revision: String? = nil) throws -> IndexStatus {
+    /// (default HEAD when indexed, else the newest), and with `coverage` the
+    /// texts of that revision each model has no vector for.
+    package func status(revision: String? = nil, coverage: Bool = false) throws -> IndexStatus {
         try withSnapshot { store in
             let models = try store.modelSizes()
             let statistics = try store.statistics(revision: revision)
-            let missing = try models.map { size in
+            let missing = coverage ? try models.map { size in
                 try statistics.revision.map { try store.countTextsWithoutEmbeddings(model: size.model, revision: $0) } ?? 0
-            }
+            } : nil
             return IndexStatus(indexPath: indexPath, revisions: try store.revisionSizes(), models: models,
                                vectorFileCurrent: try models.map { try store.isVectorFileCurrent(for: $0.model) },
                                textsWithoutVectors: missing, statistics: statistics)
         }
+    }
+
+    /// The indexed revisions' names, most recently indexed first (cheap: for pickers).
+    package func revisionNames() throws -> [String] {
+        try withSnapshot { store in try store.revisions().map(\.name) }
     }
 }

@@ -13,7 +13,7 @@ struct SearchPage {
     func response() -> HTTPResponse {
         var status = 200
         var body = ""
-        let revisions = (try? router.engine.status())?.revisions.map(\.revision.name) ?? []
+        let revisions = (try? router.engine.revisionNames()) ?? []
         if request.value("q") != nil {
             do {
                 let search = try router.searchRequest(request)

@@ -38,7 +38,7 @@ struct ToolOutput {
             lines.append("revision: \(size.revision.name) \(size.revision.commitID.prefix(12)) "
                          + "\(size.files) files  \(size.revision.subject)")
         }
-        for (size, missing) in zip(status.models, status.textsWithoutVectors) {
+        for (size, missing) in zip(status.models, status.textsWithoutVectors ?? status.models.map { _ in 0 }) {
             lines.append("model: \(size.model.name) (\(size.model.dimension) dims): \(size.vectors) vectors"
                          + (missing > 0 ? ", \(missing) texts of \(stats.revision ?? "the revision") without one" : ""))
         }

@@ -78,7 +78,7 @@ struct ToolSet {
     }
 
     private func status() throws -> ToolOutput {
-        ToolOutput(status: try engine.status())
+        ToolOutput(status: try engine.status(coverage: true))
     }
 
     private func read(_ arguments: ToolArguments) throws(RPCError) -> () throws -> ToolOutput {
