@@ -13,13 +13,13 @@ enum McpCommand {
         2026-07-28 (server/discover) and the handshake revisions 2024-11-05 to
         2025-11-25 (initialize). Tools: search, status, read (lines of a file
         at an indexed revision, from git objects) and refresh (re-index the
-        --rev revisions). The model is loaded once; the index is reopened for
-        every request, so revisions indexed meanwhile are seen at once. Runs
-        until stdin closes.
+        --rev revisions). The model is loaded once; every request reads a fresh
+        snapshot of the index, so revisions indexed meanwhile are seen at once.
+        Runs until stdin closes.
 
         Examples:
           quarry mcp                           serve the index of the repository you are in
-          quarry mcp --repo ~/src/project --rev HEAD --rev main
+          quarry mcp --repo . --rev HEAD --rev main
           echo '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' | quarry mcp
         """,
         options: [

@@ -16,17 +16,17 @@ enum ServeCommand {
         400 bad parameter, 401 missing token, 404 unknown revision or path, 413/414
         too large, 503 while the index is busy.
 
-        The model is loaded once; the index is reopened for every request, so a
-        revision 'quarry index' commits is served without a restart. With --token,
+        The model is loaded once; every request reads a fresh snapshot of the
+        index, so a revision 'quarry index' commits is served without a restart. With --token,
         every request needs 'Authorization: Bearer TOKEN' (or ?token=TOKEN, which
         the page keeps in its form). Binding anything but loopback without --token
         prints a warning. Stops on SIGINT or SIGTERM.
 
         Examples:
-          quarry serve                                  http://127.0.0.1:8080/
-          quarry serve --port 9000 --repo ~/src/app
-          quarry serve --host 0.0.0.0 --token "$(openssl rand -hex 16)"
-          curl -s 'http://127.0.0.1:8080/api/search?q=parse+config&k=3'
+          quarry serve                                   then open http://127.0.0.1:8080/
+          quarry serve --host 0.0.0.0 --port 9000 --token "$(openssl rand -hex 16)"
+          curl -s 'http://127.0.0.1:8080/api/search?q=parse+config&k=3&lang=go'
+          curl -s 'http://127.0.0.1:8080/api/status'
         """,
         options: [
             OptionSpec("repo", value: "PATH", help: "Repository to serve (default .)."),

@@ -186,6 +186,15 @@ final class ServeReadmeTests: XCTestCase {
             String(line.split(separator: "#", maxSplits: 1).first ?? "").trimmingCharacters(in: .whitespaces)
         }
         XCTAssertEqual(commands.filter { $0.hasPrefix("quarry serve") }.count, 2)
+        // `quarry serve --help` shows the same examples, so this test runs those too.
+        let help = try QuarryProcess.run(["serve", "--help"]).stdout
+        let examples = try XCTUnwrap(help.components(separatedBy: "Examples:\n").dropFirst().first)
+        let helpExamples = examples.split(separator: "\n").filter { $0.hasPrefix("  ") }
+            .map { $0.trimmingCharacters(in: .whitespaces).components(separatedBy: "   ")[0] }
+        XCTAssertEqual(helpExamples.count, 4, "\(helpExamples)")
+        for example in helpExamples {
+            XCTAssertTrue(commands.contains(example), "help example not in the README: \(example)")
+        }
         XCTAssertEqual(commands.filter { $0.hasPrefix("curl ") }.count, 3)
         let repository = try indexedServerFixture()
         defer { repository.remove() }
