@@ -7,8 +7,8 @@ import Foundation
 /// request whose `_meta` names a protocol version is the stateless
 /// 2026-07-28 revision (`server/discover`, `resultType` on every result);
 /// any other request is the handshake era (`initialize`, `ping`). Requests
-/// are answered one at a time, in order; nothing a client sends ends the
-/// server except closing its input.
+/// are answered one at a time, in order, except refreshes (see `serve`);
+/// nothing a client sends ends the server except closing its input.
 package final class MCPServer {
     package static let handshakeVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
     package static let statelessVersions = ["2026-07-28"]
@@ -25,12 +25,25 @@ package final class MCPServer {
         self.log = log
     }
 
-    /// Answers every message on `input`, writing replies to `output`, until input ends.
+    /// Answers every message on `input`, writing replies to `output`, until
+    /// input ends. A refresh runs on a thread of its own and answers when done
+    /// (JSON-RPC replies may come in any order), so searches go on meanwhile;
+    /// at the end of input the server waits for it before returning.
     package func serve(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
         var reader = LineReader(descriptor: input, maximumLength: Self.maximumMessageBytes)
+        let writer = LineWriter(descriptor: output)
+        let background = DispatchGroup()
+        defer { background.wait() }
         while let line = reader.next() {
             let reply: JSON?
             switch line {
+            case .message(let bytes) where Self.isRefresh(bytes):
+                background.enter()
+                Thread.detachNewThread { [self] in
+                    defer { background.leave() }
+                    if let reply = answer(bytes) { _ = writer.write(reply) }
+                }
+                continue
             case .message(let bytes):
                 reply = answer(bytes)
             case .tooLong(let bytes):
@@ -39,8 +52,14 @@ package final class MCPServer {
                     RPCError.invalidRequest, "message of \(bytes) bytes is over the limit of \(Self.maximumMessageBytes)"))
             }
             guard let reply else { continue }
-            guard Self.write(reply.serialized + "\n", to: output) else { return }
+            guard writer.write(reply) else { return }
         }
+    }
+
+    /// Whether a message is a call of the refresh tool (which may take minutes).
+    private static func isRefresh(_ bytes: [UInt8]) -> Bool {
+        guard let message = JSONValue.parse(bytes), message["method"] == .string("tools/call") else { return false }
+        return message["params"]?["name"] == .string("refresh") && message["id"] != nil
     }
 
     /// The reply to one message, or nil for a notification (or a client's response).
@@ -163,10 +182,23 @@ package final class MCPServer {
     static func response(id: JSON, error: RPCError) -> JSON {
         .object([("jsonrpc", .string("2.0")), ("id", id), ("error", error.json)])
     }
+}
 
-    /// Writes all of `text`; false when the client has gone (EPIPE).
-    static func write(_ text: String, to descriptor: Int32) -> Bool {
-        var bytes = Array(text.utf8)[...]
+/// Writes whole reply lines from any thread, one at a time, so lines never interleave.
+final class LineWriter: @unchecked Sendable {
+    // @unchecked: the descriptor is only written under `lock`.
+    private let descriptor: Int32
+    private let lock = NSLock()
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    /// Writes `reply` and a newline; false when the client has gone (EPIPE).
+    func write(_ reply: JSON) -> Bool {
+        var bytes = Array((reply.serialized + "\n").utf8)[...]
+        lock.lock()
+        defer { lock.unlock() }
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 && errno == EINTR { continue }

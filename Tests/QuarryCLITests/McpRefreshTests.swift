@@ -41,6 +41,16 @@ final class McpRefreshTests: XCTestCase {
         let read = try server.request("tools/call", ["name": "read", "arguments": ["path": "src/audit.py"]])
         XCTAssertEqual(structured(read)?["text"] as? String, "def write_audit_trail(event):\n    log(event)")
 
+        // A refresh runs aside: a request sent after it is answered first.
+        try repository.write("src/later.py", "def later_work():\n    pass\n")
+        try repository.commitAll("later")
+        server.send(#"{"jsonrpc":"2.0","id":"refresh-1","method":"tools/call","params":{"name":"refresh"}}"#)
+        server.send(#"{"jsonrpc":"2.0","id":"ping-1","method":"ping"}"#)
+        let first = try server.next(), second = try server.next()
+        XCTAssertEqual(first["id"] as? String, "ping-1", "the ping does not wait for the refresh")
+        XCTAssertEqual(second["id"] as? String, "refresh-1")
+        XCTAssertEqual(structured(second)?["new_blobs"] as? Int, 1, "\(second)")
+
         // Another writer holds the lock: refresh answers at once instead of waiting.
         let lockPath = repository.path + "/.git/quarry/index.sqlite.lock"
         let descriptor = open(lockPath, O_RDWR | O_CREAT, 0o644)
