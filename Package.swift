@@ -2,7 +2,7 @@
 // Quarry: local-first semantic code search.
 //
 // Data flows one way through the targets:
-//   GitSource -> Chunker -> Encoder -> Store -> Search -> QuarryCLI
+//   GitSource -> Chunker -> Encoder -> Store -> Search -> Engine -> QuarryCLI
 // with QuarryCore holding the value types they exchange.
 import PackageDescription
 
@@ -38,9 +38,18 @@ let package = Package(
         .target(name: "Store", dependencies: ["QuarryCore", "CSQLite"]),
         .target(name: "Search", dependencies: ["QuarryCore", "Store", "Encoder"]),
         .target(name: "Arguments"),
+        // What every front end shares: indexing, models, search, status, reading files.
+        .target(name: "Engine", dependencies: [
+            "QuarryCore", "GitSource", "Chunker", "Tokenizers", "Encoder", "Store", "Search",
+        ]),
+        // Two-function C shim over libmicrohttpd (Debian libmicrohttpd-dev).
+        .target(name: "CMHD", linkerSettings: [.linkedLibrary("microhttpd")]),
+        // The HTTP front end (`quarry serve`): JSON API and search page.
+        .target(name: "HTTPServer", dependencies: ["QuarryCore", "Search", "Engine", "CMHD"]),
+        // The Model Context Protocol front end (`quarry mcp`).
+        .target(name: "MCPServer", dependencies: ["QuarryCore", "Search", "Engine"]),
         .target(name: "QuarryCLI", dependencies: [
-            "QuarryCore", "GitSource", "Chunker", "Tokenizers", "Encoder",
-            "Store", "Search", "Arguments",
+            "QuarryCore", "GitSource", "Encoder", "Store", "Search", "Arguments", "Engine", "MCPServer", "HTTPServer",
         ]),
         .executableTarget(name: "quarry", dependencies: ["QuarryCLI"]),
 
@@ -55,6 +64,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Store", "TestSupport"]),
         .testTarget(name: "ArgumentsTests", dependencies: ["Arguments"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Search", "Store"]),
         .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store", "CSQLite"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "COpenBLAS", "TestSupport"]),
     ],

@@ -11,11 +11,20 @@
 # values, so latency is representative; rankings are not.
 #
 #   Benchmarks/search.sh [path/to/quarry]
+#   QUARRY_BENCH_WORK=/tmp/bench Benchmarks/search.sh    # keep /tmp/bench/{corpus,index.sqlite}
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 quarry=${1:-$root/.build/release/quarry}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# QUARRY_BENCH_WORK=DIR builds in DIR and keeps the corpus and index there
+# (Benchmarks/servers.sh measures the servers over them).
+if [[ -n ${QUARRY_BENCH_WORK:-} ]]; then
+    work=$QUARRY_BENCH_WORK
+    rm -rf "$work/corpus" "$work/tiny" "$work"/index.sqlite* "$work"/tiny.sqlite*
+    mkdir -p "$work"
+else
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+fi
 corpus=$work/corpus
 mkdir -p "$corpus"
 dirs=${QUARRY_BENCH_DIRS:-$(ls -d /root/.pyenv/versions/3.*/lib/python3.* 2>/dev/null | head -4 | tr '\n' ' ')}
@@ -67,14 +76,10 @@ start=$(date +%s.%N)
 echo "vector file written by a no-op index run in $(python3 -c "print(round($(date +%s.%N) - $start, 2))") s:" \
     "$(du -m "$index".vectors/*.qvec | cut -f1) MB"
 
-python3 - "$quarry" "$index" <<'PY'
+python3 - "$quarry" "$index" "$root/Benchmarks/queries.txt" <<'PY'
 import os, re, statistics, subprocess, sys, time
 quarry, index = sys.argv[1], sys.argv[2]
-queries = ["parse a date string", "open a socket connection", "read a config file", "where is the password checked",
-           "compress data with zlib", "retry after a timeout", "sort a list of records", "json decoder error",
-           "send an email message", "walk a directory tree", "http request headers", "base64 encode bytes",
-           "thread pool executor", "logging handler rotation", "csv writer quoting", "unicode normalisation",
-           "temporary file cleanup", "regular expression compile", "hash a password", "random sample"]
+queries = open(sys.argv[3]).read().splitlines()  # shared with Benchmarks/servers.py
 
 def run(mode, query):
     """Wall seconds, peak RSS (MB) and the --stats line of one whole `quarry search` process."""

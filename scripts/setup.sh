@@ -17,16 +17,23 @@ mkdir -p "$downloads"
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------
-packages=(pkg-config git jq python3 python3-pip
-          libgit2-dev libtree-sitter-dev libsentencepiece-dev libopenblas-dev libsqlite3-dev)
+packages=(pkg-config git jq python3 python3-pip python3-venv
+          libgit2-dev libtree-sitter-dev libsentencepiece-dev libopenblas-dev libsqlite3-dev
+          libmicrohttpd-dev curl openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# python3/pip may come from elsewhere (pyenv); only ask apt when they are absent.
+# python3/pip/venv may come from elsewhere (pyenv); only ask apt when they are absent.
+# (venv: scripts/mcp-interop.sh puts the MCP Python SDK in one.)
+present=()
 if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
-    missing=("${missing[@]/python3-pip}"); missing=("${missing[@]/python3}")
+    present+=(python3 python3-pip)
+    python3 -c 'import ensurepip, venv' 2>/dev/null && present+=(python3-venv)
 fi
+for p in "${present[@]}"; do
+    for i in "${!missing[@]}"; do [[ ${missing[i]} == "$p" ]] && missing[i]=""; done
+done
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if ((${#missing[@]})); then
     say "installing ${missing[*]}"

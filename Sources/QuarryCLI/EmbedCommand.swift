@@ -1,5 +1,6 @@
 import Arguments
 import Encoder
+import Engine
 import Foundation
 
 enum EmbedCommand {

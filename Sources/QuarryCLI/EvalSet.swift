@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// An evaluation set (`quarry eval --set NAME`): real repositories rebuilt

@@ -1,3 +1,4 @@
+import Engine
 import Chunker
 import Foundation
 import GitSource

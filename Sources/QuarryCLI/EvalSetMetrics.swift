@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// hit@1, hit@5 and MRR@10 over queries with one known answer, in [0, 100].

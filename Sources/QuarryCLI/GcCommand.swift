@@ -1,4 +1,5 @@
 import Arguments
+import Engine
 import Foundation
 import GitSource
 import Store
@@ -37,7 +38,9 @@ enum GcCommand {
 
     static let command = Command(spec: spec) { context in
         let args = context.arguments
-        let indexPath = try SearchCommand.resolveIndexPath(index: args.value("index"), repo: args.value("repo"))
+        let indexPath = try QuarryEngine.locate(index: args.value("index"), repo: args.value("repo"),
+                                                library: ModelLibrary(paths: context.paths,
+                                                                      environment: context.environment)).indexPath
         let lock = try IndexLock(indexPath: indexPath, waitSeconds: Double(try args.integer("wait", default: 0, in: 0...86_400)))
         defer { lock.release() }
         let store = try IndexStore(path: indexPath, mode: .readWrite)

@@ -1,4 +1,5 @@
 import Arguments
+import Engine
 import Foundation
 import GitSource
 import QuarryCore

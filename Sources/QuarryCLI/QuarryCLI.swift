@@ -1,5 +1,6 @@
 import Arguments
 import Encoder
+import Engine
 import Foundation
 
 /// Exit statuses, like grep: results found, none found, or an error.
@@ -37,12 +38,13 @@ public struct Command {
 }
 
 public enum QuarryCLI {
-    public static let version = "0.1.0"
+    public static let version = QuarryEngine.version
 
     /// Top-level commands in help order.
     static var commands: [Command] {
-        [IndexCommand.command, SearchCommand.command, StatusCommand.command, GcCommand.command, EmbedCommand.command,
-         ModelCommand.command, EvalCommand.command]
+        [IndexCommand.command, SearchCommand.command, StatusCommand.command, McpCommand.command, ServeCommand.command,
+         GcCommand.command,
+         EmbedCommand.command, ModelCommand.command, EvalCommand.command]
     }
 
     static let group = CommandGroup(
@@ -123,22 +125,5 @@ public enum QuarryCLI {
         LinearKernels.preferSpeed()
         let status = run(Array(CommandLine.arguments.dropFirst()))
         exit(status.rawValue)
-    }
-}
-
-/// Where Quarry keeps what it installs: grammars, models, downloads.
-public struct QuarryPaths: Sendable {
-    public var home: String
-    public var grammars: String
-    public var models: String
-    public var downloads: String
-
-    public init(environment: [String: String]) {
-        let home = environment["QUARRY_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.cache/quarry")
-        self.home = home
-        grammars = environment["QUARRY_GRAMMARS"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/grammars"
-        models = home + "/models"
-        downloads = home + "/downloads"
     }
 }

@@ -1,6 +1,6 @@
 import Arguments
+import Engine
 import Foundation
-import GitSource
 import QuarryCore
 import Search
 import Store
@@ -62,152 +62,45 @@ enum SearchCommand {
 
     static let command = Command(spec: spec) { context in
         let args = context.arguments
-        let query = args.allPositionals("QUERY").joined(separator: " ")
-        guard query.contains(where: { !$0.isWhitespace }) else {
-            throw CLIError("the query is empty; give words or a question, e.g. quarry search \"parse config\"")
-        }
-        let top = try args.integer("top", default: 10, in: 1...10_000)
+        var request = SearchRequest(query: args.allPositionals("QUERY").joined(separator: " "))
+        request.limit = try args.integer("top", default: 10, in: SearchRequest.limits)
         let contextLines = try args.integer("context", default: 3, in: 0...1000)
-        var languages: [Language] = []
         for name in args.allValues("lang") {
             guard let language = Language(rawValue: name.lowercased()) else {
                 throw ArgumentError.invalidValue(option: "--lang", value: name,
                                                  expected: Language.allCases.map(\.rawValue).joined(separator: ", "))
             }
-            languages.append(language)
+            request.languages.insert(language)
         }
-        let indexPath = try resolveIndexPath(index: args.value("index"), repo: args.value("repo"))
-        let mode = try SearchMode(rawValue: args.choice("mode", of: SearchMode.allCases.map(\.rawValue),
-                                                        default: SearchMode.hybrid.rawValue)) ?? .hybrid
-        let globs = try args.allValues("path").map { pattern throws(SearchError) in try PathGlob(pattern) }
-        if mode == .lexical && LexicalSearcher.terms(of: query).isEmpty {
-            throw CLIError("the query has no terms to match by keywords (no letters or digits); "
-                           + "try --mode semantic or hybrid")
-        }
-        let allRevisions = args.flag("all-revs")
-        if allRevisions && args.value("rev") != nil {
+        request.mode = try SearchMode(rawValue: args.choice("mode", of: SearchMode.allCases.map(\.rawValue),
+                                                            default: SearchMode.hybrid.rawValue)) ?? .hybrid
+        request.paths = try args.allValues("path").map { pattern throws(SearchError) in try PathGlob(pattern) }
+        request.revision = args.value("rev")
+        request.allRevisions = args.flag("all-revs")
+        request.model = args.value("model")
+        request.tests = try TestPolicy(rawValue: args.choice("tests", of: TestPolicy.allCases.map(\.rawValue),
+                                                             default: TestPolicy.below.rawValue)) ?? .below
+        if request.allRevisions && request.revision != nil {
             throw CLIError("--rev and --all-revs exclude each other")
         }
-        let store = try IndexStore(path: indexPath, mode: .readOnly)
-        // One read snapshot: an index run committing meanwhile is seen whole or not at all.
-        try store.beginSnapshot()
-        defer { store.endSnapshot() }
-        let tests = try TestPolicy(rawValue: args.choice("tests", of: TestPolicy.allCases.map(\.rawValue),
-                                                          default: TestPolicy.below.rawValue)) ?? .below
-        let filters = SearchFilters(languages: languages.isEmpty ? nil : Set(languages), paths: globs,
-                                    revision: allRevisions ? IndexStore.allRevisions : args.value("rev"), tests: tests)
-        var timings = SearchTimings()
-        let results = try semanticSearch(query, mode: mode, store: store, filters: filters, limit: top,
-                                         context: context, timings: &timings)
+        // Refuse a bad query before looking for the index.
+        try request.validate()
+        let engine = try QuarryEngine.locate(index: args.value("index"), repo: args.value("repo"),
+                                             library: ModelLibrary(paths: context.paths, environment: context.environment))
+        let response = try engine.search(request)
+        for note in response.notes { context.console.error("quarry: note: " + note) }
         let printer = ResultPrinter(console: context.console, contextLines: contextLines)
-        for result in results {
-            let lifetime = allRevisions ? try store.lifetime(ofBlob: result.blobID) : nil
+        for hit in response.hits {
             if args.flag("json") {
-                printer.printJSON(result, lifetime: lifetime)
+                printer.printJSON(hit)
             } else {
-                printer.printHuman(result, lifetime: lifetime)
+                printer.printHuman(hit.result, lifetime: hit.lifetime)
             }
         }
         if args.flag("stats") {
-            timings.totalSeconds = monotonicSeconds() - timings.started
-            context.console.error(timings.summary(results: results.count))
+            context.console.error(response.timings.summary(results: response.hits.count))
         }
-        return results.isEmpty ? .noResults : .success
-    }
-
-    /// Runs the search, embedding the query when the mode needs vectors. Hybrid
-    /// falls back to keywords (with a note) when the index holds no vectors.
-    static func semanticSearch(_ query: String, mode: SearchMode, store: IndexStore, filters: SearchFilters,
-                               limit: Int, context: CommandContext, timings: inout SearchTimings) throws -> [SearchResult] {
-        func lexicalSearch() throws -> [SearchResult] {
-            let searcher = Searcher(store: store)
-            defer { timings.search = searcher.statistics }
-            return try searcher.search(query, mode: .lexical, filters: filters, limit: limit)
-        }
-        guard mode != .lexical else { return try lexicalSearch() }
-        let library = ModelLibrary(paths: context.paths, environment: context.environment)
-        let named = context.arguments.value("model")
-        let stored = try store.models()
-        let wantedName = named.map { URL(fileURLWithPath: $0).standardized.lastPathComponent } ?? library.defaultName
-        guard let record = stored.last(where: { $0.name == wantedName }) else {
-            if mode == .semantic || named != nil {
-                throw CLIError("the index has no vectors for model '\(wantedName)'; run 'quarry index' with it")
-            }
-            context.console.error("quarry: note: the index has no vectors; searching by keywords only "
-                                  + "(run 'quarry index' with a model installed for semantic search)")
-            return try lexicalSearch()
-        }
-        // Map the vectors and rank by keywords on another core while the model
-        // loads and embeds the query; join before anything else (or any
-        // error) touches the store.
-        let searcher = Searcher(store: store, model: record)
-        let preparation = Preparation()
-        DispatchQueue.global(qos: .userInitiated).async(group: preparation.group) {
-            do {
-                try searcher.prepare(query, mode: mode, filters: filters, limit: limit)
-            } catch {
-                preparation.error = error
-            }
-        }
-        defer { preparation.group.wait() }
-        var started = monotonicSeconds()
-        let loaded = try ModelLoader.loadForIndexing(directory: library.directory(for: named ?? wantedName))
-        timings.modelLoadSeconds = monotonicSeconds() - started
-        guard loaded.revision == record.revision else {
-            throw CLIError("the index's vectors were made by another version of '\(record.name)'; "
-                           + "run 'quarry index' to embed with the installed one")
-        }
-        started = monotonicSeconds()
-        let vector = try loaded.model.embed([query], as: .query)[0]
-        timings.queryEmbeddingSeconds = monotonicSeconds() - started
-        preparation.group.wait()
-        if let error = preparation.error { throw error }
-        defer { timings.search = searcher.statistics }
-        return try searcher.search(query, queryVector: vector, mode: mode, filters: filters, limit: limit)
-    }
-
-    /// The outcome of `Searcher.prepare` run on another thread; read after `group.wait()`.
-    private final class Preparation: @unchecked Sendable {
-        let group = DispatchGroup()
-        var error: Error?
-    }
-
-    /// `--index` wins; else the default index of the repository at `--repo` (or `.`).
-    static func resolveIndexPath(index: String?, repo: String?) throws -> String {
-        if let index { return URL(fileURLWithPath: index).standardized.path }
-        let repository = try GitRepository(discoveringFrom: repo ?? ".")
-        let path = Indexer.defaultIndexPath(for: repository)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CLIError("no index at \(path); run 'quarry index' first")
-        }
-        return path
-    }
-}
-
-/// The phases of one `quarry search`, for `--stats`.
-struct SearchTimings {
-    let started = monotonicSeconds()
-    var modelLoadSeconds = 0.0
-    var queryEmbeddingSeconds = 0.0
-    var search = SearchStatistics()
-    var totalSeconds = 0.0
-
-    func summary(results: Int) -> String {
-        func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
-        var parts: [String] = []
-        if modelLoadSeconds > 0 {
-            parts.append("model load \(ms(modelLoadSeconds))")
-            parts.append("query embedding \(ms(queryEmbeddingSeconds))")
-        }
-        if let source = search.vectorSource {
-            let from = source == .database ? "database (vector file out of date: run 'quarry index')" : "mapped vector file"
-            parts.append("\(search.vectorRows) vectors from the \(from) in \(ms(search.vectorLoadSeconds))")
-            parts.append("vector scoring \(ms(search.vectorScoringSeconds))")
-            parts.append("semantic ranking \(ms(search.semanticSeconds))")
-        }
-        if search.lexicalSeconds > 0 { parts.append("lexical ranking \(ms(search.lexicalSeconds))") }
-        parts.append("\(results) results in \(ms(totalSeconds)) since the command started")
-        return "quarry: stats: " + parts.joined(separator: ", ")
+        return response.hits.isEmpty ? .noResults : .success
     }
 }
 
@@ -239,33 +132,8 @@ struct ResultPrinter {
         if contextLines > 0 { console.line("") }
     }
 
-    /// With a lifetime (--all-revs), `rev` is the newest revision holding the
-    /// chunk's blob, and `first_commit` and `last_rev` are added.
-    func printJSON(_ result: SearchResult, lifetime: BlobLifetime? = nil) {
-        let chunk = result.chunk
-        var pairs: [(String, JSON)] = [
-            ("path", .string(result.path)),
-            ("start_line", .int(chunk.startLine)),
-            ("end_line", .int(chunk.endLine)),
-            ("language", .string(chunk.language.rawValue)),
-            ("kind", .string(chunk.kind.rawValue)),
-            ("symbol", .string(chunk.symbol)),
-            ("score", .double(result.score)),
-            ("blob", .string(result.blobID)),
-            ("rev", .string(lifetime?.last.name ?? result.revision)),
-            ("text", .string(chunk.text)),
-        ]
-        if let lifetime {
-            let first = lifetime.first
-            pairs.append(("first_commit", .object([
-                ("id", .string(first.commitID)),
-                ("date", .string(ISO8601DateFormatter().string(from: first.commitTime))),
-                ("author", .string(first.author)),
-                ("subject", .string(first.subject)),
-            ])))
-            pairs.append(("last_rev", .string(lifetime.last.name)))
-        }
-        console.line(JSON.object(pairs).serialized)
+    func printJSON(_ hit: SearchHit) {
+        console.line(hit.json.serialized)
     }
 
     static func day(_ date: Date) -> String {

@@ -26,13 +26,14 @@ public struct KeywordBridge: Sendable, Hashable {
     }
 }
 
-/// An index's word vectors, loaded once per searcher.
-final class WordVectors {
-    let words: [String]
+/// An index's word vectors, loaded once per searcher (or kept by a server
+/// between searches). Immutable: safe to share between threads.
+public final class WordVectors: @unchecked Sendable {
+    public let words: [String]
     private let vectors: [Float]
     private let dimension: Int
 
-    init(store: IndexStore, model: ModelRecord) throws(SearchError) {
+    public init(store: IndexStore, model: ModelRecord) throws(SearchError) {
         do {
             (words, vectors) = try store.wordVectors(model: model)
         } catch {

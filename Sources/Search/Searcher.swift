@@ -55,6 +55,16 @@ public final class Searcher {
         lexical = LexicalSearcher(store: store)
     }
 
+    /// A searcher that uses `vectors` (the model's, loaded by an earlier
+    /// searcher at the generation this store sees) instead of mapping them again.
+    public convenience init(store: IndexStore, model: ModelRecord, vectors: VectorSearcher, words: WordVectors? = nil) {
+        self.init(store: store, model: model)
+        loadedVectors = vectors
+        loadedWords = words
+        statistics.vectorSource = vectors.matrix.source
+        statistics.vectorRows = vectors.count
+    }
+
     /// The newest model row called `name`; nil when none. For callers that
     /// know the model's name but not its fingerprint (prefer the exact row).
     public static func model(named name: String, in store: IndexStore) throws(SearchError) -> ModelRecord? {
@@ -129,8 +139,9 @@ public final class Searcher {
                         limit: Int = 10) throws(SearchError) {
         guard limit > 0 else { return }
         var vectorsAvailable = false
-        if mode.usesVectors, model != nil {
+        if mode.usesVectors, let model {
             vectorsAvailable = try vectorSearcher().count > 0
+            if mode == .hybrid && bridge != nil { _ = try wordVectors(of: model) }
         }
         guard mode != .semantic else { return }
         let depth = initialDepth(mode: mode, vectors: vectorsAvailable, limit: limit)
@@ -213,11 +224,17 @@ public final class Searcher {
     /// The words of the index nearest the question, less its own terms.
     private func bridgeWords(for queryVector: [Float], query: String, bridge: KeywordBridge,
                              model: ModelRecord) throws(SearchError) -> [String] {
-        if loadedWords == nil { loadedWords = try WordVectors(store: store, model: model) }
-        guard let loadedWords else { return [] }
-        return loadedWords.nearest(to: VectorSearcher.normalised(queryVector), count: bridge.words,
-                                   minimum: bridge.minimumSimilarity,
-                                   excluding: Set(LexicalSearcher.terms(of: query)))
+        try wordVectors(of: model).nearest(to: VectorSearcher.normalised(queryVector), count: bridge.words,
+                                           minimum: bridge.minimumSimilarity,
+                                           excluding: Set(LexicalSearcher.terms(of: query)))
+    }
+
+    /// The model's word vectors for the keyword bridge, loaded on first use.
+    public func wordVectors(of model: ModelRecord) throws(SearchError) -> WordVectors {
+        if let loadedWords { return loadedWords }
+        let loaded = try WordVectors(store: store, model: model)
+        loadedWords = loaded
+        return loaded
     }
 
     /// `hits` with top-level chunks (imports, package clauses, licence

@@ -211,6 +211,13 @@ extension IndexStore {
         }
     }
 
+    /// The generation of `model`'s vectors this connection sees (its snapshot,
+    /// inside one). Matrices loaded at one generation hold the same rows, so a
+    /// long-lived reader (a server) keeps one across requests until it changes.
+    public func vectorGeneration(for model: ModelRecord) throws(StoreError) -> Int64 {
+        try vectorGeneration(of: model.id)
+    }
+
     /// The counter every change to `model`'s embeddings bumps (0 before any).
     func vectorGeneration(of model: Int64) throws(StoreError) -> Int64 {
         let statement = try db.prepare("SELECT value FROM meta WHERE key = ?")

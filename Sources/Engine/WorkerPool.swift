@@ -3,16 +3,16 @@ import Foundation
 
 /// A fixed set of per-thread workers (e.g. one tree-sitter parser each) and
 /// an order-preserving parallel map over them.
-final class WorkerPool<Worker>: @unchecked Sendable {
+package final class WorkerPool<Worker>: @unchecked Sendable {
     private var workers: [Worker]
 
-    init(count: Int, make: () -> Worker) {
+    package init(count: Int, make: () -> Worker) {
         workers = (0..<max(1, count)).map { _ in make() }
     }
 
     /// Maps `items` with `transform`, spreading contiguous slices across the
     /// workers; the result keeps the input order.
-    func map<Item, Result>(_ items: [Item], _ transform: (Worker, Item) -> Result) -> [Result] {
+    package func map<Item, Result>(_ items: [Item], _ transform: (Worker, Item) -> Result) -> [Result] {
         guard !items.isEmpty else { return [] }
         let lanes = min(workers.count, items.count)
         var results = [Result?](repeating: nil, count: items.count)
@@ -34,7 +34,7 @@ final class WorkerPool<Worker>: @unchecked Sendable {
 }
 
 /// Carries a buffer pointer into a concurrent closure; each lane writes disjoint indices.
-struct UnsafeSendableBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+package struct UnsafeSendableBox<Value>: @unchecked Sendable {
+    package let value: Value
+    package init(_ value: Value) { self.value = value }
 }

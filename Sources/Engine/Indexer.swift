@@ -11,45 +11,52 @@ import Store
 /// killed at any point leaves whole batches behind; the next run skips the
 /// blobs already stored and finishes with the same index an uninterrupted run
 /// would have written.
-struct Indexer {
+package struct Indexer {
     /// One revision to index: the name it is stored under and its commit.
-    struct Target {
-        var name: String
-        var commit: CommitInfo
+    package struct Target {
+        package var name: String
+        package var commit: CommitInfo
+
+        package init(name: String, commit: CommitInfo) {
+            self.name = name
+            self.commit = commit
+        }
     }
 
-    struct Options {
+    package struct Options {
         /// Revisions in the order they are indexed; neighbours are diffed, so
         /// list history in order (oldest first: see `IndexCommand.targets`).
         /// Empty means HEAD.
-        var targets: [Target] = []
+        package var targets: [Target] = []
         /// The revision the summary's `revision`, `commit` and `files_seen`
         /// describe (default: the first target).
-        var primary: String?
-        var maxFileSize = 1 << 20
-        var grammarDirectory = ""
+        package var primary: String?
+        package var maxFileSize = 1 << 20
+        package var grammarDirectory = ""
         /// Blobs per store transaction: large enough to amortise the commit,
         /// small enough that a kill loses little work.
-        var batchSize = 256
+        package var batchSize = 256
         /// The model whose vectors the index keeps; nil indexes for lexical search only.
-        var model: LoadedModel?
+        package var model: LoadedModel?
         /// Chunk texts embedded per store transaction.
-        var embeddingBatchSize = 256
+        package var embeddingBatchSize = 256
         /// Index lock files, keys, text images, source maps and data files too.
-        var includeData = false
+        package var includeData = false
+
+        package init() {}
     }
 
     /// A snapshot for the progress line.
-    struct Progress {
-        enum Stage { case chunking, embedding }
-        var stage: Stage
-        var revision: String
-        var done: Int
-        var total: Int
-        var chunks: Int
-        var elapsed: Double
+    package struct Progress {
+        package enum Stage { case chunking, embedding }
+        package var stage: Stage
+        package var revision: String
+        package var done: Int
+        package var total: Int
+        package var chunks: Int
+        package var elapsed: Double
 
-        var progressText: String {
+        package var progressText: String {
             let rate = elapsed > 0 ? Double(done) / elapsed : 0
             let remaining = rate > 0 ? Double(total - done) / rate : .nan
             switch stage {
@@ -70,18 +77,24 @@ struct Indexer {
         var blobs: [String: String]
     }
 
-    let repository: GitRepository
-    let indexPath: String
-    let options: Options
+    package let repository: GitRepository
+    package let indexPath: String
+    package let options: Options
 
-    static func defaultIndexPath(for repository: GitRepository) -> String {
+    package init(repository: GitRepository, indexPath: String, options: Options) {
+        self.repository = repository
+        self.indexPath = indexPath
+        self.options = options
+    }
+
+    package static func defaultIndexPath(for repository: GitRepository) -> String {
         repository.commonDirectory + "/quarry/index.sqlite"
     }
 
     /// Indexes every target in order. Each revision's file list becomes
     /// visible in one transaction, after its blobs are stored and its texts
     /// embedded, so a search sees a revision whole or not at all.
-    func run(progress: (Progress) -> Void) throws -> IndexSummary {
+    package func run(progress: (Progress) -> Void) throws -> IndexSummary {
         let start = monotonicSeconds()
         try FileManager.default.createDirectory(
             atPath: (indexPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -271,7 +284,7 @@ struct Indexer {
 
     /// Classifies and chunks one blob. Never throws: a blob that cannot be
     /// chunked is stored with its skip reason so it is counted, not retried.
-    static func record(for entry: TreeEntry, contents: [UInt8]?, filter: BlobFilter, chunker: Chunker) -> BlobRecord {
+    package static func record(for entry: TreeEntry, contents: [UInt8]?, filter: BlobFilter, chunker: Chunker) -> BlobRecord {
         if let reason = filter.skipReason(for: entry) {
             return BlobRecord(id: entry.blobID, path: entry.path, language: .other, size: entry.size,
                               skipReason: reason, chunks: [])
@@ -289,23 +302,23 @@ struct Indexer {
 }
 
 /// What indexing one revision did.
-struct RevisionOutcome {
-    var name: String
-    var commit: String
+package struct RevisionOutcome {
+    package var name: String
+    package var commit: String
     /// The revision whose file list was diffed against; nil when the whole tree was walked.
-    var base: String?
-    var files = 0
+    package var base: String?
+    package var files = 0
     /// Paths added, modified or deleted relative to `base` (all files when walked).
-    var changedFiles = 0
-    var newBlobs = 0
-    var chunks = 0
-    var embedded = 0
+    package var changedFiles = 0
+    package var newBlobs = 0
+    package var chunks = 0
+    package var embedded = 0
     /// The same commit was already recorded under this name.
-    var unchanged = false
-    var candidates: [TreeEntry] = []
-    var knownBlobs: Set<String> = []
+    package var unchanged = false
+    package var candidates: [TreeEntry] = []
+    package var knownBlobs: Set<String> = []
 
-    var json: JSON {
+    package var json: JSON {
         .object([
             ("name", .string(name)),
             ("commit", .string(commit)),
@@ -323,34 +336,34 @@ struct RevisionOutcome {
 /// What `quarry index` reports. `revision`, `commit` and `files_seen` describe
 /// the primary revision (the first --rev, else HEAD, else the first indexed);
 /// the counts are totals over every revision.
-struct IndexSummary {
-    var indexPath: String
-    var primary: String?
-    var revisions: [RevisionOutcome] = []
-    var newBlobs = 0
-    var changedFiles = 0
-    var chunks = 0
-    var bytes = 0
-    var skipped: [SkipReason: Int] = [:]
-    var seconds = 0.0
-    var model: String?
-    var embedded = 0
+package struct IndexSummary {
+    package var indexPath: String
+    package var primary: String?
+    package var revisions: [RevisionOutcome] = []
+    package var newBlobs = 0
+    package var changedFiles = 0
+    package var chunks = 0
+    package var bytes = 0
+    package var skipped: [SkipReason: Int] = [:]
+    package var seconds = 0.0
+    package var model: String?
+    package var embedded = 0
     /// Tokens the model ran (special tokens and prompts included).
-    var embeddedTokens = 0
-    var embeddingSeconds = 0.0
+    package var embeddedTokens = 0
+    package var embeddingSeconds = 0.0
     /// Stored blobs classified again because the data policy changed (see `applyDataPolicy`).
-    var reclassifiedBlobs = 0
+    package var reclassifiedBlobs = 0
     /// Vocabulary words embedded for the cross-lingual keyword bridge (see `embedVocabulary`).
-    var embeddedWords = 0
+    package var embeddedWords = 0
 
     private var primaryOutcome: RevisionOutcome? {
         revisions.first { $0.name == primary } ?? revisions.first
     }
-    var revision: String { primaryOutcome?.name ?? "" }
-    var commit: String { primaryOutcome?.commit ?? "" }
-    var filesSeen: Int { primaryOutcome?.files ?? 0 }
+    package var revision: String { primaryOutcome?.name ?? "" }
+    package var commit: String { primaryOutcome?.commit ?? "" }
+    package var filesSeen: Int { primaryOutcome?.files ?? 0 }
 
-    mutating func count(_ record: BlobRecord) {
+    package mutating func count(_ record: BlobRecord) {
         chunks += record.chunks.count
         if let reason = record.skipReason {
             skipped[reason, default: 0] += 1
@@ -359,7 +372,7 @@ struct IndexSummary {
         }
     }
 
-    mutating func add(_ outcome: RevisionOutcome) {
+    package mutating func add(_ outcome: RevisionOutcome) {
         var outcome = outcome
         outcome.candidates = []
         outcome.knownBlobs = []
@@ -369,7 +382,7 @@ struct IndexSummary {
         embedded += outcome.embedded
     }
 
-    var json: JSON {
+    package var json: JSON {
         .object([
             ("revision", .string(revision)),
             ("commit", .string(commit)),
@@ -392,7 +405,7 @@ struct IndexSummary {
         ])
     }
 
-    var humanText: String {
+    package var humanText: String {
         let skippedText = skipped.isEmpty ? "none skipped"
             : "skipped " + skipped.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
@@ -411,14 +424,14 @@ struct IndexSummary {
 /// the index, so two writers never interleave their runs. The kernel drops it
 /// when the process dies, so a killed run never leaves a stale lock; the file
 /// holds the owner's pid for the message the next writer prints.
-final class IndexLock {
+package final class IndexLock {
     private let descriptor: Int32
 
-    init(indexPath: String, waitSeconds: Double) throws {
+    package init(indexPath: String, waitSeconds: Double) throws {
         let path = indexPath + ".lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw CLIError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+            throw EngineError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
         }
         let deadline = monotonicSeconds() + waitSeconds
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
@@ -426,9 +439,9 @@ final class IndexLock {
             if !busy || monotonicSeconds() >= deadline {
                 let owner = Self.owner(of: descriptor)
                 close(descriptor)
-                guard busy else { throw CLIError("cannot lock \(path): \(String(cString: strerror(errno)))") }
+                guard busy else { throw EngineError("cannot lock \(path): \(String(cString: strerror(errno)))") }
                 let waited = waitSeconds > 0 ? " after waiting \(formatDuration(waitSeconds))" : ""
-                throw CLIError("another quarry index is running on \(indexPath) (pid \(owner))\(waited); "
+                throw EngineError(.busy, "another quarry index is running on \(indexPath) (pid \(owner))\(waited); "
                                + "try again when it finishes or pass --wait SECONDS")
             }
             usleep(50_000)
@@ -448,7 +461,7 @@ final class IndexLock {
         return Int(text).map(String.init) ?? "unknown"
     }
 
-    func release() {
+    package func release() {
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }

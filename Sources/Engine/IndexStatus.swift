@@ -1,0 +1,83 @@
+import Foundation
+import Store
+
+/// What an index holds, as `quarry status`, the MCP `status` tool and
+/// `/api/status` report it.
+package struct IndexStatus: Sendable {
+    package var indexPath: String
+    package var revisions: [RevisionSize]
+    package var models: [ModelSize]
+    /// Per model: whether searches map its vector file or fall back to reading SQLite.
+    package var vectorFileCurrent: [Bool]
+    /// Per model: texts of the counted revision it has no vector for (embedding
+    /// coverage); nil unless asked for, as counting takes seconds on a large index.
+    package var textsWithoutVectors: [Int]?
+    package var statistics: StoreStatistics
+
+    /// Languages by chunk count, most first.
+    package var languages: [(language: String, files: Int, chunks: Int)] {
+        statistics.languages.sorted { $0.value.chunks > $1.value.chunks }
+            .map { ($0.key.rawValue, $0.value.files, $0.value.chunks) }
+    }
+
+    /// The one object `quarry status --json` prints.
+    package var json: JSON {
+        let stats = statistics
+        let dates = ISO8601DateFormatter()
+        return .object([
+            ("index", .string(indexPath)),
+            ("size_bytes", .int(stats.fileSize)),
+            ("revisions", .array(revisions.map { size in
+                let revision = size.revision
+                return .object([("name", .string(revision.name)), ("commit", .string(revision.commitID)),
+                                ("date", .string(dates.string(from: revision.commitTime))),
+                                ("author", .string(revision.author)),
+                                ("subject", .string(revision.subject)),
+                                ("files", .int(size.files)),
+                                ("indexed_at", .string(dates.string(from: revision.indexedAt)))])
+            })),
+            ("models", .array(models.indices.map { index in
+                let size = models[index]
+                var pairs: [(String, JSON)] = [
+                    ("name", .string(size.model.name)), ("revision", .string(size.model.revision)),
+                    ("dimension", .int(size.model.dimension)), ("vectors", .int(size.vectors)),
+                    ("bytes", .int(size.bytes)), ("vector_file_current", .bool(vectorFileCurrent[index]))]
+                if let missing = textsWithoutVectors?[index] { pairs.append(("texts_without_vectors", .int(missing))) }
+                return .object(pairs)
+            })),
+            ("revision", stats.revision.map { .string($0) } ?? .null),
+            ("files", .int(stats.files)),
+            ("blobs", .int(stats.blobs)),
+            ("chunks", .int(stats.chunks)),
+            ("embeddings", .int(stats.embeddings)),
+            ("languages", .object(languages.map { entry in
+                (entry.language, .object([("files", .int(entry.files)), ("chunks", .int(entry.chunks))]))
+            })),
+            ("skipped", .object(stats.skipped.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { ($0.key.rawValue, .int($0.value)) })),
+        ])
+    }
+}
+
+extension QuarryEngine {
+    /// The index's revisions, models and counts; files are counted for `revision`
+    /// (default HEAD when indexed, else the newest), and with `coverage` the
+    /// texts of that revision each model has no vector for.
+    package func status(revision: String? = nil, coverage: Bool = false) throws -> IndexStatus {
+        try withSnapshot { store in
+            let models = try store.modelSizes()
+            let statistics = try store.statistics(revision: revision)
+            let missing = coverage ? try models.map { size in
+                try statistics.revision.map { try store.countTextsWithoutEmbeddings(model: size.model, revision: $0) } ?? 0
+            } : nil
+            return IndexStatus(indexPath: indexPath, revisions: try store.revisionSizes(), models: models,
+                               vectorFileCurrent: try models.map { try store.isVectorFileCurrent(for: $0.model) },
+                               textsWithoutVectors: missing, statistics: statistics)
+        }
+    }
+
+    /// The indexed revisions' names, most recently indexed first (cheap: for pickers).
+    package func revisionNames() throws -> [String] {
+        try withSnapshot { store in try store.revisions().map(\.name) }
+    }
+}

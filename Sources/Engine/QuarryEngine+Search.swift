@@ -1,0 +1,86 @@
+import Foundation
+import Search
+import Store
+
+extension QuarryEngine {
+    /// Ranks the index for `request` exactly as `quarry search` does. Hybrid
+    /// falls back to keywords (with a note) when the index holds no vectors.
+    package func search(_ request: SearchRequest) throws -> SearchResponse {
+        try request.validate()
+        var timings = SearchTimings()
+        var notes: [String] = []
+        let hits = try withSnapshot { store, file in
+            let results = try rank(request, store: store, file: file, timings: &timings, notes: &notes)
+            return try results.map { result in
+                SearchHit(result: result,
+                          lifetime: request.allRevisions ? try store.lifetime(ofBlob: result.blobID) : nil)
+            }
+        }
+        timings.totalSeconds = monotonicSeconds() - timings.started
+        return SearchResponse(hits: hits, notes: notes, timings: timings)
+    }
+
+    private func rank(_ request: SearchRequest, store: IndexStore, file: [UInt64]?, timings: inout SearchTimings,
+                      notes: inout [String]) throws -> [SearchResult] {
+        let (query, mode, filters, limit) = (request.query, request.mode, request.filters, request.limit)
+        func lexicalSearch() throws -> [SearchResult] {
+            let searcher = Searcher(store: store)
+            defer { timings.search = searcher.statistics }
+            return try searcher.search(query, mode: .lexical, filters: filters, limit: limit)
+        }
+        guard mode != .lexical else { return try lexicalSearch() }
+        let wantedName = request.model.map { URL(fileURLWithPath: $0).standardized.lastPathComponent }
+            ?? library.defaultName
+        guard let record = try store.models().last(where: { $0.name == wantedName }) else {
+            if mode == .semantic || request.model != nil {
+                throw EngineError(.notFound, "the index has no vectors for model '\(wantedName)'; "
+                                  + "run 'quarry index' with it")
+            }
+            notes.append("the index has no vectors; searching by keywords only "
+                         + "(run 'quarry index' with a model installed for semantic search)")
+            return try lexicalSearch()
+        }
+        // Map the vectors and rank by keywords on another core while the model
+        // loads (once per engine) and embeds the query; join before anything
+        // else (or any error) touches the store.
+        let key = VectorKey(file: file, model: record.id, generation: try store.vectorGeneration(for: record))
+        let cached = cachedVectors(key)
+        let searcher = cached.map { Searcher(store: store, model: record, vectors: $0.searcher, words: $0.words) }
+            ?? Searcher(store: store, model: record)
+        let preparation = Preparation()
+        DispatchQueue.global(qos: .userInitiated).async(group: preparation.group) {
+            do {
+                try searcher.prepare(query, mode: mode, filters: filters, limit: limit)
+            } catch {
+                preparation.error = error
+            }
+        }
+        defer { preparation.group.wait() }
+        var started = monotonicSeconds()
+        let loaded = try model(named: request.model ?? wantedName)
+        timings.modelLoadSeconds = monotonicSeconds() - started
+        guard loaded.revision == record.revision else {
+            throw EngineError(.notFound, "the index's vectors were made by another version of '\(record.name)'; "
+                              + "run 'quarry index' to embed with the installed one")
+        }
+        started = monotonicSeconds()
+        let vector = try loaded.model.embed([query], as: .query)[0]
+        timings.queryEmbeddingSeconds = monotonicSeconds() - started
+        preparation.group.wait()
+        if let error = preparation.error { throw error }
+        defer { timings.search = searcher.statistics }
+        let results = try searcher.search(query, queryVector: vector, mode: mode, filters: filters, limit: limit)
+        // Word vectors (the keyword bridge) are only read by hybrid searches.
+        if cached == nil || (cached?.words == nil && mode == .hybrid) {
+            cacheVectors(try searcher.vectorSearcher(), words: mode == .hybrid ? try searcher.wordVectors(of: record) : nil,
+                         key)
+        }
+        return results
+    }
+}
+
+/// The outcome of `Searcher.prepare` run on another thread; read after `group.wait()`.
+private final class Preparation: @unchecked Sendable {
+    let group = DispatchGroup()
+    var error: Error?
+}
