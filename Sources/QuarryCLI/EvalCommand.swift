@@ -57,6 +57,8 @@ enum EvalCommand {
             OptionSpec("bridge-words", value: "N",
                        help: "Hybrid: nearest vocabulary words searched as keywords (default 10, as search; 0 = off)."),
             OptionSpec("bridge-weight", value: "W", help: "Weight of the bridged keyword ranking (default 0.2, as search)."),
+            OptionSpec("bridge-coverage", value: "C",
+                       help: "Bridge only questions whose words the index covers less than this (0-1, as search)."),
             OptionSpec("test-demotion", value: "N", help: "Places a test hit yields to code (default 20, as search)."),
             OptionSpec("doc-demotion", value: "N",
                        help: "Places a documentation hit yields to code (default 10, as search)."),
@@ -202,7 +204,14 @@ struct EvalOptions {
             }
             return weight
         } ?? KeywordBridge().weight
-        bridge = bridgeWords > 0 ? KeywordBridge(words: bridgeWords, weight: bridgeWeight) : nil
+        let bridgeCoverage = try args.value("bridge-coverage").map { raw in
+            guard let coverage = Double(raw), (0...1).contains(coverage) else {
+                throw ArgumentError.invalidValue(option: "--bridge-coverage", value: raw, expected: "a number from 0 to 1")
+            }
+            return coverage
+        } ?? KeywordBridge().maximumCoverage
+        bridge = bridgeWords > 0
+            ? KeywordBridge(words: bridgeWords, weight: bridgeWeight, maximumCoverage: bridgeCoverage) : nil
         testDemotion = try args.integer("test-demotion", default: Searcher.defaultTestDemotion, in: 0...1_000)
         documentDemotion = try args.integer("doc-demotion", default: Searcher.defaultDocumentDemotion, in: 0...1_000)
         work = args.value("work")

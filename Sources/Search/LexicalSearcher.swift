@@ -144,6 +144,25 @@ public final class LexicalSearcher {
         Self.matchExpression(terms: try matchedTerms(Self.terms(of: query)))
     }
 
+    /// How much of `query` the index's keywords match, from 0 to 1: the
+    /// characters of its whole words that some chunk holds, over those of
+    /// all its whole words. 1 for "parse config file" in a codebase that
+    /// parses config files, 0 for a question in a script the code never uses.
+    public func coverage(of query: String) throws(SearchError) -> Double {
+        let words = Set(query.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" })
+            .map { $0.lowercased() }).sorted()
+        let total = words.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return 0 }
+        let counts: [Int]
+        do {
+            counts = try store.documentFrequencies(of: words)
+        } catch {
+            throw .store(error)
+        }
+        let covered = zip(words, counts).reduce(0) { $0 + ($1.1 > 0 ? $1.0.count : 0) }
+        return Double(covered) / Double(total)
+    }
+
     /// BM25 scores (as `hits` scores them) of `chunks` that `match` matches.
     public func scores(of chunks: [Int64], match: String) throws(SearchError) -> [Int64: Double] {
         do {

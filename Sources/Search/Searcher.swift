@@ -211,10 +211,15 @@ public final class Searcher {
         var lists = [lexicalHits, semanticHits]
         var fusion = self.fusion
         if let bridge, let model {
-            let words = try bridgeWords(for: queryVector, query: query, bridge: bridge, model: model)
+            // A question the index's keywords already cover needs no bridge:
+            // its weight shrinks with the share of the question they match,
+            // and past `maximumCoverage` it is left out.
+            let coverage = try lexical.coverage(of: query)
+            let weight = coverage < bridge.maximumCoverage ? bridge.weight * (1 - coverage) : 0
+            let words = weight > 0 ? try bridgeWords(for: queryVector, query: query, bridge: bridge, model: model) : []
             if !words.isEmpty {
                 lists.append(try timedLexicalHits(words.joined(separator: " "), filters: filters, depth: depth))
-                fusion.weights = Array((fusion.weights + [1, 1]).prefix(2)) + [bridge.weight]
+                fusion.weights = Array((fusion.weights + [1, 1]).prefix(2)) + [weight]
             }
         }
         return Rankings(lexical: lexicalHits, semantic: semanticHits, merged: fusion.fuse(lists),

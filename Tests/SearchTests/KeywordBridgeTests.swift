@@ -50,6 +50,15 @@ final class KeywordBridgeTests: XCTestCase {
         searcher.bridge = KeywordBridge(words: 1, weight: 5)
         let bridged = try searcher.search(question, queryVector: [1, 0, 0, 0], mode: .hybrid, limit: 2)
         XCTAssertEqual(bridged.first?.chunk.symbol, "http.set_cookie")
+        // Covered questions are not bridged: "render template" is all keywords of the index.
+        let lexical = LexicalSearcher(store: store)
+        XCTAssertEqual(try lexical.coverage(of: question), 0)
+        XCTAssertEqual(try lexical.coverage(of: "render_template"), 1)
+        XCTAssertEqual(try lexical.coverage(of: "set cookie quickly"), 9.0 / 16.0, accuracy: 1e-9)
+        XCTAssertEqual(try lexical.coverage(of: "?!"), 0)
+        searcher.bridge = KeywordBridge(words: 1, weight: 5, maximumCoverage: 0.5)
+        let covered = try searcher.search("render template", queryVector: [1, 0, 0, 0], mode: .hybrid, limit: 2)
+        XCTAssertEqual(covered.first?.chunk.symbol, "http.render_template")
         let plain = Searcher(store: store, model: model)
         plain.bridge = nil
         XCTAssertEqual(try plain.search(question, queryVector: [1, 0, 0, 0], mode: .hybrid, limit: 2).first?.chunk.symbol,
