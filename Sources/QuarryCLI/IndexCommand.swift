@@ -65,6 +65,8 @@ enum IndexCommand {
                        help: "Also index first-parent commits since DATE (YYYY-MM-DD or ISO 8601)."),
             OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
             OptionSpec("max-file-size", value: "BYTES", help: "Skip blobs larger than this (default 1048576)."),
+            .flag("include-generated",
+                  help: "Index vendored and generated files (node_modules/, vendor/, third_party/, *.min.js, *_pb2.py, *.pb.go), skipped by default."),
             OptionSpec("model", value: "NAME|DIR",
                        help: "Embedding model for semantic search (default multilingual-e5-small)."),
             OptionSpec("wait", value: "SECONDS",
@@ -83,6 +85,7 @@ enum IndexCommand {
         options.maxFileSize = try args.integer("max-file-size", default: options.maxFileSize, in: 1...(1 << 34))
         options.grammarDirectory = context.paths.grammars
         options.includeData = args.flag("include-data")
+        options.includesGenerated = args.flag("include-generated")
         // Tests shrink batches to make kills land between many transactions.
         if let batch = context.environment["QUARRY_INDEX_BATCH_SIZE"].flatMap(Int.init), batch > 0 {
             options.batchSize = batch

@@ -20,17 +20,24 @@ extension Indexer {
     /// Bump the version with every change to `DataFileRules`.
     var dataPolicy: String { "data-rules-2;include-data=\(options.includeData ? 1 : 0)" }
 
-    /// The blob filter this run classifies with.
-    var blobFilter: BlobFilter {
-        BlobFilter(maxBytes: options.maxFileSize, dataRules: options.includeData ? nil : DataFileRules())
+    /// The blob filter this run classifies with: the data policy, the
+    /// vendored/generated switch, and the detection rules the grammar
+    /// manifest adds for languages Quarry does not know.
+    func blobFilter(registry: GrammarRegistry) -> BlobFilter {
+        var detector = LanguageDetector.builtIn
+        for (language, entry) in registry.entries.sorted(by: { $0.key < $1.key }) {
+            detector = detector.adding(language, extensions: entry.extensions, fileNames: entry.fileNames,
+                                       interpreters: entry.interpreters)
+        }
+        return BlobFilter(maxBytes: options.maxFileSize, dataRules: options.includeData ? nil : DataFileRules(),
+                          includesGenerated: options.includesGenerated, detector: detector)
     }
 
     /// Applies the run's data policy to blobs stored under another one;
     /// returns how many blobs were replaced. A new index records it at once.
-    func applyDataPolicy(to store: IndexStore, workers: WorkerPool<Chunker>) throws -> Int {
+    func applyDataPolicy(to store: IndexStore, workers: WorkerPool<Chunker>, filter: BlobFilter) throws -> Int {
         let recorded = try store.metadata(Self.dataPolicyKey)
         guard recorded != dataPolicy else { return 0 }
-        let filter = blobFilter
         var replaced = 0
         let judged = try store.blobsJudgedByDataPolicy()
         for batchStart in stride(from: 0, to: judged.count, by: options.batchSize) {
