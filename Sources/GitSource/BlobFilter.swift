@@ -55,6 +55,10 @@ public struct BlobFilter: Sendable, Hashable {
         }
     }
 
+    /// Why a file at `path` is skipped for its path alone (vendored or
+    /// generated), whatever `includesGenerated` says; nil for other paths.
+    public static func pathSkipReason(for path: String) -> SkipReason? { GeneratedPaths.skipReason(for: path) }
+
     /// Classifies a tree entry, reading its blob only when the tree entry
     /// alone does not settle it.
     public func classify(_ entry: TreeEntry, in repository: GitRepository) throws(GitSourceError) -> BlobClassification {

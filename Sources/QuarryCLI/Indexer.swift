@@ -100,7 +100,7 @@ struct Indexer {
         }
         // Languages added by the grammar manifest bring their own extensions and interpreters.
         let filter = blobFilter(registry: registry)
-        summary.reclassifiedBlobs = try applyDataPolicy(to: store, workers: workers, filter: filter)
+        summary.reclassifiedBlobs = try applyDataPolicy(to: store, workers: workers, filter: filter, registry: registry)
         let modelRecord = try options.model.map { loaded in
             try store.registerModel(name: loaded.name, revision: loaded.revision, dimension: loaded.model.dimension)
         }
