@@ -35,6 +35,12 @@ enum IndexCommand {
         data files over 32 KiB and base64 dumps. --include-data indexes them
         too; switching it on or off reclassifies what the index already holds.
 
+        Vendored dependencies (node_modules/, vendor/, third_party/) and
+        generated files (*.min.js, *_pb2.py, *.pb.go ...) are skipped the same
+        way, decided from the path alone; --include-generated indexes them.
+        Files stored as line windows are chunked by function once their
+        language's grammar is built (Grammars/build.sh), on the next run.
+
         The index lives at <git dir>/quarry/index.sqlite unless --index is given.
         It holds no absolute paths, so it can be copied to another clone or
         machine (a CI cache) and refreshed there.

@@ -50,6 +50,10 @@ final class TestDetectionTests: XCTestCase {
         var script = function("deploy_host")
         script.language = .bash
         XCTAssertFalse(TestDetection.isDocument(path: "docs/deploy.sh", chunk: script), "a shell function is code")
+        XCTAssertTrue(Searcher.asksForDocumentation("where is the retry policy documented"))
+        XCTAssertTrue(Searcher.asksForDocumentation("Documentation of the index format"))
+        XCTAssertFalse(Searcher.asksForDocumentation("where is the retry policy applied"))
+        XCTAssertFalse(Searcher.asksForDocumentation("parse a docstring"), "only whole words count")
         var hits = [hit(1, path: "docs/uploads.rst", symbol: ""), hit(2, path: "app/files.py", symbol: "save"),
                     hit(3, path: "app/forms.py", symbol: "form")]
         hits[0].chunk = prose
