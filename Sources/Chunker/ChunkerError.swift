@@ -9,7 +9,7 @@ public enum ChunkerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The shared object does not export the grammar's entry point.
     case symbolMissing(language: String, symbol: String, path: String)
     /// The grammar was generated for an ABI this libtree-sitter cannot load.
-    case incompatibleABI(language: String, version: Int, supported: ClosedRange<Int>)
+    case incompatibleABI(language: String, path: String, version: Int, supported: ClosedRange<Int>)
     /// The chunk query file could not be read.
     case queryUnreadable(language: String, path: String)
     /// The chunk query does not compile against the grammar.
@@ -27,8 +27,8 @@ public enum ChunkerError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(language) grammar \(path) failed to load: \(reason)"
         case .symbolMissing(let language, let symbol, let path):
             return "\(language) grammar \(path) does not export \(symbol)"
-        case .incompatibleABI(let language, let version, let supported):
-            return "\(language) grammar has ABI \(version), libtree-sitter loads \(supported.lowerBound)-\(supported.upperBound)"
+        case .incompatibleABI(let language, let path, let version, let supported):
+            return "\(language) grammar \(path) has ABI \(version), libtree-sitter loads \(supported.lowerBound)-\(supported.upperBound)"
         case .queryUnreadable(let language, let path):
             return "\(language) chunk query \(path) cannot be read"
         case .queryInvalid(let language, let path, let offset, let problem):

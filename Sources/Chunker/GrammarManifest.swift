@@ -1,11 +1,27 @@
 import Foundation
 
 /// One grammar listed in `manifest.json`.
-struct GrammarManifestEntry: Equatable {
-    var language: String
+public struct GrammarManifestEntry: Equatable, Sendable {
+    public var language: String
     var symbol: String
     var library: String
     var query: String
+    /// The name of the query in the repository's `Grammars/queries` (it may
+    /// differ from `query`: TSX is chunked with `typescript.scm`).
+    var querySource: String?
+    /// File extensions (without the dot), whole file names and `#!` interpreters
+    /// that select this language, added to Quarry's built-in detection rules.
+    public var extensions: [String] = []
+    public var fileNames: [String] = []
+    public var interpreters: [String] = []
+    /// Markers of comments running to the end of the line, kept with the
+    /// definition below them; nil means `//`.
+    var lineComments: [String]?
+    /// Whether `/* ... */` comments above a definition are kept with it; nil means yes.
+    var blockComments: Bool?
+    /// Starts of attribute lines the grammar leaves outside a definition (`#[`
+    /// in Rust), kept with the definition below them like its comments.
+    var attributePrefixes: [String] = []
 }
 
 /// Reads `manifest.json`. Accepted shapes, so the build script may evolve:
@@ -54,11 +70,17 @@ enum GrammarManifest {
             for key in keys { if let value = fields[key] as? String, !value.isEmpty { return value } }
             return nil
         }
+        func list(_ key: String) -> [String]? { (fields[key] as? [Any])?.compactMap { $0 as? String } }
         return GrammarManifestEntry(
             language: language,
             symbol: text("symbol", "function") ?? "tree_sitter_\(language)",
             library: text("library", "file", "shared_object", "so", "path") ?? "\(language).so",
-            query: text("query", "query_file", "queries") ?? "\(language).scm")
+            query: text("query", "query_file", "queries") ?? "\(language).scm",
+            querySource: text("query_source"),
+            extensions: list("extensions") ?? [], fileNames: list("filenames") ?? [],
+            interpreters: list("interpreters") ?? [],
+            lineComments: list("line_comments"), blockComments: fields["block_comments"] as? Bool,
+            attributePrefixes: list("attribute_prefixes") ?? [])
     }
 
     static func resolve(_ path: String, in directory: String) -> String {

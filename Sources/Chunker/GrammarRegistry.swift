@@ -15,6 +15,8 @@ enum CaptureRole: Sendable {
         case "statement": self = .definition(.statement)
         case "query": self = .definition(.query)
         case "package": self = .definition(.package)
+        case "section": self = .definition(.section)
+        case "heading": self = .definition(.heading)
         case "name": self = .name
         case "body": self = .body
         case "scope": self = .scope
@@ -37,8 +39,13 @@ enum DefinitionKind: Sendable {
     case query
     /// A file-wide name prefix (Go/Java package, PHP `namespace X;`): no chunk.
     case package
+    /// A document section whose node holds its subsections (Markdown).
+    case section
+    /// A heading alone (reStructuredText): its section runs to the next heading
+    /// of the same or a higher level, and becomes a `.section`.
+    case heading
 
-    var isContainer: Bool { self == .type || self == .module }
+    var isContainer: Bool { self == .type || self == .module || self == .section || self == .heading }
 
     var chunkKind: ChunkKind {
         switch self {
@@ -46,6 +53,7 @@ enum DefinitionKind: Sendable {
         case .type: return .type
         case .module, .package: return .module
         case .statement, .query: return .statement
+        case .section, .heading: return .doc
         }
     }
 }
@@ -58,6 +66,12 @@ public final class Grammar: @unchecked Sendable {
     public let queryPath: String
     /// The ABI version the grammar was generated for.
     public let abiVersion: Int
+    /// Line comment markers (`//`, `#`, `--`) whose comments above a definition belong to it.
+    let lineComments: [[UInt8]]
+    /// Whether `/* ... */` comments above a definition belong to it.
+    let blockComments: Bool
+    /// Starts of attribute lines that belong to the definition below them (`#[`).
+    let attributePrefixes: [[UInt8]]
     let tsLanguage: OpaquePointer
     let query: OpaquePointer
     /// Role of each capture, indexed by capture id.
@@ -66,7 +80,9 @@ public final class Grammar: @unchecked Sendable {
     /// Nil when the query's shape does not allow walking the tree ourselves.
     let candidateSymbols: [Bool]?
 
-    init(language: Language, libraryPath: String, symbol: String, queryPath: String) throws(ChunkerError) {
+    init(language: Language, libraryPath: String, symbol: String, queryPath: String,
+         lineComments: [String] = ["//"], blockComments: Bool = true,
+         attributePrefixes: [String] = []) throws(ChunkerError) {
         let name = language.rawValue
         guard let handle = dlopen(libraryPath, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
@@ -84,7 +100,7 @@ public final class Grammar: @unchecked Sendable {
         let version = Int(ts_language_version(tsLanguage))
         let supported = Int(TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION)...Int(TREE_SITTER_LANGUAGE_VERSION)
         guard supported.contains(version) else {
-            throw .incompatibleABI(language: name, version: version, supported: supported)
+            throw .incompatibleABI(language: name, path: libraryPath, version: version, supported: supported)
         }
         guard let source = FileManager.default.contents(atPath: queryPath) else {
             throw .queryUnreadable(language: name, path: queryPath)
@@ -117,6 +133,9 @@ public final class Grammar: @unchecked Sendable {
         self.libraryPath = libraryPath
         self.queryPath = queryPath
         self.abiVersion = version
+        self.lineComments = lineComments.filter { !$0.isEmpty }.map { Array($0.utf8) }
+        self.blockComments = blockComments
+        self.attributePrefixes = attributePrefixes.filter { !$0.isEmpty }.map { Array($0.utf8) }
         self.tsLanguage = tsLanguage
         self.query = query
         self.roles = roles
@@ -125,7 +144,7 @@ public final class Grammar: @unchecked Sendable {
     deinit { ts_query_delete(query) }
 
     private static func candidateSymbols(query: [UInt8], language: OpaquePointer) -> [Bool]? {
-        let kinds: Set<String> = ["function", "type", "module", "statement", "query", "package"]
+        let kinds: Set<String> = ["function", "type", "module", "statement", "query", "package", "section", "heading"]
         guard let roots = QueryRoots.nodeTypes(in: query, definitionCaptures: kinds) else { return nil }
         var table = [Bool](repeating: false, count: Int(UInt16.max) + 1)
         for id in 0..<ts_language_symbol_count(language) {
@@ -161,8 +180,10 @@ public final class GrammarRegistry: @unchecked Sendable {
     public let directory: String
     private let grammars: [Language: Grammar]
     private let problems: [Language: ChunkerError]
-    /// Manifest entries naming languages Quarry does not know (kept for diagnostics).
+    /// Manifest entries whose language is not a valid name (kept for diagnostics).
     public let unknownLanguages: [String]
+    /// The manifest's entries that loaded, for their detection rules (extensions, interpreters).
+    public let entries: [Language: GrammarManifestEntry]
 
     /// A registry without grammars: every language is chunked by line windows.
     public static let empty = GrammarRegistry()
@@ -172,6 +193,7 @@ public final class GrammarRegistry: @unchecked Sendable {
         grammars = [:]
         problems = [:]
         unknownLanguages = []
+        entries = [:]
     }
 
     /// Loads every grammar listed in `<directory>/manifest.json`.
@@ -187,17 +209,24 @@ public final class GrammarRegistry: @unchecked Sendable {
         var grammars: [Language: Grammar] = [:]
         var problems: [Language: ChunkerError] = [:]
         var unknown: [String] = []
+        var loaded: [Language: GrammarManifestEntry] = [:]
         for entry in entries {
             guard let language = Language(rawValue: entry.language), language.hasGrammar else {
                 unknown.append(entry.language)
                 continue
             }
             let library = GrammarManifest.resolve(entry.library, in: directory)
-            let query = queryDirectory.map { ($0 as NSString).appendingPathComponent("\(language.rawValue).scm") }
+            let query = queryDirectory.map {
+                ($0 as NSString).appendingPathComponent(entry.querySource ?? "\(language.rawValue).scm")
+            }
                 ?? GrammarManifest.resolve(entry.query, in: directory)
             do {
                 grammars[language] = try Grammar(language: language, libraryPath: library,
-                                                 symbol: entry.symbol, queryPath: query)
+                                                 symbol: entry.symbol, queryPath: query,
+                                                 lineComments: entry.lineComments ?? ["//"],
+                                                 blockComments: entry.blockComments ?? true,
+                                                 attributePrefixes: entry.attributePrefixes)
+                loaded[language] = entry
             } catch {
                 problems[language] = error
             }
@@ -206,6 +235,7 @@ public final class GrammarRegistry: @unchecked Sendable {
         self.grammars = grammars
         self.problems = problems
         self.unknownLanguages = unknown
+        self.entries = loaded
     }
 
     /// The loaded grammar for `language`, or nil when it is chunked by line windows.
@@ -216,7 +246,15 @@ public final class GrammarRegistry: @unchecked Sendable {
     public func problem(for language: Language) -> ChunkerError? { problems[language] }
 
     /// Languages with a usable grammar.
-    public var loadedLanguages: [Language] { Language.parsed.filter { grammars[$0] != nil } }
+    public var loadedLanguages: [Language] { grammars.keys.sorted() }
+
+    /// The languages `<directory>/manifest.json` lists, without loading their
+    /// grammars; empty when there is no readable manifest.
+    public static func listedLanguages(directory: String) -> [Language] {
+        let path = (directory as NSString).appendingPathComponent("manifest.json")
+        let entries = (try? GrammarManifest.read(path: path)) ?? []
+        return entries.compactMap { Language(rawValue: $0.language) }
+    }
 
     /// `$QUARRY_GRAMMARS`, else `$QUARRY_HOME/grammars`, else `~/.cache/quarry/grammars`.
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {

@@ -50,6 +50,7 @@ struct Outline {
                 if let definition = definition(in: match, rootedAt: nil) { found.append(definition) }
             }
         }
+        Outline.extendHeadings(&found, source: source)
         // Outer definitions first; among equal ranges the earlier pattern wins.
         let ordered = found.enumerated().sorted {
             ($0.element.node.lowerBound, -$0.element.node.upperBound, $0.element.pattern, $0.offset)
@@ -70,6 +71,7 @@ struct Outline {
         var walker = ts_tree_cursor_new(root)
         defer { ts_tree_cursor_delete(&walker) }
         var match = TSQueryMatch()
+        var parents: [TSNode] = []
         traversal: while true {
             let node = ts_tree_cursor_current_node(&walker)
             var descend = true
@@ -78,19 +80,35 @@ struct Outline {
                 // patterns starting here (their captures may lie beyond).
                 let start = ts_node_start_byte(node)
                 ts_query_cursor_set_byte_range(cursor, start, start &+ 1)
-                ts_query_cursor_exec(cursor, grammar.query, node)
+                ts_query_cursor_exec(cursor, grammar.query, Outline.queryScope(of: node, parent: parents.last))
                 while ts_query_cursor_next_match(cursor, &match) {
                     guard let definition = definition(in: match, rootedAt: node) else { continue }
                     if !definition.kind.isContainer { descend = false }
                     found.append(definition)
                 }
             }
-            if descend && ts_tree_cursor_goto_first_child(&walker) { continue }
+            if descend && ts_tree_cursor_goto_first_child(&walker) {
+                parents.append(node)
+                continue
+            }
             while !ts_tree_cursor_goto_next_sibling(&walker) {
                 guard ts_tree_cursor_goto_parent(&walker) else { break traversal }
+                parents.removeLast()
             }
         }
         ts_query_cursor_set_byte_range(cursor, 0, UInt32.max)
+    }
+
+    /// The node to run the query on for matches rooted at `node`: the node
+    /// itself, or its parent when the node is an alias (Markdown's nested
+    /// sections are hidden rules aliased to `section`). A query run on an
+    /// aliased node sees the hidden name (libtree-sitter 0.20 starts the
+    /// query's tree cursor without the parent's alias) and matches nothing.
+    private static func queryScope(of node: TSNode, parent: TSNode?) -> TSNode {
+        guard let parent else { return node }
+        var probe = ts_tree_cursor_new(node)
+        defer { ts_tree_cursor_delete(&probe) }
+        return ts_node_symbol(ts_tree_cursor_current_node(&probe)) == ts_node_symbol(node) ? node : parent
     }
 
     /// The definition a match captures; nil for packages (recorded aside),
@@ -101,6 +119,7 @@ struct Outline {
         var name: Range<Int>?
         var scope: Range<Int>?
         var body: TSNode?
+        var definitionNode: TSNode?
         for index in 0..<Int(match.capture_count) {
             let capture = match.captures[index]
             let role = Int(capture.index) < grammar.roles.count ? grammar.roles[Int(capture.index)] : .ignored
@@ -109,6 +128,7 @@ struct Outline {
                 if let root, !ts_node_eq(root, capture.node) { return nil }
                 kind = captured
                 node = Outline.range(of: capture.node)
+                definitionNode = capture.node
             case .name where name == nil: name = Outline.range(of: capture.node)
             case .scope where scope == nil: scope = Outline.range(of: capture.node)
             case .body where body == nil: body = capture.node
@@ -116,6 +136,12 @@ struct Outline {
             }
         }
         guard let kind, let node, !node.isEmpty else { return nil }
+        if body == nil, let definitionNode {
+            // A pattern may leave the body out to stay cheap to compile (a Swift
+            // pattern with both name and body takes libtree-sitter 16 s to analyse).
+            let field = ts_node_child_by_field_name(definitionNode, "body", 4)
+            if !ts_node_is_null(field) { body = field }
+        }
         switch kind {
         case .package:
             if let name { packages.append((node.lowerBound, symbolText(name))) }
@@ -165,11 +191,17 @@ struct Outline {
             let slot = definition.parent + 1
             let bound = previousEnd[slot] >= 0 ? previousEnd[slot]
                 : definition.parent >= 0 ? source.lineEnd(containing: definitions[definition.parent].node.lowerBound) : 0
-            definitions[index].start = commentStart(above: definition.node.lowerBound, notBefore: bound)
-            definitions[index].end = trailerEnd(after: definition.node.upperBound)
             previousEnd[slot] = definition.node.upperBound
             let outer = definition.parent >= 0 ? definitions[definition.parent].symbol
                 : prefix(at: definition.node.lowerBound)
+            if definition.kind == .section {
+                // Prose headings keep their words: `Contributing > Adding a language`.
+                let heading = definition.name.map(headingText) ?? ""
+                definitions[index].symbol = [outer, heading].filter { !$0.isEmpty }.joined(separator: " > ")
+                continue
+            }
+            definitions[index].start = commentStart(above: definition.node.lowerBound, notBefore: bound)
+            definitions[index].end = trailerEnd(after: definition.node.upperBound)
             definitions[index].symbol = qualify(outer, scope: definition.scope, name: definition.name)
         }
     }
@@ -225,6 +257,15 @@ struct Outline {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// A heading's words on one line: whitespace runs become one space, and
+    /// the `#` markers and closing sequence of an ATX heading go.
+    private func headingText(_ range: Range<Int>) -> String {
+        let words = source.string(range).split(whereSeparator: \.isWhitespace)
+        let kept = words.drop { $0.allSatisfy { $0 == "#" } }
+        let text = kept.reversed().drop { $0.allSatisfy { $0 == "#" } }.reversed()
+        return text.joined(separator: " ")
+    }
+
     // MARK: Doc comments
 
     /// Just past what trails a definition on its last line and belongs to it:
@@ -264,7 +305,7 @@ struct Outline {
             let text = source.trimmed(previous..<lineStart)
             guard !text.isEmpty else { break }
             let first = firstNonSpace(in: text)
-            if isLineComment(at: first) {
+            if isLineComment(at: first) || isAttributeLine(at: first) {
                 result = first
                 lineStart = previous
                 continue
@@ -290,17 +331,27 @@ struct Outline {
         return result
     }
 
-    private var allowsBlockComments: Bool {
-        grammar.language != .python && grammar.language != .ruby
-    }
+    private var allowsBlockComments: Bool { grammar.blockComments }
 
     private func isLineComment(at offset: Int) -> Bool {
-        switch grammar.language {
-        case .python, .ruby: return startsWith("#", at: offset)
-        case .php: return startsWith("//", at: offset) || (startsWith("#", at: offset) && !startsWith("#[", at: offset))
-        case .sql: return startsWith("--", at: offset)
-        default: return startsWith("//", at: offset)
+        for marker in grammar.lineComments where startsWith(marker, at: offset) {
+            // `#[Attribute]` is a PHP 8 attribute, not a comment.
+            if marker == [UInt8(ascii: "#")] && startsWith("#[", at: offset) { continue }
+            return true
         }
+        return false
+    }
+
+    /// An attribute written on its own line above a definition that the
+    /// grammar keeps outside the definition's node (Rust's `#[derive(...)]`).
+    private func isAttributeLine(at offset: Int) -> Bool {
+        grammar.attributePrefixes.contains { startsWith($0, at: offset) }
+    }
+
+    private func startsWith(_ marker: [UInt8], at offset: Int) -> Bool {
+        guard offset + marker.count <= source.count else { return false }
+        for index in marker.indices where source.bytes[offset + index] != marker[index] { return false }
+        return true
     }
 
     private func firstNonSpace(in range: Range<Int>) -> Int {

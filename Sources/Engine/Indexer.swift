@@ -32,6 +32,8 @@ package struct Indexer {
         /// describe (default: the first target).
         package var primary: String?
         package var maxFileSize = 1 << 20
+        /// Index vendored directories and generated file names instead of skipping them.
+        package var includesGenerated = false
         package var grammarDirectory = ""
         /// Blobs per store transaction: large enough to amortise the commit,
         /// small enough that a kill loses little work.
@@ -109,7 +111,9 @@ package struct Indexer {
         let workers = WorkerPool(count: max(1, ProcessInfo.processInfo.activeProcessorCount)) {
             Chunker(registry: registry, options: chunking)
         }
-        summary.reclassifiedBlobs = try applyDataPolicy(to: store, workers: workers)
+        // Languages added by the grammar manifest bring their own extensions and interpreters.
+        let filter = blobFilter(registry: registry)
+        summary.reclassifiedBlobs = try applyDataPolicy(to: store, workers: workers, filter: filter, registry: registry)
         let modelRecord = try options.model.map { loaded in
             try store.registerModel(name: loaded.name, revision: loaded.revision, dimension: loaded.model.dimension)
         }
@@ -124,7 +128,7 @@ package struct Indexer {
         for target in targets {
             var outcome = RevisionOutcome(name: target.name, commit: target.commit.id)
             let list = try fileList(of: target, previous: previous, store: store, outcome: &outcome)
-            try chunkNewBlobs(outcome.candidates, store: store, workers: workers, outcome: &outcome,
+            try chunkNewBlobs(outcome.candidates, store: store, workers: workers, filter: filter, outcome: &outcome,
                               summary: &summary, progress: progress)
             let stored = try store.revision(named: target.name)
             outcome.unchanged = stored?.commitID == target.commit.id && stored?.treeID == target.commit.treeID
@@ -212,6 +216,7 @@ package struct Indexer {
     /// Reads, classifies, chunks and stores every candidate blob not stored
     /// yet, in batches of one transaction each.
     private func chunkNewBlobs(_ candidates: [TreeEntry], store: IndexStore, workers: WorkerPool<Chunker>,
+                               filter: BlobFilter,
                                outcome: inout RevisionOutcome, summary: inout IndexSummary,
                                progress: (Progress) -> Void) throws {
         let start = monotonicSeconds()
@@ -219,7 +224,6 @@ package struct Indexer {
         var seen = outcome.knownBlobs
         let jobs = candidates.filter { seen.insert($0.blobID).inserted }
         outcome.newBlobs = jobs.count
-        let filter = blobFilter
         var done = 0
         for batchStart in stride(from: 0, to: jobs.count, by: options.batchSize) {
             let batch = Array(jobs[batchStart..<min(batchStart + options.batchSize, jobs.count)])

@@ -24,26 +24,40 @@ public struct BlobFilter: Sendable, Hashable {
     public var binaryProbeBytes: Int
     /// Lock files, keys, text images, source maps and data files; nil indexes them like any text.
     public var dataRules: DataFileRules?
+    /// Index files under vendored directories and with generated names
+    /// (`node_modules/`, `*.min.js`, `*_pb2.py`) instead of skipping them.
+    public var includesGenerated: Bool
+    /// Extension, file name and interpreter rules.
+    public var detector: LanguageDetector
 
     public init(maxBytes: Int = 1 << 20, maxLineLength: Int = 5_000, maxAverageLineLength: Int = 300,
-                markerLines: Int = 10, binaryProbeBytes: Int = 8_192, dataRules: DataFileRules? = DataFileRules()) {
+                markerLines: Int = 10, binaryProbeBytes: Int = 8_192, dataRules: DataFileRules? = DataFileRules(),
+                includesGenerated: Bool = false, detector: LanguageDetector = .builtIn) {
         self.maxBytes = maxBytes
         self.maxLineLength = maxLineLength
         self.maxAverageLineLength = maxAverageLineLength
         self.markerLines = markerLines
         self.binaryProbeBytes = binaryProbeBytes
         self.dataRules = dataRules
+        self.includesGenerated = includesGenerated
+        self.detector = detector
     }
 
-    /// The reason to skip an entry known from the tree alone (mode and size),
-    /// so that such blobs are never read; nil when the content must decide.
+    /// The reason to skip an entry known from the tree alone (mode, size and
+    /// path), so that such blobs are never read; nil when the content must decide.
     public func skipReason(for entry: TreeEntry) -> SkipReason? {
         switch entry.mode {
         case .submodule: return .submodule
         case .symlink: return .symlink
-        case .file, .executable: return entry.size > maxBytes ? .tooLarge : nil
+        case .file, .executable:
+            if entry.size > maxBytes { return .tooLarge }
+            return includesGenerated ? nil : GeneratedPaths.skipReason(for: entry.path)
         }
     }
+
+    /// Why a file at `path` is skipped for its path alone (vendored or
+    /// generated), whatever `includesGenerated` says; nil for other paths.
+    public static func pathSkipReason(for path: String) -> SkipReason? { GeneratedPaths.skipReason(for: path) }
 
     /// Classifies a tree entry, reading its blob only when the tree entry
     /// alone does not settle it.
@@ -56,12 +70,13 @@ public struct BlobFilter: Sendable, Hashable {
     /// dropped from the returned text.
     public func classify(path: String, bytes: [UInt8]) -> BlobClassification {
         if bytes.count > maxBytes { return .skipped(.tooLarge) }
+        if !includesGenerated, let reason = GeneratedPaths.skipReason(for: path) { return .skipped(reason) }
         if isLFSPointer(bytes) { return .skipped(.lfsPointer) }
-        if bytes.prefix(binaryProbeBytes).contains(0) { return .skipped(.binary) }
+        if bytes.prefix(binaryProbeBytes).contains(0) || isTransportStream(bytes) { return .skipped(.binary) }
         let content = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
         guard let text = String(validating: content, as: UTF8.self) else { return .skipped(.invalidUTF8) }
         let firstLine = text.prefix { $0 != "\n" }
-        let language = detectLanguage(path: path, firstLine: firstLine)
+        let language = detector.language(path: path, firstLine: firstLine, text: text)
         if let reason = dataRules?.skipReason(path: path, text: text[...], language: language) {
             return .skipped(reason)
         }
@@ -69,6 +84,14 @@ public struct BlobFilter: Sendable, Hashable {
             return .skipped(.generated)
         }
         return .text(language, text)
+    }
+
+    /// An MPEG transport stream (video, also named `.ts`): a 0x47 sync byte
+    /// every 188 bytes. Caught here even when no NUL falls in the probe.
+    private func isTransportStream(_ bytes: [UInt8]) -> Bool {
+        let packet = 188
+        guard bytes.count >= packet * 2 else { return bytes.count == packet && bytes.first == 0x47 }
+        return stride(from: 0, to: min(bytes.count, packet * 8), by: packet).allSatisfy { bytes[$0] == 0x47 }
     }
 
     private func isLFSPointer(_ bytes: [UInt8]) -> Bool {
@@ -108,7 +131,8 @@ public struct BlobFilter: Sendable, Hashable {
             lines += 1
         }
         if longest > maxLineLength { return true }
-        guard language.hasGrammar, lines > 0 else { return false }
+        // Prose (a paragraph per line) is long-lined by nature, code is not.
+        guard language.hasGrammar, !language.isProse, lines > 0 else { return false }
         return bytes.count / lines > maxAverageLineLength
     }
 }

@@ -36,6 +36,12 @@ enum IndexCommand {
         data files over 32 KiB and base64 dumps. --include-data indexes them
         too; switching it on or off reclassifies what the index already holds.
 
+        Vendored dependencies (node_modules/, vendor/, third_party/) and
+        generated files (*.min.js, *_pb2.py, *.pb.go ...) are skipped the same
+        way, decided from the path alone; --include-generated indexes them.
+        Files stored as line windows are chunked by function once their
+        language's grammar is built (Grammars/build.sh), on the next run.
+
         The index lives at <git dir>/quarry/index.sqlite unless --index is given.
         It holds no absolute paths, so it can be copied to another clone or
         machine (a CI cache) and refreshed there.
@@ -66,6 +72,8 @@ enum IndexCommand {
                        help: "Also index first-parent commits since DATE (YYYY-MM-DD or ISO 8601)."),
             OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
             OptionSpec("max-file-size", value: "BYTES", help: "Skip blobs larger than this (default 1048576)."),
+            .flag("include-generated",
+                  help: "Index vendored and generated files (node_modules/, vendor/, third_party/, *.min.js, *_pb2.py, *.pb.go), skipped by default."),
             OptionSpec("model", value: "NAME|DIR",
                        help: "Embedding model for semantic search (default multilingual-e5-small)."),
             OptionSpec("wait", value: "SECONDS",
@@ -84,6 +92,7 @@ enum IndexCommand {
         options.maxFileSize = try args.integer("max-file-size", default: options.maxFileSize, in: 1...(1 << 34))
         options.grammarDirectory = context.paths.grammars
         options.includeData = args.flag("include-data")
+        options.includesGenerated = args.flag("include-generated")
         // Tests shrink batches to make kills land between many transactions.
         if let batch = context.environment["QUARRY_INDEX_BATCH_SIZE"].flatMap(Int.init), batch > 0 {
             options.batchSize = batch

@@ -1,4 +1,5 @@
 import Arguments
+import Chunker
 import Engine
 import Foundation
 import QuarryCore
@@ -65,10 +66,13 @@ enum SearchCommand {
         var request = SearchRequest(query: args.allPositionals("QUERY").joined(separator: " "))
         request.limit = try args.integer("top", default: 10, in: SearchRequest.limits)
         let contextLines = try args.integer("context", default: 3, in: 0...1000)
+        // Known languages: the built-in ones and those a grammar manifest adds.
+        let known = args.allValues("lang").isEmpty ? []
+            : Language.allCases + GrammarRegistry.listedLanguages(directory: context.paths.grammars)
         for name in args.allValues("lang") {
-            guard let language = Language(rawValue: name.lowercased()) else {
+            guard let language = Language(rawValue: name.lowercased()), known.contains(language) else {
                 throw ArgumentError.invalidValue(option: "--lang", value: name,
-                                                 expected: Language.allCases.map(\.rawValue).joined(separator: ", "))
+                                                 expected: known.map(\.rawValue).joined(separator: ", "))
             }
             request.languages.insert(language)
         }

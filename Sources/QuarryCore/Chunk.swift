@@ -8,6 +8,8 @@ public enum ChunkKind: String, Sendable, Codable, CaseIterable, Hashable {
     case module
     /// A SQL statement (CREATE TABLE / VIEW / FUNCTION ..., large queries).
     case statement
+    /// A section of a document (Markdown, reStructuredText), named by its heading path.
+    case doc
     /// Top-level code left over once functions and types are taken out.
     case toplevel
     /// A line window of a file in a language without a grammar.

@@ -4,8 +4,11 @@ public enum SkipReason: String, Sendable, Codable, CaseIterable, Hashable {
     case binary
     /// Larger than the configured size limit.
     case tooLarge = "too-large"
-    /// Minified (very long lines) or marked as generated (`@generated`).
+    /// Minified (very long lines), marked as generated (`@generated`) or named
+    /// like generated code (`*.min.js`, `*_pb2.py`, `*.pb.go`).
     case generated
+    /// Under a directory of vendored dependencies (`node_modules/`, `vendor/`, `third_party/`).
+    case vendored
     /// A Git LFS pointer file rather than the content.
     case lfsPointer = "lfs-pointer"
     /// A submodule (gitlink) entry: its content lives in another repository.
@@ -30,7 +33,7 @@ public enum SkipReason: String, Sendable, Codable, CaseIterable, Hashable {
     public var isData: Bool {
         switch self {
         case .lockFile, .key, .image, .sourceMap, .data: return true
-        case .binary, .tooLarge, .generated, .lfsPointer, .submodule, .symlink, .invalidUTF8: return false
+        case .binary, .tooLarge, .generated, .vendored, .lfsPointer, .submodule, .symlink, .invalidUTF8: return false
         }
     }
 }

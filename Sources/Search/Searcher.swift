@@ -102,7 +102,7 @@ public final class Searcher {
             let members = try containerMembers(query, queryVector: queryVector, rankings: rankings, depth: depth,
                                                terms: terms)
             let ordered = Self.demoting(rankings.merged, tests: filters.tests == .below ? testDemotion : 0,
-                                        documents: documentDemotion)
+                                        documents: Self.asksForDocumentation(query) ? 0 : documentDemotion)
             let results = try ResultMerger.merge(ordered.map { hit in
                 SearchResult(hit: hit, relevantLines: Self.relevantLines(of: hit, terms: terms))
             }, members: members.members(of:))
@@ -248,6 +248,16 @@ public final class Searcher {
     /// question about the file.
     static func definitionsFirst(_ hits: [ChunkHit]) -> [ChunkHit] {
         hits.filter { $0.chunk.kind != .toplevel } + hits.filter { $0.chunk.kind == .toplevel }
+    }
+
+    /// Whether the question asks for documentation ("where is the retry
+    /// policy documented", "README for the CLI"): then documentation hits
+    /// are not demoted below code.
+    static func asksForDocumentation(_ query: String) -> Bool {
+        let words = query.lowercased().split { !$0.isLetter }
+        return words.contains { word in
+            word.hasPrefix("document") || ["docs", "doc", "readme", "manual", "guide", "documented"].contains(word)
+        }
     }
 
     /// `hits` with each test hit moved `tests` places further down and each

@@ -54,9 +54,11 @@ public enum TestDetection {
             || head.contains("[Fact]") || head.contains("[TestMethod]")
     }
 
-    /// Whether `chunk` at `path` is documentation: prose in a file without a
-    /// grammar (`README`, `*.md`, `*.rst`, `*.txt`, `docs/**`).
+    /// Whether `chunk` at `path` is documentation: prose (Markdown and
+    /// reStructuredText sections, or a file without a grammar: `README`,
+    /// `*.txt`, `docs/**`).
     public static func isDocument(path: String, chunk: Chunk) -> Bool {
+        if chunk.language.isProse || chunk.kind == .doc { return true }
         guard chunk.language == .other else { return false }
         let components = path.lowercased().split(separator: "/")
         guard let name = components.last else { return false }

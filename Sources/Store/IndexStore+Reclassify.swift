@@ -5,17 +5,26 @@ import QuarryCore
 /// never re-read, so the indexer asks for the ones a policy may judge, and
 /// replaces those it now judges otherwise.
 extension IndexStore {
-    /// The stored blobs a data policy can judge: text without a grammar, and
-    /// those skipped as data. Their first path and current skip reason.
-    public func blobsJudgedByDataPolicy() throws(StoreError) -> [(id: String, path: String, skipReason: SkipReason?)] {
-        let data = SkipReason.allCases.filter(\.isData).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+    /// The stored blobs a data policy can judge: text without a grammar or
+    /// stored as line windows only (a grammar built since chunks it by
+    /// function), those skipped as data or for their path, and text at the
+    /// paths `isJudged` names (vendored or generated files indexed under
+    /// `--include-generated`). Their first path and current skip reason.
+    public func blobsJudgedByDataPolicy(alsoJudging isJudged: (String) -> Bool = { _ in false })
+        throws(StoreError) -> [(id: String, path: String, skipReason: SkipReason?)] {
+        let judged = Set(SkipReason.allCases.filter(\.isData) + [.vendored, .generated])
         let statement = try db.prepare("""
-            SELECT oid, path, skip_reason FROM blobs
-            WHERE (skip_reason IS NULL AND language = 'other') OR skip_reason IN (\(data))
+            SELECT oid, path, skip_reason, language = 'other'
+                   OR NOT EXISTS (SELECT 1 FROM chunks WHERE chunks.blob_id = blobs.id AND chunks.kind <> 'lines')
+            FROM blobs
             """)
         var blobs: [(id: String, path: String, skipReason: SkipReason?)] = []
         while try statement.step() {
-            blobs.append((statement.string(0), statement.string(1), statement.optionalString(2).flatMap(SkipReason.init)))
+            let path = statement.string(1)
+            let reason = statement.optionalString(2).flatMap(SkipReason.init)
+            let isJudgedText = reason == nil && (statement.int(3) != 0 || isJudged(path))
+            guard isJudgedText || reason.map(judged.contains) == true else { continue }
+            blobs.append((statement.string(0), path, reason))
         }
         return blobs
     }

@@ -57,12 +57,12 @@ final class GrammarRegistryTests: XCTestCase {
           {"language": "ruby", "library": "\(library)", "symbol": "tree_sitter_nope"},
           {"language": "java", "library": "\(library)", "symbol": "tree_sitter_python", "query": "bad.scm"},
           {"language": "c", "library": "\(library)", "symbol": "tree_sitter_python", "query": "absent.scm"},
-          {"language": "kotlin", "library": "kotlin.so"}
+          {"language": "Not A Language", "library": "kotlin.so"}
         ]}
         """, to: "manifest.json")
         let registry = try GrammarRegistry(directory: scratch)
         XCTAssertEqual(registry.loadedLanguages, [.python])
-        XCTAssertEqual(registry.unknownLanguages, ["kotlin"])
+        XCTAssertEqual(registry.unknownLanguages, ["Not A Language"])
         guard case .libraryLoadFailed(let language, let path, _)? = registry.problem(for: .go) else {
             return XCTFail("\(String(describing: registry.problem(for: .go)))")
         }
@@ -87,6 +87,28 @@ final class GrammarRegistryTests: XCTestCase {
         XCTAssertEqual(lines.map(\.kind), [.lines])
         let parsed = chunker.chunks(of: "def f():\n    return 1\n", language: .python, path: "f.py")
         XCTAssertEqual(parsed.map(\.kind), [.function])
+    }
+
+    /// A language Quarry has never heard of works from its manifest entry alone:
+    /// its name, detection rules and comment markers are data.
+    func testManifestAddsALanguageWithoutASwiftChange() throws {
+        let library = try pythonLibrary()
+        try write("(function_definition name: (identifier) @name body: (block) @body) @function", to: "snake.scm")
+        try write("""
+        {"grammars": [{"language": "snake", "library": "\(library)", "symbol": "tree_sitter_python",
+          "query": "snake.scm", "extensions": ["snk"], "interpreters": ["snake"],
+          "line_comments": ["#"], "block_comments": false}]}
+        """, to: "manifest.json")
+        let registry = try GrammarRegistry(directory: scratch)
+        let snake = try XCTUnwrap(Language(rawValue: "snake"))
+        XCTAssertEqual(registry.loadedLanguages, [snake])
+        XCTAssertEqual(registry.entries[snake]?.extensions, ["snk"])
+        XCTAssertEqual(registry.entries[snake]?.interpreters, ["snake"])
+        XCTAssertEqual(GrammarRegistry.listedLanguages(directory: scratch), [snake])
+        let chunks = Chunker(registry: registry).chunks(of: "x = 1\n\n# Doubles n.\ndef double(n):\n    return 2 * n\n",
+                                                        language: snake, path: "a.snk")
+        XCTAssertEqual(TestSupport.outline(chunks), ["toplevel  1-1", "function double 3-5"])
+        XCTAssertEqual(chunks.last?.text.hasPrefix("# Doubles n."), true, "the manifest's comment marker applies")
     }
 
     func testQueryWithoutDefinitionCapturesIsRejected() throws {

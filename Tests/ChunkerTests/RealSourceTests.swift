@@ -91,6 +91,19 @@ final class RealSourceTests: XCTestCase {
         try measureThroughput(root: root, suffix: ".js", language: .javascript, minimumFiles: 100) { _ in true }
     }
 
+    /// Per-language throughput over the corpora `Benchmarks/languages.sh` assembles
+    /// (`$QUARRY_LANGUAGE_CORPUS/<language>/...`); skipped when the variable is unset.
+    func testThroughputOverLanguageCorpora() throws {
+        guard let root = ProcessInfo.processInfo.environment["QUARRY_LANGUAGE_CORPUS"] else {
+            throw XCTSkip("QUARRY_LANGUAGE_CORPUS not set (see Benchmarks/languages.sh)")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
+        for name in names {
+            guard let language = Language(rawValue: name) else { continue }
+            try measureThroughput(root: root + "/" + name, suffix: "", language: language, minimumFiles: 0) { _ in true }
+        }
+    }
+
     private func measureThroughput(root: String, suffix: String, language: Language, minimumFiles: Int,
                                    include: (String) -> Bool) throws {
         let registry = try TestSupport.grammarRegistry(for: language)

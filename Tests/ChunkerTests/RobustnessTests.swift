@@ -39,6 +39,35 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    /// The grammars added with issue 14 on hostile input: 20,000 levels of
+    /// brackets, 2,000 nested block quotes, 20,000 open braces. Chunks come
+    /// back within budget and reach the last line; nothing crashes. (About
+    /// 200 KB of unparseable tokens such as `ab(c)=` repeated still aborts
+    /// libtree-sitter 0.20.7 in C, TypeScript and Swift: not covered here.)
+    func testAddedGrammarsSurviveDeepNesting() throws {
+        let added: [Language] = [.typescript, .tsx, .rust, .swift, .kotlin, .csharp, .scala, .bash, .lua, .markdown, .rst]
+        let depth = 20_000
+        let inputs = [
+            "x = " + String(repeating: "(", count: depth) + "1" + String(repeating: ")", count: depth) + "\n",
+            String(repeating: "> ", count: 2_000) + "quote\n" + String(repeating: "{", count: depth) + "\n",
+        ]
+        let options = ChunkingOptions()
+        for language in added {
+            guard let registry = TestSupport.registry, registry.grammar(for: language) != nil else { continue }
+            let chunker = Chunker(registry: registry, options: options)
+            for text in inputs {
+                let chunks = chunker.chunks(of: text, language: language, path: "hostile")
+                XCTAssertFalse(chunks.isEmpty, language.rawValue)
+                XCTAssertTrue(chunks.allSatisfy { options.measure($0.text) <= options.maxChunkSize }, language.rawValue)
+                XCTAssertEqual(chunks.map(\.endLine).max(), text.split(separator: "\n").count, language.rawValue)
+            }
+        }
+        // Nesting a little below the limit is still parsed as a document.
+        let registry = try TestSupport.grammarRegistry(for: .markdown)
+        let quoted = "# Notes\n\n" + String(repeating: "> ", count: 100) + "deep quote\n"
+        XCTAssertEqual(Chunker(registry: registry).chunks(of: quoted, language: .markdown, path: "q.md").map(\.kind), [.doc])
+    }
+
     func testParseErrorsKeepTheDefinitionsThatParsed() throws {
         let registry = try TestSupport.grammarRegistry(for: .python)
         let text = """

@@ -22,6 +22,7 @@ final class BlobFilterTests: XCTestCase {
         let wideLine = "x = '" + String(repeating: "b", count: 400) + "'\n"
         try fixture.write("repo/code/app.py", "def main():\n    return 1\n")
         try fixture.write("repo/code/util.h", "int util(void);\n")
+        try fixture.write("repo/third_party/zlib/zutil.c", "int zutil(void) { return 0; }\n")
         try fixture.write("repo/data/blob.bin", bytes: [0x89, 0x50, 0x4E, 0x47, 0x00, 0x01, 0x02])
         try fixture.write("repo/data/huge.txt", String(repeating: "line\n", count: 3_000))
         try fixture.write("repo/web/app.min.js", "var a=1;" + longLine + "\n")
@@ -55,7 +56,9 @@ final class BlobFilterTests: XCTestCase {
             "code/app.py": .text(.python, "def main():\n    return 1\n"),
             "code/util.h": .text(.c, "int util(void);\n"),
             "data/bom.txt": .text(.other, "hello\n"),
-            "docs/wide.md": .text(.other, String(repeating: wideLine, count: 20)),
+            // Prose has long lines: only a single over-long line marks it as generated.
+            "docs/wide.md": .text(.markdown, String(repeating: wideLine, count: 20)),
+            "third_party/zlib/zutil.c": .skipped(.vendored),
             "data/blob.bin": .skipped(.binary),
             "data/huge.txt": .skipped(.tooLarge),
             "web/app.min.js": .skipped(.generated),
@@ -128,7 +131,7 @@ final class BlobFilterTests: XCTestCase {
             ("x.rb", nil, .ruby), ("tasks/db.rake", nil, .ruby), ("Rakefile", nil, .ruby), ("lib/Gemfile", nil, .ruby),
             ("x.php", nil, .php), ("view.phtml", nil, .php),
             ("UPPER.PY", nil, .python),
-            ("README.md", nil, .other), (".bashrc", nil, .other), ("Makefile", nil, .other),
+            ("README.md", nil, .markdown), (".bashrc", nil, .bash), ("Makefile", nil, .other), ("notes.txt", nil, .other),
             // Extension wins over shebang.
             ("script.rb", "#!/usr/bin/env python3", .ruby),
             ("bin/tool", "#!/usr/bin/env python3", .python),
@@ -139,7 +142,8 @@ final class BlobFilterTests: XCTestCase {
             ("bin/tool", "#!/usr/bin/env -S node --experimental-modules", .javascript),
             ("bin/tool", "#!/usr/bin/env PYTHONPATH=. python", .python),
             ("bin/tool", "#!/usr/local/bin/nodejs", .javascript),
-            ("bin/tool", "#!/bin/sh", .other),
+            ("bin/tool", "#!/bin/sh", .bash),
+            ("bin/tool", "#!/usr/bin/perl", .other),
             ("bin/tool", "#!/usr/bin/env", .other),
             ("bin/tool", "# not a shebang python", .other),
         ]

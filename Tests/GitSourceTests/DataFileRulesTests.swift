@@ -45,7 +45,7 @@ final class DataFileRulesTests: XCTestCase {
         let python = "# -----BEGIN CERTIFICATE----- appears in a comment\ndef load_key(path):\n    return open(path).read()\n"
         XCTAssertEqual(classify("keys.py", python), .text(.python, python), "code is never data")
         let readme = "# Locking\n\nHow the lock works.\n"
-        XCTAssertEqual(classify("docs/lock.md", readme), .text(.other, readme))
+        XCTAssertEqual(classify("docs/lock.md", readme), .text(.markdown, readme))
         let go = "package main\n\nfunc main() {}\n"
         XCTAssertEqual(classify("cmd/sum.go", go), .text(.go, go))
     }

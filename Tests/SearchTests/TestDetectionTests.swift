@@ -44,6 +44,16 @@ final class TestDetectionTests: XCTestCase {
         XCTAssertFalse(TestDetection.isDocument(path: "docs/conf.py", chunk: function("conf.setup")),
                        "code in docs/ is code")
         XCTAssertFalse(TestDetection.isDocument(path: "config/settings.yaml", chunk: prose))
+        let section = Chunk(language: .markdown, kind: .doc, symbol: "Guide > Retry policy", startLine: 1, endLine: 9,
+                            startByte: 0, endByte: 4, text: "## Retry policy")
+        XCTAssertTrue(TestDetection.isDocument(path: "src/NOTES.md", chunk: section), "a Markdown section is prose")
+        var script = function("deploy_host")
+        script.language = .bash
+        XCTAssertFalse(TestDetection.isDocument(path: "docs/deploy.sh", chunk: script), "a shell function is code")
+        XCTAssertTrue(Searcher.asksForDocumentation("where is the retry policy documented"))
+        XCTAssertTrue(Searcher.asksForDocumentation("Documentation of the index format"))
+        XCTAssertFalse(Searcher.asksForDocumentation("where is the retry policy applied"))
+        XCTAssertFalse(Searcher.asksForDocumentation("parse a docstring"), "only whole words count")
         var hits = [hit(1, path: "docs/uploads.rst", symbol: ""), hit(2, path: "app/files.py", symbol: "save"),
                     hit(3, path: "app/forms.py", symbol: "form")]
         hits[0].chunk = prose
