@@ -72,7 +72,8 @@ package struct Router: Sendable {
             search.limit = limit
         }
         for name in request.parameters["lang"] ?? [] where !name.isEmpty {
-            guard let language = Language(rawValue: name.lowercased()) else {
+            // Any name makes a `Language` (a grammar manifest can add one): only the built-in ones filter here.
+            guard let language = Language(rawValue: name.lowercased()), Language.allCases.contains(language) else {
                 throw EngineError(.invalidRequest, "unknown language '\(name)'; one of "
                                   + Language.allCases.map(\.rawValue).joined(separator: ", "))
             }
