@@ -10,6 +10,8 @@ extension QuarryEngine {
         var timings = SearchTimings()
         var notes: [String] = []
         let hits = try withSnapshot { store, file in
+            var request = request
+            if let revision = request.revision { request.revision = try indexedName(of: revision, in: store) }
             let results = try rank(request, store: store, file: file, timings: &timings, notes: &notes)
             return try results.map { result in
                 SearchHit(result: result,

@@ -49,7 +49,8 @@ enum SearchCommand {
                        help: "Only these languages (\(Language.allCases.map(\.rawValue).joined(separator: ", ")))."),
             OptionSpec("path", value: "GLOB", repeatable: true, help: "Only paths matching the glob, e.g. 'src/**/*.py'."),
             OptionSpec("rev", value: "REV",
-                       help: "Indexed revision to search (default HEAD when indexed, else the newest indexed)."),
+                       help: "Indexed revision to search: its stored name or any git expression for its commit "
+                           + "(HEAD~2, a commit id, a tag); default HEAD when indexed, else the newest indexed."),
             .flag("all-revs", help: "Search every indexed revision; tell where each version first and last appears."),
             OptionSpec("tests", value: "WHICH",
                        help: "Test code: below (default: ranked under the code it tests), include, exclude or only."),
