@@ -15,7 +15,7 @@ extension QuarryEngine {
             let results = try rank(request, store: store, file: file, timings: &timings, notes: &notes)
             return try results.map { result in
                 SearchHit(result: result,
-                          lifetime: request.allRevisions ? try store.lifetime(ofBlob: result.blobID) : nil)
+                          lifetime: request.allRevisions ? try store.lifetime(ofText: result.contentHash) : nil)
             }
         }
         timings.totalSeconds = monotonicSeconds() - timings.started

@@ -149,6 +149,30 @@ extension IndexStore {
         return BlobLifetime(first: first, last: last)
     }
 
+    /// The oldest and newest indexed revisions (by commit time; `HEAD` wins a
+    /// tie for newest) holding a chunk with text `hash` in any file: where a
+    /// function's text first and last appears, whatever else changed in its
+    /// file and wherever it moved. Nil when no revision does.
+    public func lifetime(ofText hash: ContentHash) throws(StoreError) -> BlobLifetime? {
+        let statement = try db.prepare("""
+            SELECT r.name, r.commit_id, r.tree_id, r.commit_time, r.author, r.subject, r.indexed_at
+            FROM revisions r
+            WHERE EXISTS (SELECT 1 FROM chunks c JOIN files f ON f.blob_id = c.blob_id
+                          WHERE c.content_hash = ?1 AND f.revision_id = r.id)
+            ORDER BY r.commit_time, r.name = 'HEAD', r.indexed_at, r.id
+            """)
+        hash.bytes.withUnsafeBytes { statement.bind(bytes: $0, at: 1) }
+        var first: RevisionRecord?
+        var last: RevisionRecord?
+        while try statement.step() {
+            let record = Self.revisionRecord(statement)
+            if first == nil { first = record }
+            last = record
+        }
+        guard let first, let last else { return nil }
+        return BlobLifetime(first: first, last: last)
+    }
+
     /// Every revision with its file count, most recently indexed first.
     public func revisionSizes() throws(StoreError) -> [RevisionSize] {
         let statement = try db.prepare("""
