@@ -15,7 +15,8 @@ extension QuarryEngine {
             let results = try rank(request, store: store, file: file, timings: &timings, notes: &notes)
             return try results.map { result in
                 SearchHit(result: result,
-                          lifetime: request.allRevisions ? try store.lifetime(ofText: result.contentHash) : nil)
+                          lifetime: request.allRevisions ? try store.lifetime(ofText: result.contentHash) : nil,
+                          changes: request.changes ? try store.changes(ofSymbol: result.chunk.symbol) : nil)
             }
         }
         timings.totalSeconds = monotonicSeconds() - timings.started

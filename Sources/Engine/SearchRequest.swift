@@ -22,6 +22,8 @@ package struct SearchRequest: Sendable {
     package var model: String?
     /// Which test code to return, and whether it yields to the code it tests.
     package var tests: TestPolicy = .below
+    /// With `allRevisions`: list the revisions in which each result's function changed.
+    package var changes = false
 
     package static let limits = 1...10_000
     /// Longer queries are refused: no question needs 4 KB, and the tokenizer
@@ -54,6 +56,9 @@ package struct SearchRequest: Sendable {
         if allRevisions && revision != nil {
             throw EngineError(.invalidRequest, "a revision and all revisions exclude each other")
         }
+        if changes && !allRevisions {
+            throw EngineError(.invalidRequest, "changes are listed across all revisions: add --all-revs")
+        }
     }
 
     package var filters: SearchFilters {
@@ -66,6 +71,8 @@ package struct SearchRequest: Sendable {
 package struct SearchHit: Sendable {
     package var result: SearchResult
     package var lifetime: BlobLifetime?
+    /// The revisions, oldest first, in which the result's function changed (when asked for).
+    package var changes: [RevisionRecord]?
 
     /// The object `quarry search --json` prints per result (and the HTTP API
     /// and MCP `search` return). With a lifetime (all revisions), `rev` is the
@@ -94,6 +101,17 @@ package struct SearchHit: Sendable {
                 ("subject", .string(first.subject)),
             ])))
             pairs.append(("last_rev", .string(lifetime.last.name)))
+        }
+        if let changes {
+            pairs.append(("changes", .array(changes.map { revision in
+                .object([
+                    ("rev", .string(revision.name)),
+                    ("id", .string(revision.commitID)),
+                    ("date", .string(ISO8601DateFormatter().string(from: revision.commitTime))),
+                    ("author", .string(revision.author)),
+                    ("subject", .string(revision.subject)),
+                ])
+            })))
         }
         return .object(pairs)
     }

@@ -40,6 +40,7 @@ enum SearchCommand {
           quarry search --rev v1.0 parse config        search one indexed revision
           quarry search --all-revs parse config        every indexed revision, with the
                                                        commit where each version first appeared
+          quarry search --all-revs --changes parse config   and the commits that changed each function
         """,
         options: [
             OptionSpec("repo", value: "PATH", help: "Repository whose index to search (default .)."),
@@ -52,6 +53,7 @@ enum SearchCommand {
                        help: "Indexed revision to search: its stored name or any git expression for its commit "
                            + "(HEAD~2, a commit id, a tag); default HEAD when indexed, else the newest indexed."),
             .flag("all-revs", help: "Search every indexed revision; tell where each version first and last appears."),
+            .flag("changes", help: "With --all-revs: list the revisions in which each result's function changed."),
             OptionSpec("tests", value: "WHICH",
                        help: "Test code: below (default: ranked under the code it tests), include, exclude or only."),
             OptionSpec("mode", value: "MODE", help: "hybrid (default), semantic or lexical."),
@@ -82,6 +84,7 @@ enum SearchCommand {
         request.paths = try args.allValues("path").map { pattern throws(SearchError) in try PathGlob(pattern) }
         request.revision = args.value("rev")
         request.allRevisions = args.flag("all-revs")
+        request.changes = args.flag("changes")
         request.model = args.value("model")
         request.tests = try TestPolicy(rawValue: args.choice("tests", of: TestPolicy.allCases.map(\.rawValue),
                                                              default: TestPolicy.below.rawValue)) ?? .below
@@ -99,7 +102,7 @@ enum SearchCommand {
             if args.flag("json") {
                 printer.printJSON(hit)
             } else {
-                printer.printHuman(hit.result, lifetime: hit.lifetime)
+                printer.printHuman(hit.result, lifetime: hit.lifetime, changes: hit.changes ?? [])
             }
         }
         if args.flag("stats") {
@@ -114,7 +117,7 @@ struct ResultPrinter {
     let console: Console
     let contextLines: Int
 
-    func printHuman(_ result: SearchResult, lifetime: BlobLifetime? = nil) {
+    func printHuman(_ result: SearchResult, lifetime: BlobLifetime? = nil, changes: [RevisionRecord] = []) {
         let chunk = result.chunk
         // The lines the result covers: a split function's joined pieces, not only the best one.
         let location = console.style("\(result.path):\(result.lines.lowerBound)-\(result.lines.upperBound)", "35")
@@ -126,6 +129,10 @@ struct ResultPrinter {
             let first = lifetime.first
             console.line(console.style("  first in \(first.commitID.prefix(12)) \(Self.day(first.commitTime)) "
                                        + "\(first.author): \(first.subject); last in \(lifetime.last.name)", "2"))
+        }
+        for change in changes {
+            console.line(console.style("  changed in \(change.commitID.prefix(12)) \(Self.day(change.commitTime)) "
+                                       + "\(change.author): \(change.subject)", "2"))
         }
         let lines = chunk.text.split(separator: "\n", omittingEmptySubsequences: false)
         for lineNumber in result.relevantLines.prefix(contextLines) {

@@ -173,6 +173,31 @@ extension IndexStore {
         return BlobLifetime(first: first, last: last)
     }
 
+    /// The indexed revisions, oldest first (by commit time), in which the
+    /// texts of the chunks named `symbol` differ from the revision before:
+    /// where the function appeared, changed, disappeared or came back.
+    public func changes(ofSymbol symbol: String) throws(StoreError) -> [RevisionRecord] {
+        let texts = try db.prepare("""
+            SELECT f.revision_id, c.content_hash FROM chunks c JOIN files f ON f.blob_id = c.blob_id
+            WHERE c.symbol = ?1
+            """)
+        texts.bind(symbol, at: 1)
+        var textsOfRevision: [Int64: Set<[UInt8]>] = [:]
+        while try texts.step() { textsOfRevision[texts.int64(0), default: []].insert(texts.bytes(1)) }
+        let ordered = try db.prepare("""
+            SELECT name, commit_id, tree_id, commit_time, author, subject, indexed_at, id FROM revisions
+            ORDER BY commit_time, name = 'HEAD', indexed_at, id
+            """)
+        var changes: [RevisionRecord] = []
+        var previous = Set<[UInt8]>()
+        while try ordered.step() {
+            let current = textsOfRevision[ordered.int64(7)] ?? []
+            if current != previous { changes.append(Self.revisionRecord(ordered)) }
+            previous = current
+        }
+        return changes
+    }
+
     /// Every revision with its file count, most recently indexed first.
     public func revisionSizes() throws(StoreError) -> [RevisionSize] {
         let statement = try db.prepare("""

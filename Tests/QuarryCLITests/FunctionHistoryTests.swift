@@ -50,5 +50,19 @@ final class FunctionHistoryTests: XCTestCase {
         let firstText = try XCTUnwrap(betas.first { ($0["text"] as? String)?.contains("set(") == false })
         XCTAssertEqual(firstCommit(firstText), commits[0])
         XCTAssertEqual(firstText["last_rev"] as? String, String(commits[0].prefix(12)))
+
+        // --changes: beta appeared (1), changed (2), was deleted (4) and restored (5); moving alpha changed
+        // its module, so its symbol is new in commit 3.
+        let changes = try QuarryProcess.run(["search", "--repo", repository.path, "--all-revs", "--changes",
+                                             "--mode", "lexical", "--json", "beta reconcile"])
+        let listed = try XCTUnwrap(changes.jsonLines.first { ($0["symbol"] as? String) == "a.beta_reconcile" })
+        let ids = (listed["changes"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        XCTAssertEqual(ids, [commits[0], commits[1], commits[3], commits[4]])
+        let human = try QuarryProcess.run(["search", "--repo", repository.path, "--all-revs", "--changes",
+                                           "--mode", "lexical", "-k", "1", "beta reconcile"])
+        XCTAssertTrue(human.stdout.contains("  changed in \(commits[3].prefix(12))"), human.stdout)
+        let alone = try QuarryProcess.run(["search", "--repo", repository.path, "--changes", "beta"])
+        XCTAssertEqual(alone.status, 2)
+        XCTAssertTrue(alone.stderr.contains("--all-revs"), alone.stderr)
     }
 }
