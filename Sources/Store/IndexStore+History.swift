@@ -129,27 +129,6 @@ extension IndexStore {
     // MARK: - Across revisions
 
     /// The oldest and newest indexed revisions (by commit time; `HEAD` wins a
-    /// tie for newest) holding blob `oid`; nil when no revision does.
-    public func lifetime(ofBlob oid: String) throws(StoreError) -> BlobLifetime? {
-        let statement = try db.prepare("""
-            SELECT r.name, r.commit_id, r.tree_id, r.commit_time, r.author, r.subject, r.indexed_at
-            FROM revisions r
-            WHERE EXISTS (SELECT 1 FROM files f JOIN blobs b ON b.id = f.blob_id WHERE b.oid = ?1 AND f.revision_id = r.id)
-            ORDER BY r.commit_time, r.name = 'HEAD', r.indexed_at, r.id
-            """)
-        statement.bind(oid, at: 1)
-        var first: RevisionRecord?
-        var last: RevisionRecord?
-        while try statement.step() {
-            let record = Self.revisionRecord(statement)
-            if first == nil { first = record }
-            last = record
-        }
-        guard let first, let last else { return nil }
-        return BlobLifetime(first: first, last: last)
-    }
-
-    /// The oldest and newest indexed revisions (by commit time; `HEAD` wins a
     /// tie for newest) holding a chunk with text `hash` in any file: where a
     /// function's text first and last appears, whatever else changed in its
     /// file and wherever it moved. Nil when no revision does.
