@@ -188,28 +188,14 @@ struct EvalOptions {
         if modes.isEmpty { modes = [.lexical, .semantic, .hybrid] }
         let fusionDefault = ReciprocalRankFusion.hybridDefault
         let rrfK = try args.integer("k-rrf", default: Int(fusionDefault.k), in: 0...100_000)
-        let lexicalWeight = try args.value("lexical-weight").map { raw in
-            guard let weight = Double(raw), weight >= 0, weight.isFinite else {
-                throw ArgumentError.invalidValue(option: "--lexical-weight", value: raw, expected: "a number >= 0")
-            }
-            return weight
-        } ?? fusionDefault.weights[0]
+        let lexicalWeight = try Self.number(args, "lexical-weight", default: fusionDefault.weights[0])
         fusion = ReciprocalRankFusion(k: Double(rrfK), weights: [lexicalWeight, 1])
         model = args.value("model")
         int8 = args.flag("int8")
         let bridgeWords = try args.integer("bridge-words", default: KeywordBridge().words, in: 0...1_000)
-        let bridgeWeight = try args.value("bridge-weight").map { raw in
-            guard let weight = Double(raw), weight >= 0, weight.isFinite else {
-                throw ArgumentError.invalidValue(option: "--bridge-weight", value: raw, expected: "a number >= 0")
-            }
-            return weight
-        } ?? KeywordBridge().weight
-        let bridgeCoverage = try args.value("bridge-coverage").map { raw in
-            guard let coverage = Double(raw), (0...1).contains(coverage) else {
-                throw ArgumentError.invalidValue(option: "--bridge-coverage", value: raw, expected: "a number from 0 to 1")
-            }
-            return coverage
-        } ?? KeywordBridge().maximumCoverage
+        let bridgeWeight = try Self.number(args, "bridge-weight", default: KeywordBridge().weight)
+        let bridgeCoverage = try Self.number(args, "bridge-coverage", default: KeywordBridge().maximumCoverage,
+                                             in: 0...1, expected: "a number from 0 to 1")
         bridge = bridgeWords > 0
             ? KeywordBridge(words: bridgeWords, weight: bridgeWeight, maximumCoverage: bridgeCoverage) : nil
         testDemotion = try args.integer("test-demotion", default: Searcher.defaultTestDemotion, in: 0...1_000)
@@ -217,6 +203,17 @@ struct EvalOptions {
         work = args.value("work")
         json = args.flag("json")
         details = args.flag("details")
+    }
+
+    /// The value of `--name` as a finite number in `range`, or `defaultValue` when absent.
+    private static func number(_ args: ParsedArguments, _ name: String, default defaultValue: Double,
+                               in range: ClosedRange<Double> = 0...Double.greatestFiniteMagnitude,
+                               expected: String = "a number >= 0") throws -> Double {
+        guard let raw = args.value(name) else { return defaultValue }
+        guard let value = Double(raw), value.isFinite, range.contains(value) else {
+            throw ArgumentError.invalidValue(option: "--" + name, value: raw, expected: expected)
+        }
+        return value
     }
 }
 
