@@ -134,6 +134,28 @@ struct ScratchRepository {
     }
 }
 
+extension ScratchRepository {
+    /// A repository holding the `Fixtures/` directories `fixtures` (fixture
+    /// name -> directory in the repository), committed and indexed with the
+    /// default model; nil (after failing the test) when that fails. For a
+    /// test class's `setUp`, so its tests share one index.
+    static func indexed(_ fixtures: KeyValuePairs<String, String>) -> ScratchRepository? {
+        do {
+            let repository = try ScratchRepository()
+            for (fixture, destination) in fixtures {
+                try repository.copyTree(from: packageRoot.appendingPathComponent("Fixtures/" + fixture), to: destination)
+            }
+            try repository.commitAll()
+            let index = try QuarryProcess.run(["index", repository.path])
+            XCTAssertEqual(index.status, 0, index.stderr)
+            return repository
+        } catch {
+            XCTFail("cannot build the fixture repository: \(error)")
+            return nil
+        }
+    }
+}
+
 /// The project root, for Fixtures/ and ../shared.
 let packageRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -9,16 +9,7 @@ final class QueryInputTests: XCTestCase {
 
     override class func setUp() {
         super.setUp()
-        do {
-            let repository = try ScratchRepository()
-            try repository.copyTree(from: packageRoot.appendingPathComponent("Fixtures/multilingual"), to: "src")
-            try repository.commitAll()
-            let index = try QuarryProcess.run(["index", repository.path])
-            XCTAssertEqual(index.status, 0, index.stderr)
-            self.repository = repository
-        } catch {
-            XCTFail("cannot build the fixture repository: \(error)")
-        }
+        repository = ScratchRepository.indexed(["multilingual": "src"])
     }
 
     override class func tearDown() {

@@ -10,17 +10,7 @@ final class ResultMergingTests: XCTestCase {
 
     override class func setUp() {
         super.setUp()
-        do {
-            let repository = try ScratchRepository()
-            try repository.copyTree(from: packageRoot.appendingPathComponent("Fixtures/merging"), to: "src")
-            try repository.copyTree(from: packageRoot.appendingPathComponent("Fixtures/multilingual"), to: "lib")
-            try repository.commitAll()
-            let index = try QuarryProcess.run(["index", repository.path])
-            XCTAssertEqual(index.status, 0, index.stderr)
-            self.repository = repository
-        } catch {
-            XCTFail("cannot build the fixture repository: \(error)")
-        }
+        repository = ScratchRepository.indexed(["merging": "src", "multilingual": "lib"])
     }
 
     override class func tearDown() {
