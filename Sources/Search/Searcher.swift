@@ -24,12 +24,12 @@ public final class Searcher {
     /// given limit. Deeper lists let a chunk ranked fairly well by both
     /// rankings overtake one ranked first by only one.
     public var fusionDepth: @Sendable (_ limit: Int) -> Int = { max(2 * $0, 50) }
+    /// Hybrid: the cross-lingual keyword bridge; nil turns it off.
+    public var bridge: KeywordBridge? = KeywordBridge()
     /// With `TestPolicy.below`, how many places a test hit yields to the
     /// code below it: a test outranks code only when it ranks this much better.
     /// Tuned on the dev split of `quarry eval --set multilingual` (hybrid
     /// hit@5: 0 places 58.8, 5: 63.9, 10: 66.6, 20: 68.0 with documents at 10).
-    /// Hybrid: the cross-lingual keyword bridge; nil turns it off.
-    public var bridge: KeywordBridge? = KeywordBridge()
     public var testDemotion = Searcher.defaultTestDemotion
     public static let defaultTestDemotion = 20
     /// How many places a documentation hit (prose: Markdown, reStructuredText,
