@@ -12,6 +12,9 @@ package struct IndexStatus: Sendable {
     /// Per model: texts of the counted revision it has no vector for (embedding
     /// coverage); nil unless asked for, as counting takes seconds on a large index.
     package var textsWithoutVectors: [Int]?
+    /// Per model: what it has still to embed of the counted revision (a first
+    /// index searchable by keywords while embedding); nil when nothing.
+    package var backlogs: [EmbeddingBacklog?]
     package var statistics: StoreStatistics
 
     /// Languages by chunk count, most first.
@@ -43,6 +46,11 @@ package struct IndexStatus: Sendable {
                     ("dimension", .int(size.model.dimension)), ("vectors", .int(size.vectors)),
                     ("bytes", .int(size.bytes)), ("vector_file_current", .bool(vectorFileCurrent[index]))]
                 if let missing = textsWithoutVectors?[index] { pairs.append(("texts_without_vectors", .int(missing))) }
+                if let backlog = backlogs[index] {
+                    pairs.append(("embedding", .object([
+                        ("texts", .int(backlog.texts)), ("missing", .int(backlog.missing)),
+                        ("coverage", .double((backlog.coverage * 1000).rounded(.down) / 1000))])))
+                }
                 return .object(pairs)
             })),
             ("revision", stats.revision.map { .string($0) } ?? .null),
@@ -70,9 +78,12 @@ extension QuarryEngine {
             let missing = coverage ? try models.map { size in
                 try statistics.revision.map { try store.countTextsWithoutEmbeddings(model: size.model, revision: $0) } ?? 0
             } : nil
+            let backlogs = try models.map { size in
+                try statistics.revision.flatMap { try store.embeddingBacklog(revision: $0, model: size.model) }
+            }
             return IndexStatus(indexPath: indexPath, revisions: try store.revisionSizes(), models: models,
                                vectorFileCurrent: try models.map { try store.isVectorFileCurrent(for: $0.model) },
-                               textsWithoutVectors: missing, statistics: statistics)
+                               textsWithoutVectors: missing, backlogs: backlogs, statistics: statistics)
         }
     }
 

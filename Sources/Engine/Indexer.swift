@@ -44,6 +44,10 @@ package struct Indexer {
         package var embeddingBatchSize = 256
         /// Index lock files, keys, text images, source maps and data files too.
         package var includeData = false
+        /// A revision new to the index with at least this many texts to embed
+        /// is made searchable by keywords before they are embedded (see
+        /// `record(_:files:…)`); nil keeps every revision whole (`--atomic`).
+        package var recordFirstMinimum: Int? = 1_000
 
         package init() {}
     }
@@ -123,6 +127,7 @@ package struct Indexer {
         if let modelRecord { try store.synchronizeVectorFile(for: modelRecord) }
         let tokensBefore = options.model?.model.tokensEmbedded ?? 0
         var previous: FileList?
+        var outcomes: [RevisionOutcome] = []
         let targets = try options.targets.isEmpty
             ? [Target(name: "HEAD", commit: repository.resolveCommit("HEAD"))] : options.targets
         for target in targets {
@@ -132,24 +137,29 @@ package struct Indexer {
                               summary: &summary, progress: progress)
             let stored = try store.revision(named: target.name)
             outcome.unchanged = stored?.commitID == target.commit.id && stored?.treeID == target.commit.treeID
-            let embedStart = monotonicSeconds()
-            if outcome.unchanged {
-                // Same commit already recorded: only vectors a killed or --no-embed run left out remain.
-                outcome.embedded = try embedMissing(of: .revision(target.name), store: store, record: modelRecord,
-                                                    progress: progress)
-            } else {
-                try store.stageFiles(list.blobs.map { FileRecord(path: $0.key, blobID: $0.value) }, of: target.name)
-                outcome.embedded = try embedMissing(of: .staged(target.name), store: store, record: modelRecord,
-                                                    progress: progress)
-                let commit = target.commit
-                try store.recordStagedRevision(RevisionRecord(
-                    name: target.name, commitID: commit.id, treeID: commit.treeID, commitTime: commit.time,
-                    author: commit.author, subject: commit.subject))
+            if !outcome.unchanged {
+                try record(target, files: list, isNew: stored == nil, store: store, model: modelRecord,
+                           outcome: &outcome, summary: &summary, progress: progress)
             }
-            summary.embeddingSeconds += monotonicSeconds() - embedStart
-            summary.add(outcome)
+            outcomes.append(outcome)
             previous = list
         }
+        // Revisions recorded before their vectors, unchanged ones a killed or
+        // --no-embed run left short, and any other a killed run left with a
+        // backlog: the primary first, as it is the one searched by default.
+        if let modelRecord {
+            let embedStart = monotonicSeconds()
+            let primary = options.primary ?? targets.first?.name
+            let names = outcomes.filter { $0.unchanged || $0.recordedFirst }.map(\.name)
+                + (try store.revisionsWithBacklog(model: modelRecord))
+            for name in orderedUnique(names, first: primary) {
+                let embedded = try embedBacklog(of: name, store: store, record: modelRecord, progress: progress)
+                if let index = outcomes.firstIndex(where: { $0.name == name }) { outcomes[index].embedded += embedded }
+                else { summary.embedded += embedded }
+            }
+            summary.embeddingSeconds += monotonicSeconds() - embedStart
+        }
+        outcomes.forEach { summary.add($0) }
         let vocabularyStart = monotonicSeconds()
         summary.embeddedWords = try embedVocabulary(store: store, record: modelRecord)
         summary.embeddingSeconds += monotonicSeconds() - vocabularyStart
@@ -244,6 +254,43 @@ package struct Indexer {
         }
     }
 
+    /// Makes `target`'s file list searchable. Small backlogs keep the
+    /// revision whole: its new texts are embedded first, so a refresh swaps
+    /// in a fully embedded file list in one transaction as before. A revision
+    /// new to the index with a large backlog (a first index) is recorded at
+    /// once with its backlog, so keywords answer within seconds, and its texts
+    /// are embedded afterwards (`embedBacklog`); a revision already searchable
+    /// is never replaced by a less embedded one.
+    private func record(_ target: Target, files list: FileList, isNew: Bool, store: IndexStore, model: ModelRecord?,
+                        outcome: inout RevisionOutcome, summary: inout IndexSummary,
+                        progress: (Progress) -> Void) throws {
+        try store.stageFiles(list.blobs.map { FileRecord(path: $0.key, blobID: $0.value) }, of: target.name)
+        let commit = target.commit
+        let record = RevisionRecord(name: target.name, commitID: commit.id, treeID: commit.treeID,
+                                    commitTime: commit.time, author: commit.author, subject: commit.subject)
+        if let model, isNew, let minimum = options.recordFirstMinimum {
+            let backlog = try store.stagedBacklog(model: model)
+            if backlog.missing >= minimum {
+                try store.recordStagedRevision(record, backlog: backlog, of: model)
+                outcome.recordedFirst = true
+                return
+            }
+        }
+        let embedStart = monotonicSeconds()
+        outcome.embedded = try embedMissing(of: .staged(target.name), store: store, record: model, progress: progress)
+        summary.embeddingSeconds += monotonicSeconds() - embedStart
+        try store.recordStagedRevision(record, backlog: nil, of: model)
+    }
+
+    /// Embeds what `model` lacks of the recorded revision `name`, counting it
+    /// against the revision's backlog row batch by batch (see
+    /// `IndexStore.recountBacklog`), so searches meanwhile see how much is covered.
+    private func embedBacklog(of name: String, store: IndexStore, record: ModelRecord,
+                              progress: (Progress) -> Void) throws -> Int {
+        guard try store.recountBacklog(revision: name, model: record) != nil else { return 0 }
+        return try embedMissing(of: .revision(name), store: store, record: record, progress: progress)
+    }
+
     /// Whose texts to embed: a recorded revision, or the staged file list of one about to be recorded.
     private enum EmbeddingScope {
         case revision(String)
@@ -267,18 +314,24 @@ package struct Indexer {
         }
         // The lock keeps other writers out, so the count is exact: no query for an empty last batch.
         var done = 0
+        var last: ContentHash?
         while done < total {
             let pending: [(hash: ContentHash, text: String)]
+            var backlog: String?
             switch scope {
             case .revision(let revision):
-                pending = try store.textsWithoutEmbeddings(model: record, revision: revision,
+                pending = try store.textsWithoutEmbeddings(model: record, revision: revision, after: last,
                                                            limit: options.embeddingBatchSize)
+                backlog = revision
             case .staged:
-                pending = try store.stagedTextsWithoutEmbeddings(model: record, limit: options.embeddingBatchSize)
+                pending = try store.stagedTextsWithoutEmbeddings(model: record, after: last,
+                                                                 limit: options.embeddingBatchSize)
             }
-            if pending.isEmpty { break }
+            guard let lastPending = pending.last else { break }
+            last = lastPending.hash
             let vectors = try loaded.model.embed(pending.map(\.text), as: .passage)
-            try store.writeEmbeddings(zip(pending, vectors).map { (hash: $0.0.hash, vector: $0.1) }, model: record)
+            try store.writeEmbeddings(zip(pending, vectors).map { (hash: $0.0.hash, vector: $0.1) }, model: record,
+                                      backlogOf: backlog)
             done += pending.count
             progress(Progress(stage: .embedding, revision: name, done: done, total: total, chunks: done,
                               elapsed: monotonicSeconds() - start))
@@ -319,6 +372,8 @@ package struct RevisionOutcome {
     package var embedded = 0
     /// The same commit was already recorded under this name.
     package var unchanged = false
+    /// Recorded before its texts were embedded (a large first index).
+    package var recordedFirst = false
     package var candidates: [TreeEntry] = []
     package var knownBlobs: Set<String> = []
 
@@ -333,6 +388,7 @@ package struct RevisionOutcome {
             ("chunks", .int(chunks)),
             ("embedded", .int(embedded)),
             ("unchanged", .bool(unchanged)),
+            ("recorded_before_embedding", .bool(recordedFirst)),
         ])
     }
 }
@@ -469,4 +525,11 @@ package final class IndexLock {
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }
+}
+
+/// `names` without repeats, in order, with `first` moved to the front when present.
+private func orderedUnique(_ names: [String], first: String?) -> [String] {
+    var seen = Set<String>()
+    let front = names.filter { $0 == first }
+    return (front + names).filter { seen.insert($0).inserted }
 }

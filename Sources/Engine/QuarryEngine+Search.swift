@@ -50,6 +50,10 @@ extension QuarryEngine {
         let cached = cachedVectors(key)
         let searcher = cached.map { Searcher(store: store, model: record, vectors: $0.searcher, words: $0.words) }
             ?? Searcher(store: store, model: record)
+        if let backlog = try store.embeddingBacklog(revision: request.revision, model: record) {
+            searcher.fusion = searcher.fusion.coveringPart(backlog.coverage)
+            notes.append(Self.coverageNote(backlog, mode: mode))
+        }
         let preparation = Preparation()
         DispatchQueue.global(qos: .userInitiated).async(group: preparation.group) {
             do {
@@ -79,6 +83,17 @@ extension QuarryEngine {
                          key)
         }
         return results
+    }
+}
+
+extension QuarryEngine {
+    /// What a search says while the revision's texts are still being embedded.
+    static func coverageNote(_ backlog: EmbeddingBacklog, mode: SearchMode) -> String {
+        let percent = Int((backlog.coverage * 100).rounded(.down))
+        let rest = mode == .semantic ? "the rest cannot be found by meaning (try --mode hybrid)"
+            : "keywords rank the rest"
+        return "semantic ranking covers \(percent)% of chunks (\(backlog.texts - backlog.missing) of \(backlog.texts) "
+            + "texts embedded); \(rest) until 'quarry index' has embedded them"
     }
 }
 

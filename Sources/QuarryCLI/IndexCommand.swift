@@ -42,6 +42,14 @@ enum IndexCommand {
         Files stored as line windows are chunked by function once their
         language's grammar is built (Grammars/build.sh), on the next run.
 
+        A large first index is searchable by keywords within seconds: once a new
+        revision's chunks are stored and 1,000 or more of its texts need vectors, it
+        is recorded at once and embedded after. Meanwhile searches rank the embedded
+        chunks by meaning and the rest by keywords, and say how much is embedded (so
+        does quarry status); a killed run resumes the embedding. A revision already
+        in the index is only replaced once its new texts are embedded, so refreshes
+        stay all-or-nothing; --atomic makes a first index wait for its vectors too.
+
         The index lives at <git dir>/quarry/index.sqlite unless --index is given.
         It holds no absolute paths, so it can be copied to another clone or
         machine (a CI cache) and refreshed there.
@@ -52,7 +60,8 @@ enum IndexCommand {
         model, seconds, embedding_seconds, peak_rss_bytes; and revisions, one object per
         revision with name, commit, base (the revision diffed against, null
         when the tree was walked), files, changed_files, new_blobs, chunks,
-        embedded and unchanged. Exit status 0 on success, 2 on failure.
+        embedded, unchanged and recorded_before_embedding. Exit status 0 on success,
+        2 on failure.
 
         Examples:
           quarry index                       index HEAD of the repository you are in
@@ -61,6 +70,7 @@ enum IndexCommand {
           quarry index --history 20          HEAD and the 19 first-parent commits before it
           quarry index --since 2026-01-01    HEAD and its first-parent commits since then
           quarry index --json                print a summary object when done
+          quarry index --atomic              no search sees HEAD before its vectors
         """,
         options: [
             OptionSpec("rev", value: "REV", repeatable: true, help: "Revision to index (default HEAD)."),
@@ -79,6 +89,7 @@ enum IndexCommand {
             OptionSpec("wait", value: "SECONDS",
                        help: "Wait this long for another index run on the same index (default 0: fail at once)."),
             .flag("no-embed", help: "Skip embeddings: lexical search only."),
+            .flag("atomic", help: "Record a new revision only after its texts are embedded (as refreshes always are)."),
             .flag("include-data", help: "Also index lock files, keys, SVG images, source maps and data files."),
             .flag("json", help: "Print a JSON summary on stdout."),
             .flag("quiet", short: "q", help: "No progress or summary on stderr."),
@@ -98,6 +109,11 @@ enum IndexCommand {
             options.batchSize = batch
             options.embeddingBatchSize = batch
         }
+        // Tests lower it so small fixtures take the keyword-first path.
+        if let minimum = context.environment["QUARRY_RECORD_FIRST_MINIMUM"].flatMap(Int.init), minimum > 0 {
+            options.recordFirstMinimum = minimum
+        }
+        if args.flag("atomic") { options.recordFirstMinimum = nil }
         let repository = try GitRepository(discoveringFrom: path)
         // Absolute: a bare file name has no directory to create, and the vector files sit beside it.
         let indexPath = args.value("index").map { URL(fileURLWithPath: $0).standardized.path }

@@ -32,10 +32,16 @@ enum StatusCommand {
             console.line("revision: \(marker) \(revision.name) \(revision.commitID.prefix(12)) "
                          + "\(ResultPrinter.day(revision.commitTime)) \(size.files) files  \(revision.subject)")
         }
-        for (size, current) in zip(status.models, status.vectorFileCurrent) {
+        for (index, size) in status.models.enumerated() {
+            let current = status.vectorFileCurrent[index]
             let file = current || size.vectors == 0 ? "" : " (vector file out of date: run 'quarry index')"
             console.line("model:      \(size.model.name) (\(size.model.dimension) dims): \(size.vectors) vectors, "
                          + formatBytes(size.bytes) + file)
+            if let backlog = status.backlogs[index], let revision = stats.revision {
+                let percent = Int((backlog.coverage * 100).rounded(.down))
+                console.line("embedding:  \(percent)% of \(revision)'s texts (\(backlog.texts - backlog.missing) of "
+                             + "\(backlog.texts)); keywords answer for the rest until 'quarry index' has embedded them")
+            }
         }
         console.line("files:      \(stats.files)" + (stats.revision.map { " in \($0)" } ?? ""))
         console.line("blobs:      \(stats.blobs)")

@@ -23,6 +23,18 @@ public struct ReciprocalRankFusion: Sendable, Hashable {
     /// should reorder near ties rather than outvote them.
     public static let hybridDefault = ReciprocalRankFusion(k: 10, weights: [0.2, 1])
 
+    /// This fusion of [lexical, semantic] when vectors exist for only
+    /// `coverage` (0...1) of the texts, as while a first index is embedding:
+    /// the keyword weight rises toward the vectors' as coverage falls, since
+    /// keywords are the only ranking the rest of the chunks can reach.
+    public func coveringPart(_ coverage: Double) -> ReciprocalRankFusion {
+        guard weights.count >= 2, coverage < 1 else { return self }
+        var adjusted = self
+        let share = min(max(coverage, 0), 1)
+        adjusted.weights[0] = weights[0] + (weights[1] - weights[0]) * (1 - share)
+        return adjusted
+    }
+
     /// The union of `rankings` (each best first), ordered by fused score.
     /// Chunks are identified by `chunkID`; the hit kept is the one from the
     /// first ranking that holds it, with `score` replaced by the fused score.

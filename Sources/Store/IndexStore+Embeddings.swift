@@ -43,22 +43,25 @@ extension IndexStore {
     }
 
     /// Up to `limit` distinct chunk texts of a revision (default: see
-    /// `files(in:)`) that have no vector for `model` yet. Call again after
-    /// writing their vectors until it returns nothing.
-    public func textsWithoutEmbeddings(model: ModelRecord, revision: String? = nil, limit: Int)
-        throws(StoreError) -> [(hash: ContentHash, text: String)]
+    /// `files(in:)`) that have no vector for `model` yet, in content-hash
+    /// order from just past `after`. Call again with the last hash returned
+    /// until it returns nothing; the next page does not depend on the vectors
+    /// of this one being written, so a caller can embed one page while
+    /// reading the next.
+    public func textsWithoutEmbeddings(model: ModelRecord, revision: String? = nil, after: ContentHash? = nil,
+                                       limit: Int) throws(StoreError) -> [(hash: ContentHash, text: String)]
     {
         guard limit > 0, let (revisionRow, _) = try resolveRevision(revision) else { return [] }
-        return try textsWithoutEmbeddings(model: model, scope: .revision(revisionRow), limit: limit)
+        return try textsWithoutEmbeddings(model: model, scope: .revision(revisionRow), after: after, limit: limit)
     }
 
     /// Like `textsWithoutEmbeddings(model:revision:limit:)` for the file list
     /// staged with `stageFiles`, so it can be embedded before it is recorded.
-    public func stagedTextsWithoutEmbeddings(model: ModelRecord, limit: Int)
+    public func stagedTextsWithoutEmbeddings(model: ModelRecord, after: ContentHash? = nil, limit: Int)
         throws(StoreError) -> [(hash: ContentHash, text: String)]
     {
         guard limit > 0 else { return [] }
-        return try textsWithoutEmbeddings(model: model, scope: .staged, limit: limit)
+        return try textsWithoutEmbeddings(model: model, scope: .staged, after: after, limit: limit)
     }
 
     /// How many distinct chunk texts of a revision still lack a vector for `model`.
@@ -72,19 +75,22 @@ extension IndexStore {
         try countTextsWithoutEmbeddings(model: model, scope: .staged)
     }
 
-    private func textsWithoutEmbeddings(model: ModelRecord, scope: ChunkScope, limit: Int)
+    private func textsWithoutEmbeddings(model: ModelRecord, scope: ChunkScope, after: ContentHash?, limit: Int)
         throws(StoreError) -> [(hash: ContentHash, text: String)]
     {
         let statement = try db.prepare("""
             SELECT c.content_hash, c.text FROM chunks c
-            WHERE \(scope.condition)
+            WHERE \(scope.condition) AND c.content_hash > ?4
               AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = c.content_hash AND e.model_id = ?2)
             GROUP BY c.content_hash
+            ORDER BY c.content_hash
             LIMIT ?3
             """)
         scope.bind(to: statement)
         statement.bind(model.id, at: 2)
         statement.bind(limit, at: 3)
+        // Every blob sorts after the empty one, so no hash is skipped on the first page.
+        (after?.bytes ?? []).withUnsafeBytes { statement.bind(bytes: $0, at: 4) }
         var result: [(hash: ContentHash, text: String)] = []
         while try statement.step() {
             let text = statement.string(1)
@@ -108,9 +114,11 @@ extension IndexStore {
     /// Stores vectors for `model` in one transaction, replacing any already
     /// stored for the same text. Every vector must have the model's dimension
     /// and finite components. The model's vector file follows (see
-    /// `VectorFile`): new rows are appended to it, or it is rewritten.
-    public func writeEmbeddings(_ vectors: [(hash: ContentHash, vector: [Float])], model: ModelRecord)
-        throws(StoreError)
+    /// `VectorFile`): new rows are appended to it, or it is rewritten. With
+    /// `backlogOf`, the new vectors (texts of that revision) are counted
+    /// against its embedding backlog in the same transaction.
+    public func writeEmbeddings(_ vectors: [(hash: ContentHash, vector: [Float])], model: ModelRecord,
+                                backlogOf revision: String? = nil) throws(StoreError)
     {
         if mode == .readOnly { throw .readOnly(path: path) }
         if let wrong = vectors.first(where: { $0.vector.count != model.dimension }) {
@@ -125,6 +133,7 @@ extension IndexStore {
             INSERT OR REPLACE INTO embeddings(content_hash, model_id, dim, vector) VALUES (?, ?, ?, ?)
             """)
         var replaced = false
+        var added = 0
         // Inside a caller's transaction nothing is committed yet: the file
         // waits for `synchronizeVectorFile` rather than run ahead of the database.
         let nested = db.isInTransaction
@@ -132,7 +141,9 @@ extension IndexStore {
             for (hash, vector) in vectors {
                 hash.bytes.withUnsafeBytes { exists.bind(bytes: $0, at: 1) }
                 exists.bind(model.id, at: 2)
-                replaced = try exists.step() || replaced
+                let existed = try exists.step()
+                replaced = existed || replaced
+                added += existed ? 0 : 1
                 exists.reset()
                 hash.bytes.withUnsafeBytes { insert.bind(bytes: $0, at: 1) }
                 insert.bind(model.id, at: 2)
@@ -140,6 +151,7 @@ extension IndexStore {
                 vector.map { $0.bitPattern.littleEndian }.withUnsafeBytes { insert.bind(bytes: $0, at: 4) }
                 try insert.run()
             }
+            if let revision { try settleBacklog(revision: revision, model: model.id, embedded: added) }
             return try bumpVectorGeneration(of: model.id)
         }
         // Appending keeps the file current at the cost of the new rows only;
@@ -276,7 +288,7 @@ extension IndexStore {
 
 /// Which chunks an embedding query looks at: those of a revision (row -1:
 /// any revision) or those of the staged file list. The revision is parameter 1.
-private enum ChunkScope {
+enum ChunkScope {
     case revision(Int64)
     case staged
 

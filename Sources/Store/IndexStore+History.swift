@@ -92,8 +92,11 @@ extension IndexStore {
 
     /// Makes the staged file list `revision`'s, replacing any earlier list
     /// under the same name, in one transaction: a reader sees the old list or
-    /// the new one, never a mix.
-    public func recordStagedRevision(_ revision: RevisionRecord) throws(StoreError) {
+    /// the new one, never a mix. `backlog` is what `model` still has to embed
+    /// of it (see `stagedBacklog(model:)`), recorded in the same transaction;
+    /// backlog rows of an earlier list under the name are dropped.
+    public func recordStagedRevision(_ revision: RevisionRecord, backlog: EmbeddingBacklog? = nil,
+                                     of model: ModelRecord? = nil) throws(StoreError) {
         if mode == .readOnly { throw .readOnly(path: path) }
         try db.transaction { () throws(StoreError) in
             let upsert = try db.prepare("""
@@ -121,6 +124,12 @@ extension IndexStore {
             let copy = try db.prepare("INSERT INTO files(revision_id, path, blob_id) SELECT ?, path, blob_id FROM temp.staged_files")
             copy.bind(revisionRow, at: 1)
             try copy.run()
+            let dropBacklog = try db.prepare("DELETE FROM embedding_backlog WHERE revision_id = ?")
+            dropBacklog.bind(revisionRow, at: 1)
+            try dropBacklog.run()
+            if let model, let backlog, backlog.missing > 0 {
+                try storeBacklog(backlog, revision: revisionRow, model: model.id)
+            }
             // Staged once, recorded once: a second call cannot record a stale list.
             try db.execute("DELETE FROM temp.staged_files")
         }

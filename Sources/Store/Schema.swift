@@ -17,6 +17,7 @@ enum Schema {
     static let migrations: [Migration] = [
         Migration(version: 1, sql: version1),
         Migration(version: 2, sql: version2),
+        Migration(version: 3, sql: version3),
     ]
 
     static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -108,6 +109,24 @@ enum Schema {
     /// vector files: the counters start at 1 and the first write makes them.
     static let version2 = """
         INSERT OR IGNORE INTO meta(key, value) SELECT 'vectors.generation.' || id, '1' FROM models;
+        """
+
+    /// Version 3: a first index records a revision as soon as its chunks are
+    /// stored, so keywords answer while its texts are embedded (see
+    /// `IndexStore.recordStagedRevision(_:backlog:)`). `embedding_backlog`
+    /// says, per revision and model, how many distinct texts the revision has
+    /// and how many still lack a vector; no row means none are missing. Search
+    /// reads it to weigh keywords up and say how much is embedded; a Quarry
+    /// that predates it would finish the vectors without clearing the rows, so
+    /// the version number makes it refuse the file.
+    static let version3 = """
+        CREATE TABLE embedding_backlog(
+            revision_id INTEGER NOT NULL REFERENCES revisions(id) ON DELETE CASCADE,
+            model_id INTEGER NOT NULL REFERENCES models(id),
+            texts INTEGER NOT NULL,
+            missing INTEGER NOT NULL,
+            PRIMARY KEY(revision_id, model_id)
+        ) WITHOUT ROWID;
         """
 
     /// Checks that the open file is a Quarry index this build can use and

@@ -52,6 +52,18 @@ final class FusionAndMergeTests: XCTestCase {
         XCTAssertEqual(ReciprocalRankFusion(k: 60, weights: [0, 1]).fuse([[hit(3), hit(4)], [hit(4)]]).map(\.chunkID), [4, 3])
     }
 
+    func testKeywordsWeighMoreWhileVectorsCoverPartOfTheTexts() {
+        let fusion = ReciprocalRankFusion.hybridDefault
+        XCTAssertEqual(fusion.coveringPart(1), fusion)
+        XCTAssertEqual(fusion.coveringPart(0).weights, [1, 1], "nothing embedded: keywords weigh as much as meaning")
+        XCTAssertEqual(fusion.coveringPart(0.5).weights[0], 0.6, accuracy: 1e-12)
+        XCTAssertEqual(fusion.coveringPart(-3).weights, [1, 1], "out-of-range coverage is clamped")
+        // A keyword-only hit ranked first now beats a vector-only hit ranked second.
+        let lexicalOnly = [hit(7)], semanticOnly = [hit(8), hit(9)]
+        XCTAssertEqual(fusion.fuse([lexicalOnly, semanticOnly]).map(\.chunkID), [8, 9, 7])
+        XCTAssertEqual(fusion.coveringPart(0.1).fuse([lexicalOnly, semanticOnly]).map(\.chunkID), [8, 7, 9])
+    }
+
     func testOverlappingAndTouchingPiecesOfOneDefinitionMerge() {
         let results = [
             hit(1, lines: 10...20, symbol: "f"), hit(2, path: "b.py", lines: 10...20, symbol: "f"),

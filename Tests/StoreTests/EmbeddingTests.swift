@@ -8,12 +8,7 @@ final class EmbeddingTests: XCTestCase {
 
     override func setUpWithError() throws {
         store = try IndexStore(path: try makeTemporaryDirectory(self) + "/index.db", mode: .create)
-        let same = "def ping(): return 'pong'"
-        try store.write([
-            blob("a", path: "a.py", chunks: [("ping", same), ("alpha", "def alpha(): pass")]),
-            blob("b", path: "b.py", chunks: [("ping", same), ("beta", "def beta(): pass")]),
-            blob("g", path: "g.go", language: .go, chunks: [("Gamma", "func Gamma() {}")]),
-        ])
+        try store.write(sharedTextBlobs)
         try store.recordRevision(revision("HEAD"), files: [
             FileRecord(path: "a.py", blobID: "a"), FileRecord(path: "b.py", blobID: "b"),
             FileRecord(path: "g.go", blobID: "g"), FileRecord(path: "copy/g.go", blobID: "g"),

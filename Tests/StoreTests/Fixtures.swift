@@ -36,6 +36,16 @@ func blob(_ id: String, path: String, language: Language = .python,
     return BlobRecord(id: id, path: path, language: language, size: byte, chunks: chunks)
 }
 
+/// Blobs a, b (Python, sharing the text of `ping`) and g (Go): five chunks, four distinct texts.
+let sharedTextBlobs: [BlobRecord] = {
+    let same = "def ping(): return 'pong'"
+    return [
+        blob("a", path: "a.py", chunks: [("ping", same), ("alpha", "def alpha(): pass")]),
+        blob("b", path: "b.py", chunks: [("ping", same), ("beta", "def beta(): pass")]),
+        blob("g", path: "g.go", language: .go, chunks: [("Gamma", "func Gamma() {}")]),
+    ]
+}()
+
 func revision(_ name: String, commit: String = "c0ffee", indexedAt: Date = Date()) -> RevisionRecord {
     RevisionRecord(name: name, commitID: commit, treeID: "7ree", commitTime: Date(timeIntervalSince1970: 1_700_000_000),
                    author: "Ada <ada@example.com>", subject: "Initial commit", indexedAt: indexedAt)
