@@ -1,0 +1,116 @@
+import Foundation
+import GitSource
+import Search
+import Store
+import TeamStore
+
+/// What `quarry push` did.
+package struct PushReport: Sendable {
+    package var repository: String
+    package var revisions: [(name: String, counts: PublishCounts)] = []
+    package var model: String?
+    package var seconds = 0.0
+
+    /// The object `quarry push --json` prints.
+    package var json: JSON {
+        .object([
+            ("repo", .string(repository)),
+            ("model", model.map(JSON.string) ?? .null),
+            ("seconds", .double(seconds)),
+            ("revisions", .array(revisions.map { name, counts in
+                .object([("rev", .string(name)), ("unchanged", .bool(counts.unchanged)), ("files", .int(counts.files)),
+                         ("blobs", .int(counts.blobs)), ("chunks", .int(counts.chunks)), ("texts", .int(counts.texts)),
+                         ("vectors", .int(counts.vectors))])
+            })),
+        ])
+    }
+}
+
+extension QuarryEngine {
+    /// Publishes every revision of the local index to the team database at
+    /// `url` under `repositoryName` (default: see `defaultRepositoryName`),
+    /// oldest first, each in its own transaction, holding the repository's
+    /// push lock throughout.
+    package func push(to url: String, repositoryName: String?) throws -> PushReport {
+        let started = monotonicSeconds()
+        let name = try repositoryName ?? defaultRepositoryName()
+        try TeamStore.validate(repositoryName: name)
+        let store = try IndexStore(path: indexPath, mode: .readOnly)
+        let model = try store.models().last { $0.name == library.defaultName } ?? store.models().last
+        let revisions = try store.revisions().reversed()
+        guard !revisions.isEmpty else {
+            throw EngineError(.notFound, "the index at \(indexPath) holds no revision; run 'quarry index' first")
+        }
+        let team = try TeamStore(url: url, for: .publish)
+        let repository = try team.lockRepository(named: name)
+        defer { try? team.unlockRepository(named: name) }
+        var report = PushReport(repository: name, model: model?.name)
+        for revision in revisions {
+            try store.beginSnapshot()
+            defer { store.endSnapshot() }
+            report.revisions.append((revision.name, try team.publish(revision, of: repository, from: store, model: model)))
+        }
+        report.seconds = monotonicSeconds() - started
+        return report
+    }
+
+    /// The repository's name in a team database when none is given: the
+    /// last part of the origin remote's URL without `.git`, else the
+    /// working directory's name.
+    package func defaultRepositoryName() throws -> String {
+        let repository = try GitRepository(discoveringFrom: repositoryPath ?? ".")
+        if let remote = repository.remoteURL() {
+            let last = remote.split(whereSeparator: { $0 == "/" || $0 == ":" }).last.map(String.init) ?? ""
+            let name = last.hasSuffix(".git") ? String(last.dropLast(4)) : last
+            if !name.isEmpty { return name }
+        }
+        let directory = repository.workingDirectory ?? repository.commonDirectory
+        return URL(fileURLWithPath: directory).standardized.lastPathComponent
+    }
+
+    /// Searches a team database as `search` searches the local index: the
+    /// same modes, validation, fusion, filters and merging. Each hit names
+    /// its repository.
+    package func search(_ request: SearchRequest, database url: String, repositories: [String]) throws -> SearchResponse {
+        try request.validate()
+        if request.allRevisions { throw EngineError(.invalidRequest, "--all-revs is not available with --db") }
+        var timings = SearchTimings()
+        let team = try TeamStore(url: url, for: .search)
+        let search = try TeamSearch(store: team, scope: TeamScope(repositories: repositories, revision: request.revision,
+                                                                   languages: request.filters.languageSet))
+        let terms = LexicalSearcher.terms(of: request.query)
+        // Path and test filters apply after ranking: look deeper for them.
+        let filtered = !request.paths.isEmpty || request.tests == .only || request.tests == .exclude
+        let depth = max(2 * request.limit, 50) * (filtered ? 4 : 1)
+        var vector: [Float]?
+        var loadedModel: LoadedModel?
+        if request.mode != .lexical {
+            var started = monotonicSeconds()
+            let loaded = try model(named: request.model)
+            timings.modelLoadSeconds = monotonicSeconds() - started
+            started = monotonicSeconds()
+            vector = try loaded.model.embed([request.query], as: .query)[0]
+            timings.queryEmbeddingSeconds = monotonicSeconds() - started
+            loadedModel = loaded
+        }
+        var started = monotonicSeconds()
+        let lexical = request.mode == .semantic ? nil : try search.lexicalHits(terms, limit: depth)
+        timings.search.lexicalSeconds = monotonicSeconds() - started
+        started = monotonicSeconds()
+        let semantic = try zip(vector, loadedModel).map { vector, model in
+            try search.semanticHits(vector, model: model.name, modelRevision: model.revision, limit: depth)
+        }
+        timings.search.semanticSeconds = monotonicSeconds() - started
+        let results = Searcher.results(for: request.query, lexical: lexical, semantic: semantic,
+                                       filters: request.filters, limit: request.limit)
+        var hits = results.map { SearchHit(result: $0, lifetime: nil, changes: nil) }
+        for index in hits.indices { hits[index].repository = search.repository(of: hits[index].result.chunkID) }
+        timings.totalSeconds = monotonicSeconds() - timings.started
+        return SearchResponse(hits: hits, timings: timings)
+    }
+}
+
+private func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}
