@@ -250,7 +250,7 @@ extension TeamStore {
     /// Outside the publishing transaction: readers are never held up by it.
     private func indexVectorsIfLarge(model: ModelRecord, modelID: Int) throws(TeamStoreError) {
         let name = "quarry_embeddings_hnsw_\(modelID)"
-        let exists = try connection.execute("SELECT to_regclass($1) IS NOT NULL", [.text(name)])
+        let exists = try connection.execute("SELECT to_regclass(quote_ident(current_schema()) || '.' || $1) IS NOT NULL", [.text(name)])
         guard exists.string(0, 0) == "f" else { return }
         let count = try connection.execute("SELECT count(*) FROM quarry_embeddings WHERE model_id = $1", [.int(modelID)])
         guard count.int(0, 0) >= Self.hnswThreshold else { return }

@@ -59,7 +59,7 @@ public final class TeamSearch {
             throw .dimensionMismatch(model: model, database: dimension, local: vector.count)
         }
         let literal = "[" + vector.map { String($0) }.joined(separator: ",") + "]"
-        let indexed = try store.connection.execute("SELECT to_regclass($1) IS NOT NULL",
+        let indexed = try store.connection.execute("SELECT to_regclass(quote_ident(current_schema()) || '.' || $1) IS NOT NULL",
                                                    [.text("quarry_embeddings_hnsw_\(modelID)")])
         let useIndex = !scope.isFiltered && indexed.string(0, 0) == "t"
         let distance = "e.vector::halfvec(\(dimension)) <=> $1::halfvec(\(dimension))"

@@ -48,8 +48,12 @@ public final class TeamStore {
 
     /// The schema version; 0 when no Quarry schema exists.
     public func schemaVersion() throws(TeamStoreError) -> Int {
-        let exists = try connection.execute("SELECT to_regclass('quarry_meta') IS NOT NULL")
-        guard exists.string(0, 0) == "t" else { return 0 }
+        // Quarry's tables live in the current schema (the first on the search
+        // path); one of the same name further down the path is another index.
+        let exists = try connection.execute("""
+            SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'quarry_meta'
+            """)
+        guard exists.count > 0 else { return 0 }
         let result = try connection.execute("SELECT value FROM quarry_meta WHERE key = 'schema_version'")
         return result.count == 0 ? 0 : result.int(0, 0)
     }

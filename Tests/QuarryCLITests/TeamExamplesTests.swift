@@ -28,7 +28,7 @@ final class TeamExamplesTests: XCTestCase {
         }
         let lexical = try run(shell[2], in: repository, database: database.url)
         XCTAssertEqual(lexical.jsonLines.first?["repo"] as? String, "api")
-        XCTAssertEqual(lexical.jsonLines.first?["symbol"] as? String, "retryBackoff")
+        XCTAssertEqual(lexical.jsonLines.first?["symbol"] as? String, "main.retryBackoff")
     }
 
     /// The shell block's lines (comments removed) and the CI job's `run:` commands.

@@ -85,7 +85,7 @@ final class TeamIndexTests: XCTestCase {
             XCTAssertEqual(found, mode == "lexical" ? found.intersection([odd, "web"]) : [odd, "web"],
                            "\(mode): both repositories answer: \(all.stdout)")
             XCTAssertFalse(found.isEmpty, mode)
-            XCTAssertEqual(all.jsonLines.first?["symbol"] as? String, "parse_config", mode)
+            XCTAssertEqual(all.jsonLines.first?["symbol"] as? String, "config.parse_config", mode)
             for key in ["path", "start_line", "end_line", "language", "kind", "symbol", "score", "blob", "rev", "text"] {
                 XCTAssertNotNil(all.jsonLines.first?[key], "\(mode): key \(key)")
             }
