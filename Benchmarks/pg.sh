@@ -81,7 +81,7 @@ if [[ " $parts " == *" push "* ]]; then
     "$quarry" push --index "$work/c1.sqlite" --repo "$work/c1" --name stdlib --json "$(schema_url push)" >"$work/push1.json"
     seconds=$(since "$start")
     say "first push: $chunks chunks with vectors in $seconds s = $(python3 -c "print(round($chunks / $seconds))") chunks/s; $(cat "$work/push1.json")"
-    say "  (the HNSW index is built at the end of the push: $(sql push -c "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'quarry_embeddings_hnsw%'") built)"
+    say "  (HNSW indexes built by the push: $(sql push -c "SELECT count(*) FROM pg_indexes WHERE schemaname = 'push' AND indexname LIKE 'quarry_embeddings_hnsw%'"); below TeamStore.hnswThreshold searches scan exactly)"
     commit_change "$work/c1" 5
     start=$(now)
     index_corpus "$work/c1" "$work/c1.sqlite" 2
@@ -102,6 +102,7 @@ if [[ " $parts " == *" search "* ]]; then
     model=$(sql big -c "SELECT id FROM quarry_models")
     start=$(now)
     sql big <<'SQL'
+DROP INDEX quarry_texts_words;
 INSERT INTO quarry_repositories(name) SELECT 'repo-' || r FROM generate_series(1, 50) r;
 INSERT INTO quarry_revisions(repository_id, name, commit_id, tree_id, commit_time, author, subject)
 SELECT id, 'HEAD', md5(name), md5(name || 't'), now(), 'bench', 'synthetic' FROM quarry_repositories WHERE name LIKE 'repo-%';
@@ -121,6 +122,7 @@ INSERT INTO quarry_files(revision_id, path, blob_id)
 SELECT r.id, 'src/module_' || b.id || '.py', b.id
 FROM quarry_blobs b JOIN quarry_revisions r ON r.repository_id = (SELECT min(id) FROM quarry_repositories WHERE name LIKE 'repo-%') + (b.id % 50)
 WHERE b.chunk_count = 10;
+CREATE INDEX quarry_texts_words ON quarry_texts USING gin(words);
 SQL
     first=$(sql big -c "SELECT min(id) FROM quarry_texts WHERE body LIKE 'def synthetic_%'")
     say "rows written by SQL in $(since "$start") s: $(sql big -c "SELECT count(*) FROM quarry_chunks") chunks, $(sql big -c "SELECT count(*) FROM quarry_files") files, $(sql big -c "SELECT count(*) FROM quarry_repositories") repositories"

@@ -13,9 +13,10 @@ import Store
 public final class TeamStore {
     public let connection: PostgresConnection
 
-    /// A model's vectors get an HNSW index once this many are stored;
-    /// below it an exact scan takes a few milliseconds.
-    public static var hnswThreshold = 20_000
+    /// A model's vectors get an HNSW index once this many are stored; below
+    /// it an exact scan takes tens of milliseconds at most, and building the
+    /// index would cost a small team's first push more than its searches save.
+    public static var hnswThreshold = 100_000
     /// Candidates the HNSW scan keeps (pgvector's `hnsw.ef_search`); 100 gave
     /// recall@10 ≥ 0.95 on 1M clustered vectors (Benchmarks/pg.sh).
     public static var efSearch = 100
