@@ -97,8 +97,19 @@ extension QuarryEngine {
         let lexical = request.mode == .semantic ? nil : try search.lexicalHits(terms, limit: depth)
         timings.search.lexicalSeconds = monotonicSeconds() - started
         started = monotonicSeconds()
-        let semantic = try zip(vector, loadedModel).map { vector, model in
-            try search.semanticHits(vector, model: model.name, modelRevision: model.revision, limit: depth)
+        var semantic: [ChunkHit]?
+        var notes: [String] = []
+        if let vector, let loadedModel {
+            let outcome = Result { () throws(TeamStoreError) -> [ChunkHit] in
+                try search.semanticHits(vector, model: loadedModel.name, modelRevision: loadedModel.revision,
+                                        limit: depth)
+            }
+            // As locally: hybrid without vectors for the model answers by keywords, and says so.
+            if case .failure(.notFound(let reason)) = outcome, request.mode == .hybrid {
+                notes.append(reason + "; searching by keywords only")
+            } else {
+                semantic = try outcome.get()
+            }
         }
         timings.search.semanticSeconds = monotonicSeconds() - started
         let results = Searcher.results(for: request.query, lexical: lexical, semantic: semantic,
@@ -106,11 +117,6 @@ extension QuarryEngine {
         var hits = results.map { SearchHit(result: $0, lifetime: nil, changes: nil) }
         for index in hits.indices { hits[index].repository = search.repository(of: hits[index].result.chunkID) }
         timings.totalSeconds = monotonicSeconds() - timings.started
-        return SearchResponse(hits: hits, timings: timings)
+        return SearchResponse(hits: hits, notes: notes, timings: timings)
     }
-}
-
-private func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
-    guard let a, let b else { return nil }
-    return (a, b)
 }

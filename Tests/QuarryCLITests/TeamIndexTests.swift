@@ -130,6 +130,24 @@ final class TeamIndexTests: XCTestCase {
         XCTAssertFalse(search.stdout.contains("config.py"), "a deleted file is not found: \(search.stdout)")
     }
 
+    func testAnIndexWithoutVectorsIsSearchedByKeywords() throws {
+        guard let database = TeamDatabase.make() else { return }
+        self.database = database
+        let repository = try ScratchRepository(name: "plain")
+        repositories.append(repository)
+        try repository.write("src/config.py", Self.config)
+        try repository.commitAll()
+        XCTAssertEqual(try QuarryProcess.run(["index", "--no-embed", repository.path]).status, 0)
+        XCTAssertEqual(try push(repository, name: "plain").status, 0)
+        let hybrid = try QuarryProcess.run(["search", "--db", database.url, "--json", "parse config"])
+        XCTAssertEqual(hybrid.status, 0, hybrid.stderr)
+        XCTAssertTrue(hybrid.stderr.contains("searching by keywords only"), hybrid.stderr)
+        XCTAssertEqual(hybrid.jsonLines.first?["path"] as? String, "src/config.py")
+        let semantic = try QuarryProcess.run(["search", "--db", database.url, "--mode", "semantic", "parse config"])
+        XCTAssertEqual(semantic.status, 2)
+        XCTAssertTrue(semantic.stderr.contains("no vectors for model"), semantic.stderr)
+    }
+
     func testBadURLsAndUnreachableServersGiveOneLineAndExit2() throws {
         guard let database = TeamDatabase.make() else { return }
         self.database = database
