@@ -6,7 +6,7 @@
 #   QUARRY_BENCH_PARTS="push search" Benchmarks/pg.sh   some of: push search concurrency
 #
 # push:        a real corpus (CPython 3.12's standard library without tests, plus
-#              3.11's idlelib: ~25k chunks) indexed for real, with SYNTHESISED
+#              3.11's asyncio and distutils: ~25k chunks) indexed for real, with SYNTHESISED
 #              clustered vectors (Benchmarks/pg/vectors.py; embedding 25k chunks
 #              on 2 cores takes most of an hour), pushed into an empty
 #              database; then a 5-file commit, re-indexed and re-pushed.
@@ -36,12 +36,14 @@ sql() { local schema=$1; shift; "$psql_bin" "$(schema_url "$schema")" -X -q -v O
 sql_admin() { "$psql_bin" "$url" -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
 say() { printf '%s\n' "$*"; }
 
-# A git repository at $1 holding the standard library $2 (no tests), plus the files of $3 under idlelib311/.
+# A git repository at $1 holding the standard library $2 (no tests), plus each further directory under extra-NAME/.
 make_corpus() {
-    mkdir -p "$1"
-    (cd "$2" && tar --exclude=./site-packages --exclude=./test --exclude=__pycache__ --exclude='*.pyc' \
-        --exclude='./config-3*' -cf - .) | tar -xf - -C "$1"
-    [[ -z ${3:-} ]] || cp -r "$3" "$1/idlelib311"
+    local target=$1 stdlib=$2; shift 2
+    mkdir -p "$target"
+    (cd "$stdlib" && tar --exclude=./site-packages --exclude=./test --exclude=__pycache__ --exclude='*.pyc' \
+        --exclude='./config-3*' -cf - .) | tar -xf - -C "$target"
+    for extra in "$@"; do cp -r "$extra" "$target/extra-$(basename "$extra")"; done
+    set -- "$target"
     git -C "$1" init -q && git -C "$1" add -A
     git -C "$1" -c user.name=bench -c user.email=bench@example.invalid commit -qm corpus
 }
@@ -73,7 +75,7 @@ say "server: PostgreSQL $(sql_admin -c 'SHOW server_version'), pgvector $(sql_ad
 
 if [[ " $parts " == *" push "* ]]; then
     say "== push"
-    make_corpus "$work/c1" "$py312" "$py311/idlelib"
+    make_corpus "$work/c1" "$py312" "$py311/asyncio" "$py311/distutils"
     index_corpus "$work/c1" "$work/c1.sqlite" 1
     chunks=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM chunks').fetchone()[0])" "$work/c1.sqlite")
     sql_admin -c "CREATE SCHEMA push"
@@ -203,7 +205,7 @@ fi
 
 if [[ " $parts " == *" concurrency "* ]]; then
     say "== concurrency: 2 pushers, 4 searchers, 60 s"
-    [[ -d $work/c1 ]] || { make_corpus "$work/c1" "$py312" "$py311/idlelib"; index_corpus "$work/c1" "$work/c1.sqlite" 1; }
+    [[ -d $work/c1 ]] || { make_corpus "$work/c1" "$py312" "$py311/asyncio" "$py311/distutils"; index_corpus "$work/c1" "$work/c1.sqlite" 1; }
     make_corpus "$work/c2" "$py311"
     index_corpus "$work/c2" "$work/c2.sqlite" 3
     sql_admin -c "CREATE SCHEMA conc"

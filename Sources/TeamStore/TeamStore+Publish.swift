@@ -120,7 +120,7 @@ extension TeamStore {
         try connection.copy("COPY push_texts FROM STDIN (FORMAT binary)", buffer.finish(), operation: "the chunk texts")
         try connection.execute("""
             INSERT INTO quarry_texts(content_hash, body, words)
-            SELECT hash, body, to_tsvector('simple', words) FROM push_texts
+            SELECT hash, body, to_tsvector('simple', words) FROM push_texts ORDER BY hash
             ON CONFLICT (content_hash) DO NOTHING
             """, operation: "storing chunk texts")
         return sent.count
@@ -166,15 +166,19 @@ extension TeamStore {
         try connection.copy("COPY push_blobs FROM STDIN (FORMAT binary)", blobs.finish(), operation: "the blobs")
         try connection.copy("COPY push_chunks FROM STDIN (FORMAT binary)", chunks.finish(), operation: "the chunks")
         // A blob and its chunks commit together; a concurrent push of the same
-        // blob waits on the unique key and then finds it complete.
+        // blob waits on the unique key and then finds it complete. Rows go in
+        // key order, so two pushes sharing rows wait for each other rather
+        // than deadlock.
         try connection.execute("""
             INSERT INTO quarry_blobs(oid, language, size, skip_reason, chunk_count)
-            SELECT oid, language, size, skip_reason, chunk_count FROM push_blobs ON CONFLICT (oid) DO NOTHING
+            SELECT oid, language, size, skip_reason, chunk_count FROM push_blobs ORDER BY oid
+            ON CONFLICT (oid) DO NOTHING
             """, operation: "storing blobs")
         try connection.execute("""
             INSERT INTO quarry_chunks(blob_id, ordinal, kind, symbol, start_line, end_line, start_byte, end_byte, text_id)
             SELECT b.id, c.ordinal, c.kind, c.symbol, c.start_line, c.end_line, c.start_byte, c.end_byte, t.id
             FROM push_chunks c JOIN quarry_blobs b ON b.oid = c.oid JOIN quarry_texts t ON t.content_hash = c.hash
+            ORDER BY b.id, c.ordinal
             ON CONFLICT (blob_id, ordinal) DO NOTHING
             """, operation: "storing chunks")
         return (exported.count, chunkCount)
@@ -204,7 +208,7 @@ extension TeamStore {
         try connection.copy("COPY push_vectors FROM STDIN (FORMAT binary)", buffer.finish(), operation: "the vectors")
         try connection.execute("""
             INSERT INTO quarry_embeddings(text_id, model_id, vector)
-            SELECT t.id, $1, v.vector FROM push_vectors v JOIN quarry_texts t ON t.content_hash = v.hash
+            SELECT t.id, $1, v.vector FROM push_vectors v JOIN quarry_texts t ON t.content_hash = v.hash ORDER BY t.id
             ON CONFLICT (text_id, model_id) DO NOTHING
             """, [.int(modelID)], operation: "storing vectors")
         return vectors.count
