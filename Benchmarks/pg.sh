@@ -25,7 +25,8 @@ quarry=${1:-$root/.build/release/quarry}
 parts=${QUARRY_BENCH_PARTS:-push search concurrency}
 work=$(mktemp -d)
 export QUARRY_PG_RUN=/tmp/quarry-pg-bench-$$
-trap '"$root/scripts/pg-down.sh"; rm -rf "$work"' EXIT
+# QUARRY_BENCH_KEEP=1 leaves the server and the work directory for a look afterwards.
+[[ -n ${QUARRY_BENCH_KEEP:-} ]] || trap '"$root/scripts/pg-down.sh"; rm -rf "$work"' EXIT
 url=$("$root/scripts/pg-up.sh" | tail -1)
 psql_bin=$(awk '{print $1}' "$QUARRY_PG_RUN/superuser-psql")
 vectors=$root/Benchmarks/pg/vectors.py
@@ -71,6 +72,7 @@ mkdir -p "$work/tiny" && cp "$root/Fixtures/multilingual/auth.py" "$work/tiny/"
 git -C "$work/tiny" init -q && git -C "$work/tiny" add -A
 git -C "$work/tiny" -c user.name=bench -c user.email=bench@example.invalid commit -qm tiny
 "$quarry" index "$work/tiny" --index "$work/tiny.sqlite" --quiet
+say "work: $work; server: $QUARRY_PG_RUN"
 say "server: PostgreSQL $(sql_admin -c 'SHOW server_version'), pgvector $(sql_admin -c "SELECT extversion FROM pg_extension WHERE extname = 'vector'"); quarry $quarry"
 
 if [[ " $parts " == *" push "* ]]; then
@@ -134,7 +136,8 @@ SQL
     say "1,000,000 halfvec(384) vectors COPY'd in $(since "$start") s"
     start=$(now)
     sql big -c "SET maintenance_work_mem = '4GB'; SET max_parallel_maintenance_workers = 2;
-        CREATE INDEX quarry_embeddings_hnsw_$model ON quarry_embeddings USING hnsw ((vector::halfvec(384)) halfvec_cosine_ops) WHERE model_id = $model; ANALYZE"
+        CREATE INDEX quarry_embeddings_hnsw_$model ON quarry_embeddings USING hnsw ((vector::halfvec(384)) halfvec_cosine_ops) WHERE model_id = $model;
+        ANALYZE quarry_texts, quarry_blobs, quarry_chunks, quarry_files, quarry_embeddings"
     say "HNSW index built in $(since "$start") s; table + indexes $(sql big -c "SELECT pg_size_pretty(pg_total_relation_size('quarry_embeddings'))")"
     python3 "$vectors" queries 100 11 >"$work/queries.txt"
     revisions="{$(sql big -c "SELECT string_agg(default_revision_id::text, ',') FROM quarry_repositories")}"
@@ -154,51 +157,57 @@ JOIN quarry_blobs b ON b.id = c.blob_id JOIN quarry_texts t ON t.id = ranked.tex
 ORDER BY ranked.distance, f.revision_id, f.path, c.ordinal;
 SQL
     }
-    {
-        echo "BEGIN; SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order;"
-        echo "\\o /dev/null"
-        echo "\\timing on"
-        while read -r q; do semantic_sql "$q"; done <"$work/queries.txt"
-        echo "COMMIT;"
-    } >"$work/latency.sql"
-    sql big -f "$work/latency.sql" >/dev/null   # warm the cache
-    sql big -f "$work/latency.sql" | grep -o 'Time: [0-9.]*' | awk '{print $2}' | sort -n >"$work/latency.txt"
-    say "semantic search inside the database (100 queries, ef_search 100, top 50 for -k 10): p50 $(awk '{a[NR]=$1} END {print a[int(NR/2)]}' "$work/latency.txt") ms, p90 $(awk '{a[NR]=$1} END {print a[int(NR*0.9)]}' "$work/latency.txt") ms"
-    plan=$(sql big -c "BEGIN; SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order; EXPLAIN $(semantic_sql "$(head -1 "$work/queries.txt")")" | grep -c 'quarry_embeddings_hnsw' || true)
-    say "  plan uses the HNSW index: $([[ $plan -gt 0 ]] && echo yes || echo NO)"
-    # recall@10: the HNSW top 10 against the exact top 10 (index scans off), 50 queries.
-    for mode in hnsw exact; do
-        while read -r q; do
-            if [[ $mode == exact ]]; then off="SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;"; else off=""; fi
-            echo "BEGIN; SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order; $off
-                  SELECT string_agg(text_id::text, ',') FROM (SELECT e.text_id FROM quarry_embeddings e
-                  WHERE e.model_id = $model AND EXISTS (SELECT 1 FROM quarry_chunks c JOIN quarry_files f ON f.blob_id = c.blob_id
-                      WHERE c.text_id = e.text_id AND f.revision_id = ANY('$revisions'::bigint[]))
-                  ORDER BY e.vector::halfvec(384) <=> '$q'::halfvec(384) LIMIT 10) x; COMMIT;"
-        done < <(head -50 "$work/queries.txt") | sql big >"$work/$mode.txt"
-    done
-    say "recall@10 of HNSW (ef_search 100) against exact search over 50 queries: $(python3 - "$work/hnsw.txt" "$work/exact.txt" <<'PY'
+    # Latency inside the database and recall@10 against exact search, per ef_search.
+    nearest_sql() {  # $1 query vector, $2 extra settings: the HNSW (or exact) top 10 text ids
+        echo "BEGIN; SET LOCAL hnsw.iterative_scan = relaxed_order; $2
+              SELECT string_agg(text_id::text, ',') FROM (SELECT e.text_id FROM quarry_embeddings e
+              WHERE e.model_id = $model AND EXISTS (SELECT 1 FROM quarry_chunks c JOIN quarry_files f ON f.blob_id = c.blob_id
+                  WHERE c.text_id = e.text_id AND f.revision_id = ANY('$revisions'::bigint[]))
+              ORDER BY e.vector::halfvec(384) <=> '$1'::halfvec(384) LIMIT 10) x; COMMIT;"
+    }
+    while read -r q; do nearest_sql "$q" "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;"
+    done < <(head -50 "$work/queries.txt") | sql big >"$work/exact.txt"
+    for ef in 40 100 200 400; do
+        {
+            echo "BEGIN; SET LOCAL hnsw.ef_search = $ef; SET LOCAL hnsw.iterative_scan = relaxed_order;"
+            echo "\\o /dev/null"
+            echo "\\timing on"
+            while read -r q; do semantic_sql "$q"; done <"$work/queries.txt"
+            echo "COMMIT;"
+        } >"$work/latency.sql"
+        sql big -f "$work/latency.sql" >/dev/null   # warm the cache
+        sql big -f "$work/latency.sql" | grep -o 'Time: [0-9.]*' | awk '{print $2}' | sort -n >"$work/latency.txt"
+        while read -r q; do nearest_sql "$q" "SET LOCAL hnsw.ef_search = $ef;"; done < <(head -50 "$work/queries.txt") |
+            sql big >"$work/hnsw.txt"
+        recall=$(python3 - "$work/hnsw.txt" "$work/exact.txt" <<'PY'
 import sys
 a, b = ([set(l.split(",")) for l in open(p).read().split() if l] for p in sys.argv[1:3])
 print(round(sum(len(x & y) for x, y in zip(a, b)) / sum(len(y) for y in b), 3))
 PY
-)"
+)
+        say "ef_search $ef: semantic search inside the database (100 queries, the statement of -k 10): p50 $(awk '{a[NR]=$1} END {print a[int(NR/2)]}' "$work/latency.txt") ms, p90 $(awk '{a[NR]=$1} END {print a[int(NR*0.9)]}' "$work/latency.txt") ms; recall@10 against exact search (50 queries) $recall"
+    done
+    plan=$(sql big -c "BEGIN; SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order; EXPLAIN $(semantic_sql "$(head -1 "$work/queries.txt")")" | grep -c 'quarry_embeddings_hnsw' || true)
+    say "  plan uses the HNSW index: $([[ $plan -gt 0 ]] && echo yes || echo NO); quarry uses ef_search $(grep -o 'efSearch = [0-9]*' "$root/Sources/TeamStore/TeamStore.swift" | grep -o '[0-9]*')"
     start=$(now)
     for i in 1 2 3; do "$quarry" search --db "$(schema_url big)" --mode semantic -k 10 "parse config file" >/dev/null; done
-    python3 - "$quarry" "$(schema_url big)" "$root/Benchmarks/queries.txt" <<'PY'
+    # Side by side with a local search of a one-file index: model load and query embedding are both's floor.
+    python3 - "$quarry" "$(schema_url big)" "$root/Benchmarks/queries.txt" "$work/tiny.sqlite" <<'PY'
 import statistics, subprocess, sys, time
-quarry, url, queries = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().splitlines()[:20]
-for mode in ["semantic", "hybrid", "lexical"]:
+quarry, url, queries, tiny = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().splitlines()[:20], sys.argv[4]
+for mode, where in [("semantic", ["--db", url]), ("semantic", ["--index", tiny]), ("hybrid", ["--db", url]),
+                    ("hybrid", ["--index", tiny]), ("lexical", ["--db", url])]:
     times = []
     for q in queries:
         start = time.perf_counter()
-        done = subprocess.run([quarry, "search", "--db", url, "--mode", mode, "-k", "10", "--json", q],
+        done = subprocess.run([quarry, "search", *where, "--mode", mode, "-k", "10", "--json", q],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         times.append(time.perf_counter() - start)
         if done.returncode > 1:
             sys.exit(f"search failed: {done.stderr.decode()}")
     times.sort()
-    print(f"whole-process quarry search --db --mode {mode} over {len(queries)} queries: "
+    target = "--db (1M vectors)" if where[0] == "--db" else "--index (local, 1 file)"
+    print(f"whole-process quarry search {target} --mode {mode} over {len(queries)} queries: "
           f"p50 {statistics.median(times) * 1000:.0f} ms, p90 {times[int(len(times) * 0.9) - 1] * 1000:.0f} ms")
 PY
 fi

@@ -70,39 +70,41 @@ extension QuarryEngine {
 
     /// Searches a team database as `search` searches the local index: the
     /// same modes, validation, fusion, filters and merging. Each hit names
-    /// its repository.
+    /// its repository. The connection and the keyword ranking run on another
+    /// core while the model loads and embeds the query, as locally.
     package func search(_ request: SearchRequest, database url: String, repositories: [String]) throws -> SearchResponse {
         try request.validate()
         if request.allRevisions { throw EngineError(.invalidRequest, "--all-revs is not available with --db") }
         var timings = SearchTimings()
-        let team = try TeamStore(url: url, for: .search)
-        let search = try TeamSearch(store: team, scope: TeamScope(repositories: repositories, revision: request.revision,
-                                                                   languages: request.filters.languageSet))
-        let terms = LexicalSearcher.terms(of: request.query)
         // Path and test filters apply after ranking: look deeper for them.
         let filtered = !request.paths.isEmpty || request.tests == .only || request.tests == .exclude
         let depth = max(2 * request.limit, 50) * (filtered ? 4 : 1)
-        var vector: [Float]?
-        var loadedModel: LoadedModel?
-        if request.mode != .lexical {
+        let scope = TeamScope(repositories: repositories, revision: request.revision,
+                              languages: request.filters.languageSet)
+        let preparation = TeamPreparation()
+        DispatchQueue.global(qos: .userInitiated).async(group: preparation.group) {
+            preparation.run(url: url, scope: scope, terms: request.mode == .semantic ? nil
+                            : LexicalSearcher.terms(of: request.query), depth: depth)
+        }
+        let embedded = Result { () throws -> (vector: [Float], model: LoadedModel)? in
+            guard request.mode != .lexical else { return nil }
             var started = monotonicSeconds()
             let loaded = try model(named: request.model)
             timings.modelLoadSeconds = monotonicSeconds() - started
             started = monotonicSeconds()
-            vector = try loaded.model.embed([request.query], as: .query)[0]
+            let vector = try loaded.model.embed([request.query], as: .query)[0]
             timings.queryEmbeddingSeconds = monotonicSeconds() - started
-            loadedModel = loaded
+            return (vector, loaded)
         }
-        var started = monotonicSeconds()
-        let lexical = request.mode == .semantic ? nil : try search.lexicalHits(terms, limit: depth)
-        timings.search.lexicalSeconds = monotonicSeconds() - started
-        started = monotonicSeconds()
+        preparation.group.wait()
+        let search = try preparation.search.get()
+        timings.search.lexicalSeconds = preparation.lexicalSeconds
+        let started = monotonicSeconds()
         var semantic: [ChunkHit]?
         var notes: [String] = []
-        if let vector, let loadedModel {
+        if let (vector, model) = try embedded.get() {
             let outcome = Result { () throws(TeamStoreError) -> [ChunkHit] in
-                try search.semanticHits(vector, model: loadedModel.name, modelRevision: loadedModel.revision,
-                                        limit: depth)
+                try search.semanticHits(vector, model: model.name, modelRevision: model.revision, limit: depth)
             }
             // As locally: hybrid without vectors for the model answers by keywords, and says so.
             if case .failure(.notFound(let reason)) = outcome, request.mode == .hybrid {
@@ -112,11 +114,29 @@ extension QuarryEngine {
             }
         }
         timings.search.semanticSeconds = monotonicSeconds() - started
-        let results = Searcher.results(for: request.query, lexical: lexical, semantic: semantic,
+        let results = Searcher.results(for: request.query, lexical: try preparation.lexical.get(), semantic: semantic,
                                        filters: request.filters, limit: request.limit)
         var hits = results.map { SearchHit(result: $0, lifetime: nil, changes: nil) }
         for index in hits.indices { hits[index].repository = search.repository(of: hits[index].result.chunkID) }
         timings.totalSeconds = monotonicSeconds() - timings.started
         return SearchResponse(hits: hits, notes: notes, timings: timings)
+    }
+}
+
+/// The database half of a team search, run on another thread: connect,
+/// resolve the scope, rank by keywords. Read after `group.wait()`.
+private final class TeamPreparation: @unchecked Sendable {
+    let group = DispatchGroup()
+    var search: Result<TeamSearch, Error> = .failure(EngineError("the team search did not run"))
+    /// nil when the mode ranks by meaning alone.
+    var lexical: Result<[ChunkHit]?, Error> = .success(nil)
+    var lexicalSeconds = 0.0
+
+    func run(url: String, scope: TeamScope, terms: [String]?, depth: Int) {
+        search = Result { try TeamSearch(store: TeamStore(url: url, for: .search), scope: scope) }
+        guard case .success(let search) = search, let terms else { return }
+        let started = monotonicSeconds()
+        lexical = Result { try search.lexicalHits(terms, limit: depth) }
+        lexicalSeconds = monotonicSeconds() - started
     }
 }
