@@ -10,6 +10,11 @@ final class TeamIndexTests: XCTestCase {
     private var database: TeamDatabase?
     private var repositories: [ScratchRepository] = []
 
+    /// A fresh schema per test; nil (the test failed saying why) without a server.
+    override func setUp() {
+        database = TeamDatabase.make()
+    }
+
     override func tearDown() {
         database?.drop()
         repositories.forEach { $0.remove() }
@@ -58,8 +63,7 @@ final class TeamIndexTests: XCTestCase {
     }
 
     func testPushedRepositoriesAreSearchedTogetherAndSharedTextIsStoredOnce() throws {
-        guard let database = TeamDatabase.make() else { return }
-        self.database = database
+        guard let database else { return }
         // Names and paths with quotes and backslashes are data, never SQL.
         let odd = #"o'brien\"svc"#
         let api = try repository(["src/config.py": Self.config, #"src/we'ird\name.py"#: Self.auth], name: "api")
@@ -107,8 +111,7 @@ final class TeamIndexTests: XCTestCase {
     }
 
     func testRepushSendsOnlyWhatChangedAndReplacesTheFileList() throws {
-        guard let database = TeamDatabase.make() else { return }
-        self.database = database
+        guard let database else { return }
         let repository = try repository(["src/config.py": Self.config, "src/auth.py": Self.auth])
         XCTAssertEqual(try push(repository, name: "app").status, 0)
         let again = try push(repository, name: "app")
@@ -131,8 +134,7 @@ final class TeamIndexTests: XCTestCase {
     }
 
     func testAnIndexWithoutVectorsIsSearchedByKeywords() throws {
-        guard let database = TeamDatabase.make() else { return }
-        self.database = database
+        guard let database else { return }
         let repository = try ScratchRepository(name: "plain")
         repositories.append(repository)
         try repository.write("src/config.py", Self.config)
@@ -149,8 +151,7 @@ final class TeamIndexTests: XCTestCase {
     }
 
     func testBadURLsAndUnreachableServersGiveOneLineAndExit2() throws {
-        guard let database = TeamDatabase.make() else { return }
-        self.database = database
+        guard let database else { return }
         let repository = try repository(["src/config.py": Self.config])
         let password = database.serverURL.split(separator: ":")[2].split(separator: "@")[0]
         let cases: [(url: String, says: String)] = [
@@ -178,8 +179,7 @@ final class TeamIndexTests: XCTestCase {
     }
 
     func testNewerSchemaAndOtherDimensionAreRefused() throws {
-        guard let database = TeamDatabase.make() else { return }
-        self.database = database
+        guard let database else { return }
         let repository = try repository(["src/config.py": Self.config])
         XCTAssertEqual(try push(repository, name: "app").status, 0)
         let connection = try database.connection()
@@ -202,8 +202,7 @@ final class TeamIndexTests: XCTestCase {
     /// one line, exit 2, none of the push's rows remain, and the next push
     /// completes it.
     func testAConnectionDroppedMidPushLeavesNothingAndTheNextPushCompletes() throws {
-        guard let database = TeamDatabase.make() else { return }
-        self.database = database
+        guard let database else { return }
         let repository = try repository(["src/config.py": Self.config, "src/auth.py": Self.auth])
         let seed = try self.repository(["x.py": "x = 1\n"], name: "seed")
         XCTAssertEqual(try push(seed, name: "seed").status, 0)  // creates the schema
