@@ -136,9 +136,10 @@ SQL
     say "1,000,000 halfvec(384) vectors COPY'd in $(since "$start") s"
     start=$(now)
     sql big -c "SET maintenance_work_mem = '4GB'; SET max_parallel_maintenance_workers = 2;
-        CREATE INDEX quarry_embeddings_hnsw_$model ON quarry_embeddings USING hnsw ((vector::halfvec(384)) halfvec_cosine_ops) WHERE model_id = $model;
+        CREATE INDEX quarry_embeddings_hnsw_$model ON quarry_embeddings USING hnsw ((vector::halfvec(384)) halfvec_cosine_ops)
+        WITH ($(grep -o '"m = [^"]*"' "$root/Sources/TeamStore/TeamStore.swift" | tr -d '"')) WHERE model_id = $model;
         ANALYZE quarry_texts, quarry_blobs, quarry_chunks, quarry_files, quarry_embeddings"
-    say "HNSW index built in $(since "$start") s; table + indexes $(sql big -c "SELECT pg_size_pretty(pg_total_relation_size('quarry_embeddings'))")"
+    say "HNSW index ($(grep -o '"m = [^"]*"' "$root/Sources/TeamStore/TeamStore.swift" | tr -d '"')) built in $(since "$start") s; table + indexes $(sql big -c "SELECT pg_size_pretty(pg_total_relation_size('quarry_embeddings'))")"
     python3 "$vectors" queries 100 11 >"$work/queries.txt"
     revisions="{$(sql big -c "SELECT string_agg(default_revision_id::text, ',') FROM quarry_repositories")}"
     # The statement `quarry search --db` runs for a semantic search with -k 10 (TeamSearch.semanticHits).

@@ -261,7 +261,8 @@ extension TeamStore {
         try connection.execute("SET maintenance_work_mem = '512MB'")
         try connection.execute("""
             CREATE INDEX IF NOT EXISTS \(name) ON quarry_embeddings
-            USING hnsw ((vector::halfvec(\(model.dimension))) halfvec_cosine_ops) WHERE model_id = \(modelID)
+            USING hnsw ((vector::halfvec(\(model.dimension))) halfvec_cosine_ops) WITH (\(Self.hnswParameters))
+            WHERE model_id = \(modelID)
             """, operation: "building the vector index")
     }
 
