@@ -2,7 +2,7 @@
 // Quarry: local-first semantic code search.
 //
 // Data flows one way through the targets:
-//   GitSource -> Chunker -> Encoder -> Store -> Search -> Engine -> QuarryCLI
+//   GitSource -> Chunker -> Encoder -> Store (and TeamStore) -> Search -> Engine -> QuarryCLI
 // with QuarryCore holding the value types they exchange.
 import PackageDescription
 
@@ -22,6 +22,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
         // extern "C" shim over the C++ libsentencepiece.
         .target(name: "CSentencePiece",
                 cxxSettings: [.unsafeFlags(["-std=c++17"])],
@@ -37,10 +39,12 @@ let package = Package(
         .target(name: "Encoder", dependencies: ["Tokenizers", "COpenBLAS", "CKernels"]),
         .target(name: "Store", dependencies: ["QuarryCore", "CSQLite"]),
         .target(name: "Search", dependencies: ["QuarryCore", "Store", "Encoder"]),
+        // The team index in PostgreSQL + pgvector (`quarry push`, `search --db`), beside Store.
+        .target(name: "TeamStore", dependencies: ["QuarryCore", "Store", "CLibPQ"]),
         .target(name: "Arguments"),
         // What every front end shares: indexing, models, search, status, reading files.
         .target(name: "Engine", dependencies: [
-            "QuarryCore", "GitSource", "Chunker", "Tokenizers", "Encoder", "Store", "Search",
+            "QuarryCore", "GitSource", "Chunker", "Tokenizers", "Encoder", "Store", "Search", "TeamStore",
         ]),
         // Two-function C shim over libmicrohttpd (Debian libmicrohttpd-dev).
         .target(name: "CMHD", linkerSettings: [.linkedLibrary("microhttpd")]),
@@ -65,7 +69,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search", "Store", "TestSupport"]),
         .testTarget(name: "ArgumentsTests", dependencies: ["Arguments"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Search", "Store"]),
-        .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store", "CSQLite"]),
+        .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store", "CSQLite", "TeamStore"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "COpenBLAS", "TestSupport"]),
     ],
     // Swift 5 language mode: the C libraries' handles (parsers, statements,

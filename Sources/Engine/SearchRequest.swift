@@ -73,6 +73,8 @@ package struct SearchHit: Sendable {
     package var lifetime: BlobLifetime?
     /// The revisions, oldest first, in which the result's function changed (when asked for).
     package var changes: [RevisionRecord]?
+    /// The repository holding the result, when a team database was searched.
+    package var repository: String?
 
     /// The object `quarry search --json` prints per result (and the HTTP API
     /// and MCP `search` return). With a lifetime (all revisions), `rev` is the
@@ -92,6 +94,7 @@ package struct SearchHit: Sendable {
             ("rev", .string(lifetime?.last.name ?? result.revision)),
             ("text", .string(chunk.text)),
         ]
+        if let repository { pairs.insert(("repo", .string(repository)), at: 0) }
         if let lifetime {
             let first = lifetime.first
             pairs.append(("first_commit", .object([

@@ -42,7 +42,7 @@ public enum QuarryCLI {
 
     /// Top-level commands in help order.
     static var commands: [Command] {
-        [IndexCommand.command, SearchCommand.command, StatusCommand.command, McpCommand.command, ServeCommand.command,
+        [IndexCommand.command, SearchCommand.command, PushCommand.command, StatusCommand.command, McpCommand.command, ServeCommand.command,
          GcCommand.command,
          EmbedCommand.command, ModelCommand.command, EvalCommand.command]
     }

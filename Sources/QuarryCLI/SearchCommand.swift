@@ -41,6 +41,8 @@ enum SearchCommand {
           quarry search --all-revs parse config        every indexed revision, with the
                                                        commit where each version first appeared
           quarry search --all-revs --changes parse config   and the commits that changed each function
+          quarry search --db "$QUARRY_DATABASE_URL" parse config   every repository in a team database
+          quarry search --repo-name app --repo-name backend parse config   some of them (URL from QUARRY_DATABASE_URL)
         """,
         options: [
             OptionSpec("repo", value: "PATH", help: "Repository whose index to search (default .)."),
@@ -61,6 +63,13 @@ enum SearchCommand {
             OptionSpec("context", short: "C", value: "N", help: "Lines of each result to show (default 3; 0 = none)."),
             .flag("json", help: "JSON Lines: one object per result."),
             .flag("stats", help: "Print where the time went (model load, query embedding, vector scan) to stderr."),
+            OptionSpec("db", value: "URL",
+                       help: "Search a team database (postgres://...) that 'quarry push' fills, not the local index."),
+            OptionSpec("repo-name", value: "NAME", repeatable: true,
+                       help: "With a team database: only this repository (default all; implies --db "
+                           + "$QUARRY_DATABASE_URL)."),
+            .flag("all-repos", help: "With a team database: every repository (the default; implies --db "
+                  + "$QUARRY_DATABASE_URL)."),
         ],
         positionals: [PositionalSpec("QUERY", variadic: true, help: "Words or a question.")])
 
@@ -93,22 +102,40 @@ enum SearchCommand {
         }
         // Refuse a bad query before looking for the index.
         try request.validate()
-        let engine = try QuarryEngine.locate(index: args.value("index"), repo: args.value("repo"),
-                                             library: ModelLibrary(paths: context.paths, environment: context.environment))
-        let response = try engine.search(request)
+        let library = ModelLibrary(paths: context.paths, environment: context.environment)
+        let response: SearchResponse
+        if let database = try databaseURL(args, environment: context.environment) {
+            response = try QuarryEngine(indexPath: "", library: library)
+                .search(request, database: database, repositories: args.allValues("repo-name"))
+        } else {
+            response = try QuarryEngine.locate(index: args.value("index"), repo: args.value("repo"), library: library)
+                .search(request)
+        }
         for note in response.notes { context.console.error("quarry: note: " + note) }
         let printer = ResultPrinter(console: context.console, contextLines: contextLines)
         for hit in response.hits {
             if args.flag("json") {
                 printer.printJSON(hit)
             } else {
-                printer.printHuman(hit.result, lifetime: hit.lifetime, changes: hit.changes ?? [])
+                printer.printHuman(hit.result, lifetime: hit.lifetime, changes: hit.changes ?? [],
+                                   repository: hit.repository)
             }
         }
         if args.flag("stats") {
             context.console.error(response.timings.summary(results: response.hits.count))
         }
         return response.hits.isEmpty ? .noResults : .success
+    }
+
+    /// The team database to search: `--db`, else `QUARRY_DATABASE_URL` when
+    /// a repository option asks for one; nil searches the local index.
+    static func databaseURL(_ args: ParsedArguments, environment: [String: String]) throws -> String? {
+        if let url = args.value("db") { return url }
+        guard !args.allValues("repo-name").isEmpty || args.flag("all-repos") else { return nil }
+        guard let url = environment["QUARRY_DATABASE_URL"], !url.isEmpty else {
+            throw CLIError("--repo-name and --all-repos search a team database: give --db URL or set QUARRY_DATABASE_URL")
+        }
+        return url
     }
 }
 
@@ -117,10 +144,11 @@ struct ResultPrinter {
     let console: Console
     let contextLines: Int
 
-    func printHuman(_ result: SearchResult, lifetime: BlobLifetime? = nil, changes: [RevisionRecord] = []) {
+    func printHuman(_ result: SearchResult, lifetime: BlobLifetime? = nil, changes: [RevisionRecord] = [],
+                    repository: String? = nil) {
         let chunk = result.chunk
         // The lines the result covers: a split function's joined pieces, not only the best one.
-        let location = console.style("\(result.path):\(result.lines.lowerBound)-\(result.lines.upperBound)", "35")
+        let location = console.style("\(repository.map { $0 + ":" } ?? "")\(result.path):\(result.lines.lowerBound)-\(result.lines.upperBound)", "35")
         let symbol = chunk.symbol.isEmpty ? "" : "  " + console.style(chunk.symbol, "1")
         let tag = console.style("[\(chunk.language.rawValue) \(chunk.kind.rawValue)]", "2")
         let also = result.otherPaths.isEmpty ? "" : console.style("  (also in \(result.otherPaths.count) places)", "2")

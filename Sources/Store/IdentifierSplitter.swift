@@ -21,6 +21,15 @@ public enum IdentifierSplitter {
         return parts
     }
 
+    /// The space-separated term list the full-text index holds for `text`:
+    /// each token whole and then its parts, repeats kept (other full-text
+    /// engines, e.g. a team database, index this same form).
+    public static func indexForm(of text: String) -> String {
+        var expander = TermExpander()
+        expander.expand(text)
+        return String(decoding: expander.output, as: UTF8.self)
+    }
+
     /// Every term of `text` in order, each token whole and then its parts,
     /// duplicates removed; what a query for `text` looks for.
     public static func terms(in text: String) -> [String] {

@@ -22,6 +22,9 @@ final class ExamplesTests: XCTestCase {
             examples += Self.helpExamples(help.stdout, source: "quarry \(command) --help")
         }
         XCTAssertGreaterThan(examples.count, 30, "examples were found in the README and every --help")
+        // Team-database searches read what the `quarry push` examples publish: they go last.
+        let searchesTeam = { (example: Example) in example.line.contains("--db ") || example.line.contains("--repo-name") }
+        examples = examples.filter { !searchesTeam($0) } + examples.filter(searchesTeam)
         // A server runs until stopped: ServeReadmeTests runs those examples on free ports.
         for example in examples where !example.line.hasPrefix("quarry serve") {
             for line in workspace.expand(example.line) {
@@ -125,8 +128,11 @@ private struct Workspace {
     let repository: ScratchRepository
     let home: URL
     let scratch: URL
+    /// Where the `quarry push` and `--db` examples publish and search (`QUARRY_DATABASE_URL`).
+    let database: TeamDatabase?
 
     init() throws {
+        database = TeamDatabase.make()
         repository = try ScratchRepository(name: "app")
         scratch = repository.url.deletingLastPathComponent()
         home = scratch.appendingPathComponent("home")
@@ -134,7 +140,10 @@ private struct Workspace {
         try Self.prepareHome(home, scratch: scratch)
     }
 
-    func remove() { repository.remove() }
+    func remove() {
+        database?.drop()
+        repository.remove()
+    }
 
     /// Fills the repository so every example finds something: Python under
     /// `src/` (config parsing, auth, retry with backoff), Go under `cmd/`
@@ -302,6 +311,7 @@ private struct Workspace {
         var environment = QuarryProcess.environment
         environment["PATH"] = bin + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         environment["QUARRY_HOME"] = home.path
+        environment["QUARRY_DATABASE_URL"] = database?.url
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
         let out = Pipe(), err = Pipe()
