@@ -68,7 +68,7 @@ extension QuarryEngine {
             let models = try store.modelSizes()
             let statistics = try store.statistics(revision: revision)
             let missing = coverage ? try models.map { size in
-                try statistics.revision.map { try store.countTextsWithoutEmbeddings(model: size.model, revision: $0) } ?? 0
+                try statistics.revision.map { try store.countTextsWithoutVectors(model: size.model, revision: $0) } ?? 0
             } : nil
             return IndexStatus(indexPath: indexPath, revisions: try store.revisionSizes(), models: models,
                                vectorFileCurrent: try models.map { try store.isVectorFileCurrent(for: $0.model) },
