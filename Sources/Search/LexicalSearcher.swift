@@ -213,8 +213,10 @@ public final class LexicalSearcher {
     /// win ties. Lines without any term are never returned.
     public static func relevantLines(in text: String, firstLine: Int, terms: Set<String>, limit: Int = 3) -> [Int] {
         guard !terms.isEmpty, limit > 0 else { return [] }
+        let needles = TermNeedles(terms)
         var scored: [(line: Int, hits: Int)] = []
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where needles.mayOccur(in: line) {
             let hits = IdentifierSplitter.terms(in: String(line)).reduce(0) { $0 + (terms.contains($1) ? 1 : 0) }
             if hits > 0 { scored.append((firstLine + offset, hits)) }
         }
@@ -222,5 +224,42 @@ public final class LexicalSearcher {
             a.element.hits != b.element.hits ? a.element.hits > b.element.hits : a.offset < b.offset
         }
         return best.prefix(limit).map(\.element.line).sorted()
+    }
+}
+
+/// A cheap test that rules out lines holding none of a query's terms before
+/// they are split into terms (most of a long chunk's lines, for every hit
+/// and container member a search shows). Every term splitting yields is a
+/// run of the line's bytes with ASCII letters lowercased, so a line whose
+/// lowercased bytes contain no term as a substring holds none of them.
+struct TermNeedles {
+    private let needles: [[UInt8]]
+
+    init(_ terms: Set<String>) {
+        needles = terms.map { Array($0.utf8) }.filter { !$0.isEmpty }
+    }
+
+    func mayOccur(in line: Substring) -> Bool {
+        var copy = line
+        return copy.withUTF8 { bytes in needles.contains { Self.occurs($0, in: bytes) } }
+    }
+
+    private static func occurs(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard needle.count <= haystack.count, let first = needle.first else { return false }
+        var start = 0
+        while start + needle.count <= haystack.count {
+            if lowercased(haystack[start]) == first {
+                var matched = 1
+                while matched < needle.count && lowercased(haystack[start + matched]) == needle[matched] { matched += 1 }
+                if matched == needle.count { return true }
+            }
+            start += 1
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 }

@@ -49,16 +49,42 @@ extension IndexStore {
     /// How many chunks hold each term, as the full-text index tokenised it
     /// (0 for a term it does not know): what a searcher needs to tell rare
     /// terms from common ones.
+    ///
+    /// Counting a common term reads its whole posting list (milliseconds for
+    /// "self" or "1" on a large index), and a hybrid search asks for the same
+    /// terms several times, a server for the same common words in query after
+    /// query: counts are kept until the database changes (see `TermCounts`).
     public func documentFrequencies(of terms: [String]) throws(StoreError) -> [Int] {
-        try db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.quarry_vocabulary USING fts5vocab(main, chunks_fts, 'row')")
-        let lookup = try db.prepare("SELECT doc FROM temp.quarry_vocabulary WHERE term = ?")
+        let version = try dataVersion()
         var counts: [Int] = []
+        var lookup: Statement?
         for term in terms {
+            if let known = termCounts.count(of: term, version: version) {
+                counts.append(known)
+                continue
+            }
+            if lookup == nil {
+                try db.execute("""
+                    CREATE VIRTUAL TABLE IF NOT EXISTS temp.quarry_vocabulary USING fts5vocab(main, chunks_fts, 'row')
+                    """)
+                lookup = try db.prepare("SELECT doc FROM temp.quarry_vocabulary WHERE term = ?")
+            }
+            guard let lookup else { break }
             lookup.bind(term, at: 1)
-            counts.append(try lookup.step() ? lookup.int(0) : 0)
+            let count = try lookup.step() ? lookup.int(0) : 0
             lookup.reset()
+            termCounts.record(count, of: term, version: version)
+            counts.append(count)
         }
         return counts
+    }
+
+    /// What the database looked like to this connection: changed by every
+    /// commit of another connection (seen from the next read transaction on)
+    /// and by every row this connection writes.
+    private func dataVersion() throws(StoreError) -> TermCounts.Version {
+        TermCounts.Version(committed: try db.integer("PRAGMA data_version"),
+                           written: sqlite3_total_changes64(db.handle))
     }
 
     /// Turns chunk texts scored elsewhere (by vector similarity) into hits
