@@ -127,10 +127,12 @@ public final class LexicalSearcher {
     public func hits(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 10)
         throws(SearchError) -> [ChunkHit]
     {
-        guard let match = try matchExpression(for: query) else { return [] }
-        let lexical = LexicalQuery(match: match, revision: filters.revision, languages: filters.languageSet,
+        let terms = try matchedTerms(Self.terms(of: query))
+        guard let match = Self.matchExpression(terms: terms) else { return [] }
+        var lexical = LexicalQuery(match: match, revision: filters.revision, languages: filters.languageSet,
                                    pathFilter: filters.pathFilter, chunkFilter: filters.chunkFilter, limit: limit,
                                    weights: weights)
+        lexical.terms = terms
         do {
             return try store.lexicalSearch(lexical)
         } catch {
@@ -205,7 +207,7 @@ public final class LexicalSearcher {
     /// when there are no terms.
     public static func matchExpression(terms: [String]) -> String? {
         guard !terms.isEmpty else { return nil }
-        return terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " OR ")
+        return LexicalQuery.matchExpression(terms: terms)
     }
 
     /// Up to `limit` file line numbers of `text` (which starts at `firstLine`)
@@ -214,10 +216,12 @@ public final class LexicalSearcher {
     public static func relevantLines(in text: String, firstLine: Int, terms: Set<String>, limit: Int = 3) -> [Int] {
         guard !terms.isEmpty, limit > 0 else { return [] }
         let needles = TermNeedles(terms)
+        var matcher = TermMatcher(terms: Array(terms))
         var scored: [(line: Int, hits: Int)] = []
         for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where needles.mayOccur(in: line) {
-            let hits = IdentifierSplitter.terms(in: String(line)).reduce(0) { $0 + (terms.contains($1) ? 1 : 0) }
+            let hits = matcher?.matches(in: line).map(\.nonzeroBitCount)
+                ?? IdentifierSplitter.terms(in: String(line)).reduce(0) { $0 + (terms.contains($1) ? 1 : 0) }
             if hits > 0 { scored.append((firstLine + offset, hits)) }
         }
         let best = scored.enumerated().sorted { a, b in

@@ -15,33 +15,21 @@ extension IndexStore {
         // blob and files before the sort made common-word queries ~4x slower.
         // Phase 2 locates the best few and drops those the revision or the
         // filters reject, asking phase 1 for more until `limit` pass.
-        let ranked = try db.prepare("""
-            SELECT rowid, bm25(chunks_fts, ?1, ?2, ?3) AS rank FROM chunks_fts
-            WHERE chunks_fts MATCH ?4 ORDER BY rank, rowid LIMIT ?5
-            """)
+        let ranking = try KeywordRanking(self, query)
         let blobOfChunk = try db.prepare("SELECT blob_id FROM chunks WHERE id = ?")
         let builder = try HitBuilder(db, revision: (revisionRow, revisionName), languages: query.languages,
                                      pathFilter: query.pathFilter, chunkFilter: query.chunkFilter)
-        ranked.bind(query.weights.symbol, at: 1)
-        ranked.bind(query.weights.path, at: 2)
-        ranked.bind(query.weights.text, at: 3)
-        ranked.bind(query.match, at: 4)
         var depth = query.limit + query.limit / 2 + 5
         while true {
-            // Bindings outlive `reset`: only the depth changes between rounds.
-            ranked.bind(depth, at: 5)
+            let rows = try ranking.best(depth)
             var hits: [ChunkHit] = []
-            var rows = 0
-            while hits.count < query.limit, try ranked.step() {
-                rows += 1
-                let chunk = ranked.int64(0), score = -ranked.double(1)
+            for (chunk, score) in rows where hits.count < query.limit {
                 blobOfChunk.bind(chunk, at: 1)
                 defer { blobOfChunk.reset() }
                 guard try blobOfChunk.step() else { continue }
                 if let hit = try builder.hit(chunk: chunk, blob: blobOfChunk.int64(0), score: score) { hits.append(hit) }
             }
-            ranked.reset()
-            if hits.count >= query.limit || rows < depth { return hits }
+            if hits.count >= query.limit || rows.count < depth { return hits }
             depth *= 4
         }
     }

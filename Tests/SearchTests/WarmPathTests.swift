@@ -107,6 +107,30 @@ final class WarmPathTests: XCTestCase {
         XCTAssertEqual(scores.count, hits.count + (scores[unmatched] == nil ? 0 : 1))
     }
 
+    func testRowsLeftUnscoredNeverChangeTheKeywordRanking() throws {
+        // "value" and "self" are in every method: rows holding only them are
+        // the ones the store may leave unscored.
+        let queries = ["parse value", "value self date", "retry self", "value of the string", "open socket value",
+                       "timeout", "self", "config value read file"]
+        let lexical = LexicalSearcher(store: store)
+        var compared = 0
+        for query in queries {
+            let terms = try lexical.matchedTerms(LexicalSearcher.terms(of: query))
+            let match = try XCTUnwrap(LexicalSearcher.matchExpression(terms: terms))
+            for limit in [1, 3, 10, 40] {
+                for revision in [nil, IndexStore.allRevisions] {
+                    var pruned = LexicalQuery(match: match, revision: revision, limit: limit)
+                    pruned.terms = terms
+                    let every = LexicalQuery(match: match, revision: revision, limit: limit)
+                    let expected = try store.lexicalSearch(every)
+                    XCTAssertEqual(try store.lexicalSearch(pruned), expected, "\(query) at \(limit)")
+                    compared += expected.count
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 500)
+    }
+
     func testKeptDocumentFrequenciesFollowWritesAndOtherConnections() throws {
         let reader = try IndexStore(path: store.path, mode: .readOnly)
         let parse = try reader.documentFrequencies(of: ["parse"])[0]
