@@ -297,7 +297,7 @@ public final class Searcher {
                                                      terms: terms, limit: limit)
         if !matching.isEmpty { return matching }
         var lines: [Int] = []
-        for (offset, line) in hit.chunk.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        for (offset, line) in LexicalSearcher.lines(of: hit.chunk.text).enumerated()
         where lines.count < limit && line.contains(where: { !$0.isWhitespace }) {
             lines.append(hit.chunk.startLine + offset)
         }

@@ -169,10 +169,15 @@ final class WarmPathTests: XCTestCase {
             """
         let queries: [Set<String>] = [["parse", "date"], ["http", "server"], ["sha", "256", "sum"], ["déjà"],
                                       ["naïve"], ["1"], ["value"], ["nothing"], ["open", "socket", "date"]]
-        for terms in queries {
+        for (text, terms) in [text, text.replacingOccurrences(of: "\n", with: "\r\n"), "a\n\u{301}parse\n\ndate\r"]
+            .flatMap({ text in queries.map { (text, $0) } }) {
             XCTAssertEqual(LexicalSearcher.relevantLines(in: text, firstLine: 10, terms: terms, limit: 3),
                            Self.relevantLinesBySplittingEveryLine(text, firstLine: 10, terms: terms, limit: 3),
-                           "\(terms)")
+                           "\(terms) in \(text.debugDescription)")
+        }
+        for text in [text, "\n\nx\n", "", "one", "a\n\u{301}b\n", "crlf\r\nline\n"] {
+            XCTAssertEqual(LexicalSearcher.lines(of: text), text.split(separator: "\n", omittingEmptySubsequences: false),
+                           text.debugDescription)
         }
     }
 
