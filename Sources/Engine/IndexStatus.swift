@@ -76,7 +76,7 @@ extension QuarryEngine {
             let models = try store.modelSizes()
             let statistics = try store.statistics(revision: revision)
             let missing = coverage ? try models.map { size in
-                try statistics.revision.map { try store.countTextsWithoutEmbeddings(model: size.model, revision: $0) } ?? 0
+                try statistics.revision.map { try store.countTextsWithoutVectors(model: size.model, revision: $0) } ?? 0
             } : nil
             let backlogs = try models.map { size in
                 try statistics.revision.flatMap { try store.embeddingBacklog(revision: $0, model: size.model) }

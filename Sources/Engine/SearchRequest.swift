@@ -152,6 +152,10 @@ package struct SearchTimings: Sendable {
             parts.append("semantic ranking \(ms(search.semanticSeconds))")
         }
         if search.lexicalSeconds > 0 { parts.append("lexical ranking \(ms(search.lexicalSeconds))") }
+        if search.bridgeSeconds > 0 {
+            parts.append("keyword bridge \(ms(search.bridgeSeconds)) (coverage \(ms(search.coverageSeconds)))")
+        }
+        if search.mergingSeconds > 0 { parts.append("merging \(ms(search.mergingSeconds))") }
         parts.append("\(results) results in \(ms(totalSeconds)) since the command started")
         return "quarry: stats: " + parts.joined(separator: ", ")
     }

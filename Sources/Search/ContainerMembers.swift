@@ -47,25 +47,49 @@ struct ContainerMembers {
     /// The fusion's k (rank damping); ignored when one ranking is used.
     var k: Double
     let terms: Set<String>
+    /// What `load` read: each container's members and their scores in each ranking.
+    private var loaded: [Int64: [StoredChunk]] = [:]
+    private var lexicalScores: [Int64: Double] = [:]
+    private var cosines: [ContentHash: Double] = [:]
+
+    init(store: IndexStore, lexical: LexicalSearcher, k: Double, terms: Set<String>) {
+        self.store = store
+        self.lexical = lexical
+        self.k = k
+        self.terms = terms
+    }
+
+    /// Reads the members of `containers` and scores them all at once: one
+    /// full-text statement and one pass over their vectors for the lot,
+    /// rather than per container (bm25 counts each term's matches across
+    /// the table once per statement). A member's scores are its own, so
+    /// `members(of:)` answers as if each container were read alone.
+    mutating func load(_ containers: [Int64]) throws(SearchError) {
+        var members: [StoredChunk] = []
+        for container in Set(containers) where loaded[container] == nil {
+            let stored: [StoredChunk]
+            do {
+                stored = try store.memberFunctions(ofChunk: container)
+            } catch {
+                throw .store(error)
+            }
+            loaded[container] = stored
+            members += stored
+        }
+        guard !members.isEmpty else { return }
+        if let keywords {
+            lexicalScores.merge(try lexical.scores(of: members.map(\.id), match: keywords.match)) { $1 }
+        }
+        if let meaning {
+            cosines.merge(try cosines(of: members.map(\.contentHash), model: meaning.model, query: meaning.query)) { $1 }
+        }
+    }
 
     /// The members of `container` that score well, best first, each located
     /// where the container was (path, revision) and scored by its fused rank score.
-    func members(of container: SearchResult) throws(SearchError) -> [SearchResult] {
-        let stored: [StoredChunk]
-        do {
-            stored = try store.memberFunctions(ofChunk: container.chunkID)
-        } catch {
-            throw .store(error)
-        }
-        guard !stored.isEmpty else { return [] }
-        var lexicalScores: [Int64: Double] = [:]
-        if let keywords {
-            lexicalScores = try lexical.scores(of: stored.map(\.id), match: keywords.match)
-        }
-        var cosines: [ContentHash: Double] = [:]
-        if let meaning {
-            cosines = try self.cosines(of: stored.map(\.contentHash), model: meaning.model, query: meaning.query)
-        }
+    mutating func members(of container: SearchResult) throws(SearchError) -> [SearchResult] {
+        if loaded[container.chunkID] == nil { try load([container.chunkID]) }
+        let stored = loaded[container.chunkID] ?? []
         var scored: [(member: StoredChunk, fused: Double, cosine: Double)] = []
         for member in stored {
             var fused = 0.0

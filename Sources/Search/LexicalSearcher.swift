@@ -127,10 +127,12 @@ public final class LexicalSearcher {
     public func hits(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 10)
         throws(SearchError) -> [ChunkHit]
     {
-        guard let match = try matchExpression(for: query) else { return [] }
-        let lexical = LexicalQuery(match: match, revision: filters.revision, languages: filters.languageSet,
+        let terms = try matchedTerms(Self.terms(of: query))
+        guard let match = Self.matchExpression(terms: terms) else { return [] }
+        var lexical = LexicalQuery(match: match, revision: filters.revision, languages: filters.languageSet,
                                    pathFilter: filters.pathFilter, chunkFilter: filters.chunkFilter, limit: limit,
                                    weights: weights)
+        lexical.terms = terms
         do {
             return try store.lexicalSearch(lexical)
         } catch {
@@ -200,12 +202,23 @@ public final class LexicalSearcher {
         }
     }
 
+    /// The lines of `text` as `text.split(separator: "\n", omittingEmptySubsequences: false)`
+    /// gives them. Splitting at newline bytes gives the same lines unless a
+    /// CR precedes one (CR LF is one Character, which that split never cuts)
+    /// and takes a fraction of the time.
+    static func lines(of text: String) -> [Substring] {
+        guard !text.utf8.contains(UInt8(ascii: "\r")) else {
+            return text.split(separator: "\n", omittingEmptySubsequences: false)
+        }
+        return text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
+    }
+
     /// `"a" OR "b" ...` with every term quoted, so no user input is ever read
     /// as FTS5 syntax (operators, column filters, `*`, `^`, parentheses); nil
     /// when there are no terms.
     public static func matchExpression(terms: [String]) -> String? {
         guard !terms.isEmpty else { return nil }
-        return terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " OR ")
+        return LexicalQuery.matchExpression(terms: terms)
     }
 
     /// Up to `limit` file line numbers of `text` (which starts at `firstLine`)
@@ -213,14 +226,54 @@ public final class LexicalSearcher {
     /// win ties. Lines without any term are never returned.
     public static func relevantLines(in text: String, firstLine: Int, terms: Set<String>, limit: Int = 3) -> [Int] {
         guard !terms.isEmpty, limit > 0 else { return [] }
+        let needles = TermNeedles(terms)
+        var matcher = TermMatcher(terms: Array(terms))
         var scored: [(line: Int, hits: Int)] = []
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let hits = IdentifierSplitter.terms(in: String(line)).reduce(0) { $0 + (terms.contains($1) ? 1 : 0) }
+        for (offset, line) in Self.lines(of: text).enumerated() where needles.mayOccur(in: line) {
+            let hits = matcher?.matches(in: line).map(\.nonzeroBitCount)
+                ?? IdentifierSplitter.terms(in: String(line)).reduce(0) { $0 + (terms.contains($1) ? 1 : 0) }
             if hits > 0 { scored.append((firstLine + offset, hits)) }
         }
         let best = scored.enumerated().sorted { a, b in
             a.element.hits != b.element.hits ? a.element.hits > b.element.hits : a.offset < b.offset
         }
         return best.prefix(limit).map(\.element.line).sorted()
+    }
+}
+
+/// A cheap test that rules out lines holding none of a query's terms before
+/// they are split into terms (most of a long chunk's lines, for every hit
+/// and container member a search shows). Every term splitting yields is a
+/// run of the line's bytes with ASCII letters lowercased, so a line whose
+/// lowercased bytes contain no term as a substring holds none of them.
+struct TermNeedles {
+    private let needles: [[UInt8]]
+
+    init(_ terms: Set<String>) {
+        needles = terms.map { Array($0.utf8) }.filter { !$0.isEmpty }
+    }
+
+    func mayOccur(in line: Substring) -> Bool {
+        var copy = line
+        return copy.withUTF8 { bytes in needles.contains { Self.occurs($0, in: bytes) } }
+    }
+
+    private static func occurs(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard needle.count <= haystack.count, let first = needle.first else { return false }
+        var start = 0
+        while start + needle.count <= haystack.count {
+            if lowercased(haystack[start]) == first {
+                var matched = 1
+                while matched < needle.count && lowercased(haystack[start + matched]) == needle[matched] { matched += 1 }
+                if matched == needle.count { return true }
+            }
+            start += 1
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 }

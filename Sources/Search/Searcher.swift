@@ -99,13 +99,16 @@ public final class Searcher {
         while true {
             let rankings = try rankedHits(query, queryVector: queryVector, vectors: vectors, mode: mode,
                                           filters: filters, depth: depth)
-            let members = try containerMembers(query, queryVector: queryVector, rankings: rankings, depth: depth,
+            let merging = SearchStatistics.now()
+            var members = try containerMembers(query, queryVector: queryVector, rankings: rankings, depth: depth,
                                                terms: terms)
             let ordered = Self.demoting(rankings.merged, tests: filters.tests == .below ? testDemotion : 0,
                                         documents: Self.asksForDocumentation(query) ? 0 : documentDemotion)
+            try members.load(ordered.filter { $0.chunk.kind.isContainer }.map(\.chunkID))
             let results = try ResultMerger.merge(ordered.map { hit in
                 SearchResult(hit: hit, relevantLines: Self.relevantLines(of: hit, terms: terms))
-            }, members: members.members(of:))
+            }, members: { (container) throws(SearchError) in try members.members(of: container) })
+            statistics.mergingSeconds += SearchStatistics.now() - merging
             if results.count >= limit || rankings.exhausted {
                 return results.prefix(limit).map(Self.labellingTests)
             }
@@ -214,11 +217,14 @@ public final class Searcher {
             // A question the index's keywords already cover needs no bridge:
             // its weight shrinks with the share of the question they match,
             // and past `maximumCoverage` it is left out.
+            let bridging = SearchStatistics.now()
+            defer { statistics.bridgeSeconds += SearchStatistics.now() - bridging }
             let coverage = try lexical.coverage(of: query)
+            statistics.coverageSeconds += SearchStatistics.now() - bridging
             let weight = coverage < bridge.maximumCoverage ? bridge.weight * (1 - coverage) : 0
             let words = weight > 0 ? try bridgeWords(for: queryVector, query: query, bridge: bridge, model: model) : []
             if !words.isEmpty {
-                lists.append(try timedLexicalHits(words.joined(separator: " "), filters: filters, depth: depth))
+                lists.append(try lexical.hits(words.joined(separator: " "), filters: filters, limit: depth))
                 fusion.weights = Array((fusion.weights + [1, 1]).prefix(2)) + [weight]
             }
         }
@@ -291,7 +297,7 @@ public final class Searcher {
                                                      terms: terms, limit: limit)
         if !matching.isEmpty { return matching }
         var lines: [Int] = []
-        for (offset, line) in hit.chunk.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        for (offset, line) in LexicalSearcher.lines(of: hit.chunk.text).enumerated()
         where lines.count < limit && line.contains(where: { !$0.isWhitespace }) {
             lines.append(hit.chunk.startLine + offset)
         }
@@ -309,7 +315,14 @@ public struct SearchStatistics: Sendable {
     public var vectorScoringSeconds = 0.0
     /// Semantic ranking in all: scoring plus locating the best rows' chunks.
     public var semanticSeconds = 0.0
+    /// The keyword ranking of the query's own words (not the bridge's).
     public var lexicalSeconds = 0.0
+    /// Hybrid: the keyword bridge in all (coverage included): its words and their keyword ranking.
+    public var bridgeSeconds = 0.0
+    /// Hybrid: how much of the query the index's keywords cover (part of `bridgeSeconds`).
+    public var coverageSeconds = 0.0
+    /// Resolving containers through their members, demotions and merging the ranked list.
+    public var mergingSeconds = 0.0
 
     public init() {}
 

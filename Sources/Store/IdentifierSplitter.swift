@@ -43,6 +43,45 @@ public enum IdentifierSplitter {
     }
 }
 
+/// Which of a few terms each of many lines holds, as `IdentifierSplitter.terms(in:)`
+/// would list the line's terms, without a string per term: for marking the
+/// lines of search results. Lines with non-ASCII text are left to the
+/// caller (their terms compare as Unicode strings); an ASCII word equals a
+/// term as a string exactly when their bytes are equal.
+public struct TermMatcher {
+    private var expander = TermExpander()
+    private let terms: [[UInt8]]
+
+    /// Nil for more than 64 terms (the matches are one bit each).
+    public init?(terms: [String]) {
+        guard terms.count <= 64 else { return nil }
+        self.terms = terms.map { Array($0.utf8) }
+    }
+
+    /// Bit `i` set when the line holds `terms[i]`; nil when the line is not ASCII.
+    public mutating func matches(in line: Substring) -> UInt64? {
+        var copy = line
+        return copy.withUTF8 { bytes -> UInt64? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            expander.expand(bytes)
+            var found: UInt64 = 0
+            expander.output.withUnsafeBufferPointer { output in
+                var start = 0
+                while start < output.count {
+                    var end = start
+                    while end < output.count && output[end] != UInt8(ascii: " ") { end += 1 }
+                    let word = UnsafeBufferPointer(rebasing: output[start..<end])
+                    for (index, term) in terms.enumerated() where term.count == word.count && term.elementsEqual(word) {
+                        found |= 1 << UInt64(index)
+                    }
+                    start = end + 1
+                }
+            }
+            return found
+        }
+    }
+}
+
 /// Rewrites text into the space-separated term list the FTS columns index.
 /// Keeps its buffer between calls so the indexing loop does not allocate.
 struct TermExpander {

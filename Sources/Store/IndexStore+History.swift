@@ -203,7 +203,10 @@ extension IndexStore {
     /// Every model with how many vectors it has and their bytes.
     public func modelSizes() throws(StoreError) -> [ModelSize] {
         var counts: [Int64: (Int, Int)] = [:]
-        let statement = try db.prepare("SELECT model_id, count(*), sum(length(vector)) FROM embeddings GROUP BY 1")
+        // A vector is `dim` float32s (`writeEmbeddings` checks): summing the
+        // stored dimension reads no vector, where `length(vector)` read them
+        // all (over a second on 100,000 vectors).
+        let statement = try db.prepare("SELECT model_id, count(*), 4 * sum(dim) FROM embeddings GROUP BY 1")
         while try statement.step() { counts[statement.int64(0)] = (statement.int(1), statement.int(2)) }
         return try models().map { model in
             ModelSize(model: model, vectors: counts[model.id]?.0 ?? 0, bytes: counts[model.id]?.1 ?? 0)

@@ -15,33 +15,21 @@ extension IndexStore {
         // blob and files before the sort made common-word queries ~4x slower.
         // Phase 2 locates the best few and drops those the revision or the
         // filters reject, asking phase 1 for more until `limit` pass.
-        let ranked = try db.prepare("""
-            SELECT rowid, bm25(chunks_fts, ?1, ?2, ?3) AS rank FROM chunks_fts
-            WHERE chunks_fts MATCH ?4 ORDER BY rank, rowid LIMIT ?5
-            """)
+        let ranking = try KeywordRanking(self, query)
         let blobOfChunk = try db.prepare("SELECT blob_id FROM chunks WHERE id = ?")
         let builder = try HitBuilder(db, revision: (revisionRow, revisionName), languages: query.languages,
                                      pathFilter: query.pathFilter, chunkFilter: query.chunkFilter)
-        ranked.bind(query.weights.symbol, at: 1)
-        ranked.bind(query.weights.path, at: 2)
-        ranked.bind(query.weights.text, at: 3)
-        ranked.bind(query.match, at: 4)
         var depth = query.limit + query.limit / 2 + 5
         while true {
-            // Bindings outlive `reset`: only the depth changes between rounds.
-            ranked.bind(depth, at: 5)
+            let rows = try ranking.best(depth)
             var hits: [ChunkHit] = []
-            var rows = 0
-            while hits.count < query.limit, try ranked.step() {
-                rows += 1
-                let chunk = ranked.int64(0), score = -ranked.double(1)
+            for (chunk, score) in rows where hits.count < query.limit {
                 blobOfChunk.bind(chunk, at: 1)
                 defer { blobOfChunk.reset() }
                 guard try blobOfChunk.step() else { continue }
                 if let hit = try builder.hit(chunk: chunk, blob: blobOfChunk.int64(0), score: score) { hits.append(hit) }
             }
-            ranked.reset()
-            if hits.count >= query.limit || rows < depth { return hits }
+            if hits.count >= query.limit || rows.count < depth { return hits }
             depth *= 4
         }
     }
@@ -49,16 +37,42 @@ extension IndexStore {
     /// How many chunks hold each term, as the full-text index tokenised it
     /// (0 for a term it does not know): what a searcher needs to tell rare
     /// terms from common ones.
+    ///
+    /// Counting a common term reads its whole posting list (milliseconds for
+    /// "self" or "1" on a large index), and a hybrid search asks for the same
+    /// terms several times, a server for the same common words in query after
+    /// query: counts are kept until the database changes (see `TermCounts`).
     public func documentFrequencies(of terms: [String]) throws(StoreError) -> [Int] {
-        try db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.quarry_vocabulary USING fts5vocab(main, chunks_fts, 'row')")
-        let lookup = try db.prepare("SELECT doc FROM temp.quarry_vocabulary WHERE term = ?")
+        let version = try dataVersion()
         var counts: [Int] = []
+        var lookup: Statement?
         for term in terms {
+            if let known = termCounts.count(of: term, version: version) {
+                counts.append(known)
+                continue
+            }
+            if lookup == nil {
+                try db.execute("""
+                    CREATE VIRTUAL TABLE IF NOT EXISTS temp.quarry_vocabulary USING fts5vocab(main, chunks_fts, 'row')
+                    """)
+                lookup = try db.prepare("SELECT doc FROM temp.quarry_vocabulary WHERE term = ?")
+            }
+            guard let lookup else { break }
             lookup.bind(term, at: 1)
-            counts.append(try lookup.step() ? lookup.int(0) : 0)
+            let count = try lookup.step() ? lookup.int(0) : 0
             lookup.reset()
+            termCounts.record(count, of: term, version: version)
+            counts.append(count)
         }
         return counts
+    }
+
+    /// What the database looked like to this connection: changed by every
+    /// commit of another connection (seen from the next read transaction on)
+    /// and by every row this connection writes.
+    private func dataVersion() throws(StoreError) -> TermCounts.Version {
+        TermCounts.Version(committed: try db.integer("PRAGMA data_version"),
+                           written: sqlite3_total_changes64(db.handle))
     }
 
     /// Turns chunk texts scored elsewhere (by vector similarity) into hits

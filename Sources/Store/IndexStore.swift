@@ -16,6 +16,8 @@ public final class IndexStore {
     let db: Connection
     private var writer: WriteStatements?
     private var expander = TermExpander()
+    /// Full-text document frequencies read on this connection (see `documentFrequencies`).
+    let termCounts = TermCounts()
     /// Models whose vector file could not be rewritten in this session.
     var unwritableVectorFiles = Set<Int64>()
 

@@ -142,6 +142,10 @@ public struct LexicalQuery: Sendable {
     public var chunkFilter: ChunkFilter?
     public var limit: Int
     public var weights: ColumnWeights
+    /// When `match` is these terms, quoted and OR-ed in this order: lets the
+    /// store leave unscored the chunks that cannot rank (see `KeywordRanking`).
+    /// Empty: every match is scored.
+    public var terms: [String] = []
 
     public init(match: String, revision: String? = nil, languages: Set<Language>? = nil,
                 pathFilter: (@Sendable (String) -> Bool)? = nil, chunkFilter: ChunkFilter? = nil, limit: Int = 20,
