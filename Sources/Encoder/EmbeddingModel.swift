@@ -153,8 +153,8 @@ public final class EmbeddingModel: @unchecked Sendable {
         var result = try embed(tokenIDs: sequences, width: width, precisions: precisions)
         // Quantised activations must never turn into stored vectors that fp32 would not
         // give: a non-finite int8 vector is computed again in the query arithmetic.
-        let broken = result.indices.filter { !result[$0].allSatisfy(\.isFinite) }
-        if precisions.base == QK_INT8, !broken.isEmpty {
+        let broken = precisions.base == QK_INT8 ? result.indices.filter { !result[$0].allSatisfy(\.isFinite) } : []
+        if !broken.isEmpty {
             let again = try embed(tokenIDs: broken.map { sequences[$0] }, width: width,
                                   precisions: ProjectionPrecisions(LinearKernels.precision(for: .query)))
             for (index, vector) in zip(broken, again) { result[index] = vector }
