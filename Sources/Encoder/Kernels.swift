@@ -159,9 +159,9 @@ final class LinearWeight: @unchecked Sendable {
 /// the reference mode: its results match BLAS to ~1e-6, so parity tests hold in it.
 /// Applications that prefer speed call `preferSpeed()` first (the CLI does): queries then
 /// run in bf16 (~1e-3 relative error per product, cosine > 0.9999 to fp32 on real texts)
-/// and passages in int8 where the CPU has VNNI (cosine >= 0.998 to fp32 on the 2,000
-/// CoSQA functions of Benchmarks/encoder, CoSQA nDCG@10 within 0.3 points), subject to
-/// each model's own check at first use (`EmbeddingModel`), else bf16 as well.
+/// and passages in int8 where the CPU has VNNI, Q/K/V kept in bf16 (`ProjectionPrecisions`
+/// has the measurements), subject to each model's own check at first use
+/// (`EmbeddingModel.passagePrecisions`), else bf16 as well.
 public enum LinearKernels {
     nonisolated(unsafe) private static var speedPreferred = false
     private static let lock = NSLock()

@@ -20,5 +20,9 @@ final class Int8CheckTests: XCTestCase {
         let other = ProjectionPrecisions.resolving(QK_FP32, environment: ["QUARRY_INT8_KEEP": "qkv"])
         XCTAssertEqual(other(.qkv, layer: 0), QK_FP32, "exceptions apply to int8 only")
         XCTAssertNil(ProjectionPrecisions.resolving(nil)(.qkv, layer: 0))
+        let shipped = ProjectionPrecisions.resolving(QK_INT8, environment: [:])
+        XCTAssertEqual(shipped(.qkv, layer: 5), QK_BF16, "Q/K/V stay bf16 by default (CoSQA dev nDCG@10)")
+        XCTAssertEqual(shipped(.mlpInput, layer: 5), QK_INT8)
+        XCTAssertEqual(ProjectionPrecisions.resolving(QK_INT8, environment: ["QUARRY_INT8_KEEP": ""])(.qkv, layer: 5), QK_INT8)
     }
 }
