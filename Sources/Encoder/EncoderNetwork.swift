@@ -5,8 +5,10 @@ protocol EncoderNetwork: AnyObject {
     var hiddenSize: Int { get }
     var debug: ForwardDebugOptions { get set }
     /// Final hidden states, `tokens.count × hiddenSize`, valid until the next call with `workspace`.
-    /// `sequences` partition `0..<tokens.count`; every id is already validated.
-    func forward(tokens: [Int32], sequences: [Range<Int>], workspace: Workspace) -> UnsafeMutablePointer<Float>
+    /// `sequences` partition `0..<tokens.count`; every id is already validated. Projections
+    /// run in the precisions `precisions` gives them.
+    func forward(tokens: [Int32], sequences: [Range<Int>], precisions: ProjectionPrecisions,
+                 workspace: Workspace) -> UnsafeMutablePointer<Float>
 }
 
 /// Scratch memory of one forward pass, reused across calls.

@@ -61,8 +61,8 @@ final class LinearWeight: @unchecked Sendable {
     /// Row blocks, in order, each `[rows_i, columns]`.
     let blocks: [WeightTensor]
 
-    private var packed: OpaquePointer?
-    private var packingDone = false
+    /// Packed weights per CKernels precision (indexed by raw value), each made on first use.
+    private var packed: [OpaquePointer?] = [nil, nil, nil]
     /// Input rows multiplied so far by products big enough to pack for.
     private var rowsSeen = 0
     private let packingLock = NSLock()
@@ -85,34 +85,33 @@ final class LinearWeight: @unchecked Sendable {
 
     convenience init(_ tensor: WeightTensor) { self.init(blocks: [tensor]) }
 
-    deinit { qk_weights_free(packed) }
+    deinit { packed.forEach { qk_weights_free($0) } }
 
-    /// The weights packed for the CKernels GEMM when a product of `m` input rows should
-    /// use them: never when the kernels are off or the CPU lacks them, nor for small
-    /// products; packed on first use past `packingRowThreshold`.
-    func packedForLinear(rows m: Int) -> OpaquePointer? {
-        guard m >= Self.minimumPackedRows, let precision = LinearKernels.precision else { return nil }
+    /// The weights packed in `precision` for the CKernels GEMM when a product of `m` input
+    /// rows should use them: never for BLAS (nil) nor small products; packed on first use
+    /// past `packingRowThreshold`, once per precision (passages and queries may differ).
+    func packedForLinear(rows m: Int, precision: qk_precision?) -> OpaquePointer? {
+        guard m >= Self.minimumPackedRows, let precision else { return nil }
+        let slot = Int(precision.rawValue)
         packingLock.lock()
         defer { packingLock.unlock() }
-        if !packingDone {
-            rowsSeen += m
-            guard rowsSeen > Self.packingRowThreshold else { return nil }
-            packingDone = true
-            if blocks.count == 1 {
-                packed = qk_weights_pack(blocks[0].data, Int32(rows), Int32(columns), precision)
-            } else {
-                // The packer reads one contiguous matrix; the joined copy lives only while packing.
-                let joined = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
-                defer { joined.deallocate() }
-                var offset = 0
-                for block in blocks {
-                    (joined + offset).initialize(from: block.data, count: block.count)
-                    offset += block.count
-                }
-                packed = qk_weights_pack(joined, Int32(rows), Int32(columns), precision)
+        if let weights = packed[slot] { return weights }
+        rowsSeen += m
+        guard rowsSeen > Self.packingRowThreshold else { return nil }
+        if blocks.count == 1 {
+            packed[slot] = qk_weights_pack(blocks[0].data, Int32(rows), Int32(columns), precision)
+        } else {
+            // The packer reads one contiguous matrix; the joined copy lives only while packing.
+            let joined = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
+            defer { joined.deallocate() }
+            var offset = 0
+            for block in blocks {
+                (joined + offset).initialize(from: block.data, count: block.count)
+                offset += block.count
             }
+            packed[slot] = qk_weights_pack(joined, Int32(rows), Int32(columns), precision)
         }
-        return packed
+        return packed[slot]
     }
 
     /// `output[r, c] = input[r, :] · W[c, :] (+ bias[c])` for `r` in `inputRows` and `c` in
@@ -150,49 +149,64 @@ final class LinearWeight: @unchecked Sendable {
     }
 }
 
-/// Which GEMM serves the projections, fixed for the process before the first
-/// model loads (weights are packed once, in that precision, when large products
-/// have used them enough, see `LinearWeight`; until then and for small products
+/// Which GEMM serves the projections of each side of retrieval, fixed for the process
+/// before the first model loads (weights are packed once per precision used, when large
+/// products have used them enough, see `LinearWeight`; until then and for small products
 /// the same arithmetic runs on the weights as stored).
 ///
-/// `QUARRY_KERNELS` decides when set: `fp32` (AVX-512 FMA), `bf16`
-/// (AVX512_BF16), `int8` (AVX512-VNNI) or `blas`. Otherwise the library
-/// default is fp32, the reference mode: its results match BLAS to ~1e-6, so
-/// parity tests hold in it. Applications that prefer speed call
-/// `preferSpeed()` first (the CLI does): bf16 then, ~1e-3 relative error per
-/// product, cosine > 0.9999 to fp32 on real texts.
+/// `QUARRY_KERNELS` decides for both sides when set: `fp32` (AVX-512 FMA), `bf16`
+/// (AVX512_BF16), `int8` (AVX512-VNNI) or `blas`. Otherwise the library default is fp32,
+/// the reference mode: its results match BLAS to ~1e-6, so parity tests hold in it.
+/// Applications that prefer speed call `preferSpeed()` first (the CLI does): queries then
+/// run in bf16 (~1e-3 relative error per product, cosine > 0.9999 to fp32 on real texts)
+/// and passages in int8 where the CPU has VNNI, Q/K/V kept in bf16 (`ProjectionPrecisions`
+/// has the measurements), subject to each model's own check at first use
+/// (`EmbeddingModel.passagePrecisions`), else bf16 as well.
 public enum LinearKernels {
-    nonisolated(unsafe) private static var preferred = QK_FP32
+    nonisolated(unsafe) private static var speedPreferred = false
     private static let lock = NSLock()
 
-    /// Makes bf16 the default when `QUARRY_KERNELS` does not say otherwise.
-    /// Call before any model loads; later calls have no effect.
+    /// Makes bf16 queries and int8 passages the default when `QUARRY_KERNELS` does not
+    /// say otherwise. Call before any model loads; later calls have no effect.
     public static func preferSpeed() {
         lock.lock()
         defer { lock.unlock() }
-        preferred = QK_BF16
+        speedPreferred = true
     }
 
-    public static var precision: qk_precision? { resolved }
-
-    private static let resolved: qk_precision? = {
-        lock.lock()
-        let fallback = preferred
-        lock.unlock()
-        let wanted: qk_precision
-        switch ProcessInfo.processInfo.environment["QUARRY_KERNELS"]?.lowercased() {
-        case "blas": return nil
-        case "fp32": wanted = QK_FP32
-        case "bf16": wanted = QK_BF16
-        case "int8": wanted = QK_INT8
-        default: wanted = fallback
+    /// The precision of texts of `role`: a CKernels precision, or nil for BLAS.
+    public static func precision(for role: TextRole) -> qk_precision? {
+        switch role {
+        case .query: return resolved.query
+        case .passage: return resolved.passage
         }
-        if qk_cpu_supports(wanted) == 1 { return wanted }
-        return qk_cpu_supports(QK_FP32) == 1 ? QK_FP32 : nil
+    }
+
+    /// Whether `QUARRY_KERNELS` chose the precision (then no model check overrides it).
+    public static var isOverridden: Bool { resolved.overridden }
+
+    private static let resolved: (query: qk_precision?, passage: qk_precision?, overridden: Bool) = {
+        lock.lock()
+        let speed = speedPreferred
+        lock.unlock()
+        func supported(_ wanted: qk_precision) -> qk_precision? {
+            if qk_cpu_supports(wanted) == 1 { return wanted }
+            return qk_cpu_supports(QK_BF16) == 1 && wanted == QK_INT8 ? QK_BF16
+                : qk_cpu_supports(QK_FP32) == 1 ? QK_FP32 : nil
+        }
+        switch ProcessInfo.processInfo.environment["QUARRY_KERNELS"]?.lowercased() {
+        case "blas": return (nil, nil, true)
+        case "fp32": return (supported(QK_FP32), supported(QK_FP32), true)
+        case "bf16": return (supported(QK_BF16), supported(QK_BF16), true)
+        case "int8": return (supported(QK_INT8), supported(QK_INT8), true)
+        default:
+            guard speed else { return (supported(QK_FP32), supported(QK_FP32), false) }
+            return (supported(QK_BF16), supported(QK_INT8), false)
+        }
     }()
 
-    /// Human-readable name of the active path, for benchmarks and reports.
-    public static var name: String {
+    /// Human-readable name of a precision, for benchmarks and reports.
+    public static func name(of precision: qk_precision?) -> String {
         switch precision {
         case .some(QK_BF16): return "avx512-bf16"
         case .some(QK_INT8): return "avx512-vnni-int8"
@@ -237,14 +251,14 @@ func matrixMultiply(m: Int, n: Int, k: Int, alpha: Float = 1,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// A projection: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])`. Large products use
-/// the packed CKernels GEMM; the others read the fp32 weights in place with CKernels'
+/// A projection: `output[m×n] = input[m×k] · weight[n×k]ᵀ (+ bias[n])` in `precision` (nil:
+/// BLAS). Large products use the packed CKernels GEMM; the others read the fp32 weights in place with CKernels'
 /// unpacked kernel (same results), or BLAS where the CPU lacks AVX-512 or `QUARRY_KERNELS=blas`.
 func linear(_ input: UnsafePointer<Float>, _ weight: LinearWeight, bias: WeightTensor?,
-            _ output: UnsafeMutablePointer<Float>, m: Int) {
+            _ output: UnsafeMutablePointer<Float>, m: Int, precision: qk_precision?) {
     let n = weight.rows
     guard m > 0, n > 0 else { return }
-    if let packed = weight.packedForLinear(rows: m) {
+    if let packed = weight.packedForLinear(rows: m, precision: precision) {
         // The kernels split rows over their own thread pool.
         qk_linear(packed, input, Int32(m), output, bias?.data)
         return
@@ -252,7 +266,7 @@ func linear(_ input: UnsafePointer<Float>, _ weight: LinearWeight, bias: WeightT
     // The in-place kernel splits output columns, so each worker streams its share of the
     // weights once. BLAS splits rows when there are plenty (OpenBLAS's own pool nested
     // under the attention threads thrashes), else columns too.
-    let inPlaceKernel = LinearKernels.precision
+    let inPlaceKernel = precision
     if inPlaceKernel != nil || m < 8 * encoderWorkerCount {
         parallelRanges(n, minimumPerWorker: 128) { columns in
             weight.multiply(input, inputRows: 0..<m, outputColumns: columns, bias: bias, output,

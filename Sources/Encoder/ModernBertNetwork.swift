@@ -64,7 +64,8 @@ final class ModernBertNetwork: EncoderNetwork {
         localRotary = RotaryTable(theta: c.localRopeTheta, headDimension: headDimension)
     }
 
-    func forward(tokens: [Int32], sequences: [Range<Int>], workspace: Workspace) -> UnsafeMutablePointer<Float> {
+    func forward(tokens: [Int32], sequences: [Range<Int>], precisions: ProjectionPrecisions,
+                 workspace: Workspace) -> UnsafeMutablePointer<Float> {
         let c = configuration, t = tokens.count, h = c.hiddenSize, f = c.intermediateSize
         let x = workspace.hidden.reserve(t * h)
         tokens.withUnsafeBufferPointer { ids in
@@ -83,26 +84,28 @@ final class ModernBertNetwork: EncoderNetwork {
         let gated = workspace.gated.reserve(t * f)
         let activation = debug.activationOverride ?? c.activation
         let headDimension = h / c.headCount
-        for layer in layers {
+        for (index, layer) in layers.enumerated() {
             var attentionInput = UnsafePointer(x)
             if let weight = layer.attentionNormWeight {
                 normalized.update(from: x, count: t * h)
                 layerNorm(normalized, rows: t, width: h, weight: weight, bias: layer.attentionNormBias, epsilon: c.normEpsilon)
                 attentionInput = UnsafePointer(normalized)
             }
-            linear(attentionInput, layer.qkvWeight, bias: layer.qkvBias, qkv, m: t)
+            linear(attentionInput, layer.qkvWeight, bias: layer.qkvBias, qkv, m: t, precision: precisions(.qkv, layer: index))
             let rotary = layer.isGlobal != debug.swapRopeThetas ? globalRotary : localRotary
             rotary.apply(to: qkv, sequences: sequences, headCount: c.headCount, interleaved: debug.interleavedRope)
             let attention = SelfAttention(
                 headCount: c.headCount, headDimension: headDimension,
                 halfWindow: layer.isGlobal ? nil : c.localWindow / 2 + debug.halfWindowAdjustment)
             attention(qkv: qkv, output: context, sequences: sequences, scratch: workspace.scores)
-            linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t)
+            linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t,
+                   precision: precisions(.attentionOutput, layer: index))
             addInPlace(x, projection, count: t * h)
 
             normalized.update(from: x, count: t * h)
             layerNorm(normalized, rows: t, width: h, weight: layer.mlpNormWeight, bias: layer.mlpNormBias, epsilon: c.normEpsilon)
-            linear(normalized, layer.inputWeight, bias: layer.inputBias, intermediate, m: t)
+            linear(normalized, layer.inputWeight, bias: layer.inputBias, intermediate, m: t,
+                   precision: precisions(.mlpInput, layer: index))
             // Wi's output is [input | gate]: the FIRST half goes through the activation.
             let (activatedOffset, gateOffset) = debug.swapGateHalves ? (f, 0) : (0, f)
             parallelRanges(t) { range in
@@ -112,7 +115,8 @@ final class ModernBertNetwork: EncoderNetwork {
                     for j in 0..<f { out[j] = activation.apply(row[activatedOffset + j]) * row[gateOffset + j] }
                 }
             }
-            linear(gated, layer.mlpOutputWeight, bias: layer.mlpOutputBias, projection, m: t)
+            linear(gated, layer.mlpOutputWeight, bias: layer.mlpOutputBias, projection, m: t,
+                   precision: precisions(.mlpOutput, layer: index))
             addInPlace(x, projection, count: t * h)
         }
         layerNorm(x, rows: t, width: h, weight: finalNormWeight, bias: finalNormBias, epsilon: c.normEpsilon)

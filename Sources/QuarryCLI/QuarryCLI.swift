@@ -120,8 +120,8 @@ public enum QuarryCLI {
 
     public static func main() -> Never {
         signal(SIGPIPE, SIG_IGN)
-        // Indexing and search favour speed (bf16 GEMMs where the CPU has them);
-        // QUARRY_KERNELS=fp32 gives the reference arithmetic.
+        // Indexing and search favour speed (int8 passages and bf16 queries where the
+        // CPU has VNNI and BF16); QUARRY_KERNELS=fp32 gives the reference arithmetic.
         LinearKernels.preferSpeed()
         let status = run(Array(CommandLine.arguments.dropFirst()))
         exit(status.rawValue)

