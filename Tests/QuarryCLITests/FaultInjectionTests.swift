@@ -43,7 +43,7 @@ final class FaultInjectionTests: XCTestCase {
                                           directory: counting, fault: .init()).operations
         XCTAssertGreaterThan(count, 20, "writes counted under the index directory")
         var failedRuns = 0
-        let points = FaultInjector.points(count: count, samples: 5)
+        let points = FaultInjector.points(count: count, samples: 3)
         for point in points {
             let directory = try indexDirectory("fault-\(point)")
             let index = directory + "/index.sqlite"
@@ -79,7 +79,7 @@ final class FaultInjectionTests: XCTestCase {
                                           directory: counting, fault: .init()).operations
         XCTAssertGreaterThan(count, 3)
         var failedRuns = 0
-        let points = FaultInjector.points(count: count, samples: 5)
+        let points = FaultInjector.points(count: count, samples: 3)
         for point in points {
             let directory = try copy(template, to: "gc-fault-\(point)")
             let index = directory + "/index.sqlite"

@@ -7,7 +7,7 @@ import TestSupport
 /// after it (deletions, the vector-file rewrite); each time, finishing the
 /// same two commands must give exactly the index of an uninterrupted pair.
 /// `QUARRY_KILLS=50 swift test --filter RandomKillTests` runs the 50
-/// (`Benchmarks/faults.sh` does); the default suite runs 6.
+/// (`Benchmarks/faults.sh` does); the default suite runs 4.
 final class RandomKillTests: XCTestCase {
     func testSeededRandomKillsResumeToTheUninterruptedIndex() throws {
         let repository = try ScratchRepository(name: "kills")
@@ -36,7 +36,7 @@ final class RandomKillTests: XCTestCase {
         let expected = try IndexContent(path: work + "/reference/index.sqlite")
         XCTAssertFalse(expected.vectors.isEmpty, "the reference holds vectors")
 
-        let kills = Int(ProcessInfo.processInfo.environment["QUARRY_KILLS"] ?? "") ?? 6
+        let kills = Int(ProcessInfo.processInfo.environment["QUARRY_KILLS"] ?? "") ?? 4
         var random = SeededGenerator(seed: UInt64(ProcessInfo.processInfo.environment["QUARRY_KILL_SEED"] ?? "") ?? 2026)
         var killedInIndex = 0, killedInGc = 0
         for attempt in 0..<kills {

@@ -33,7 +33,7 @@ final class StoreFuzzTests: XCTestCase {
         let file = VectorFile.path(index: path, model: model.id)
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
         let fuzzer = Fuzzer(target: "vector-file", corpus: [original], dictionary: ["QRRYVEC1"], maxLength: 64 << 10)
-        let report = fuzzer.run(executions: 1_500) { bytes in
+        let report = fuzzer.run(executions: 800) { bytes in
             try Data(bytes).write(to: URL(fileURLWithPath: file))
             let matrix = try store.vectorMatrix(for: model)
             guard matrix.dimension == 4, matrix.source != .file || matrix.count * (32 + 16) + 64 <= bytes.count else {
