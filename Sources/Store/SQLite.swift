@@ -27,6 +27,9 @@ final class Connection {
     /// Maps a failing result code to the typed error a caller can act on.
     func error(_ rc: Int32, _ operation: String) -> StoreError {
         let message = String(cString: sqlite3_errmsg(handle))
+        // A statement spanning lines would break the one-line error.
+        let operation = operation.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         switch rc & 0xff {
         case SQLITE_CORRUPT: return .corrupt(path: path, detail: message)
         case SQLITE_NOTADB: return .notAnIndex(path: path)

@@ -51,6 +51,7 @@ final class FaultInjectionTests: XCTestCase {
                                             directory: directory, fault: .init(at: point))
             try assertCleanFailure(run, index: index, label: "fault at \(run.failed ?? "?")")
             if run.outcome.status != 0 { failedRuns += 1 }
+            print("fault \(run.failed ?? "at \(point)"): exit \(run.outcome.status) \(run.outcome.stderr.trimmingCharacters(in: .newlines))")
             let rerun = try QuarryProcess.run(["index", repository.path, "--index", index, "-q"])
             XCTAssertEqual(rerun.status, 0, rerun.stderr)
             try IndexContent(path: index).assertEqual(to: expected, "after a fault at \(run.failed ?? "?")")
