@@ -23,8 +23,10 @@ report=$out/report.txt
 
 flags=(-c release -Xswiftc -enable-testing)
 if [[ $sanitize == 1 ]]; then
-    # Sanitized objects live apart from the normal build; the C targets get the same flags.
-    flags+=(--scratch-path "$root/.build/sanitize" --sanitize address --sanitize undefined)
+    # Sanitized objects live apart from the normal build. Swift on Linux has no UBSan: it
+    # instruments the C shims and kernels (-Xcc), and the link pulls in its runtime.
+    flags+=(--scratch-path "$root/.build/sanitize" --sanitize address
+            -Xcc -fsanitize=undefined -Xswiftc -Xclang-linker -Xswiftc -fsanitize=undefined)
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi

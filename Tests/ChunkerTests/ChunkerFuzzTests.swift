@@ -47,7 +47,7 @@ final class ChunkerFuzzTests: XCTestCase {
         let files = FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
         return try files.sorted().compactMap { relative in
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
             return isDirectory.boolValue ? nil : [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/" + relative)))
         }
     }

@@ -134,7 +134,7 @@ public struct Fuzzer {
         guard let path = environment["QUARRY_FUZZ_REPORT"] else { return }
         let line = "\(report.target) \(report.executions) \(String(format: "%.1f", report.seconds)) \(report.findingCount)\n"
         guard let handle = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             return FileHandle(forWritingAtPath: path)
         }() else { return }
         handle.seekToEndOfFile()
