@@ -16,7 +16,9 @@ let package = Package(
         // System libraries from Debian (-dev packages, found via pkg-config).
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2",
                        providers: [.apt(["libgit2-dev"])]),
-        .systemLibrary(name: "CTreeSitter", pkgConfig: "tree-sitter",
+        // tree-sitter 0.24 core, static, built by Grammars/build.sh from its pinned sdist
+        // (Debian's 0.20.7 aborts on a node with 65,535 children).
+        .systemLibrary(name: "CTreeSitter", pkgConfig: "quarry-tree-sitter",
                        providers: [.apt(["libtree-sitter-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
@@ -65,11 +67,11 @@ let package = Package(
         .testTarget(name: "ChunkerTests", dependencies: ["Chunker", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "EncoderTests", dependencies: ["Encoder", "Tokenizers", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Store", "TestSupport"]),
         .testTarget(name: "ArgumentsTests", dependencies: ["Arguments"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Search", "Store"]),
-        .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store", "CSQLite", "TeamStore"]),
+        .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store", "CSQLite", "TeamStore", "TestSupport"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "COpenBLAS", "TestSupport"]),
     ],
     // Swift 5 language mode: the C libraries' handles (parsers, statements,

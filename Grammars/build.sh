@@ -237,6 +237,39 @@ PY
     ((failed == 0)) || die "some grammars failed to build (see above)"
 fi
 
+# The tree-sitter core Quarry links, built from the same pinned sdist as the headers: Debian's
+# libtree-sitter 0.20.7 frees a node twice once error recovery gives it 65,535 children (about
+# 200 KB of unparseable tokens in one ERROR node) and aborts the whole process; 0.24 does not.
+# It is a static archive under its own names (libquarry-tree-sitter.a, pkg-config quarry-tree-sitter),
+# so a linker can never take Debian's libtree-sitter.so for it and nothing else on the machine
+# changes; the grammars keep linking Debian's library only for its allocator hooks.
+core_prefix=${QUARRY_TREE_SITTER_PREFIX:-/usr/local}
+core_lib=$core_prefix/lib/quarry-tree-sitter
+core_include=$core_prefix/include/quarry-tree-sitter
+core_pc=$core_prefix/lib/pkgconfig/quarry-tree-sitter.pc
+core_stamp="core=$h_version sha256=$h_sha cc=$compiler_id name=quarry-tree-sitter"
+if [[ -f $core_lib/libquarry-tree-sitter.a && -f $core_pc && "$(cat "$core_lib/.stamp" 2>/dev/null)" == "$core_stamp" ]]; then
+    say "core: up to date ($h_package $h_version)"
+else
+    say "core: compiling $h_package $h_version"
+    fetch core "$h_package" "$h_version" "$h_sdist" "$h_sha"
+    mkdir -p "$work/core"
+    tar -xzf "$downloads/$h_sdist" -C "$work/core" --strip-components=1 \
+        "${h_sdist%.tar.gz}/${h_dir%/src}" || die "core: $h_sdist lacks ${h_dir%/src}"
+    core_src=$work/core/${h_dir%/src}
+    "$cc" -O2 -fPIC -std=c11 -w -I "$core_src/include" -I "$core_src/src" -c "$core_src/src/lib.c" \
+        -o "$work/core/lib.o" || die "core: compiling lib.c failed"
+    mkdir -p "$core_lib" "$core_include/tree_sitter" "$(dirname "$core_pc")"
+    rm -f "$core_lib/.libquarry-tree-sitter.a.tmp"
+    ar rcs "$core_lib/.libquarry-tree-sitter.a.tmp" "$work/core/lib.o"
+    cp "$core_src/include/tree_sitter/api.h" "$core_include/tree_sitter/api.h"
+    mv -f "$core_lib/.libquarry-tree-sitter.a.tmp" "$core_lib/libquarry-tree-sitter.a"
+    printf 'libdir=%s\nincludedir=%s\n\nName: quarry-tree-sitter\nDescription: tree-sitter %s core for Quarry (static)\nVersion: %s\nLibs: -L${libdir} -lquarry-tree-sitter\nCflags: -I${includedir}\n' \
+        "$core_lib" "$core_include" "$h_version" "$h_version" >"$core_pc"
+    printf '%s\n' "$core_stamp" >"$core_lib/.stamp"
+    say "core: installed $core_lib/libquarry-tree-sitter.a and $core_pc"
+fi
+
 # Queries live in the repository and change often: every run refreshes them (for every built
 # grammar, not only the ones named on the command line), then rewrites the runtime manifest, which
 # lists every grammar of the repository manifest that is built and current.

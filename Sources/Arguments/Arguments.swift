@@ -86,7 +86,7 @@ public enum ArgumentError: Error, Equatable, CustomStringConvertible {
     case repeatedOption(String)
 
     public var description: String {
-        switch self {
+        switch self.printable {
         case let .unknownOption(option, suggestion):
             if let suggestion { return "unknown option '\(option)' (did you mean '\(suggestion)'?)" }
             return "unknown option '\(option)'"
@@ -103,6 +103,31 @@ public enum ArgumentError: Error, Equatable, CustomStringConvertible {
         case let .repeatedOption(option):
             return "option '\(option)' given more than once"
         }
+    }
+}
+
+extension ArgumentError {
+    /// The same error with control characters in what the user typed escaped
+    /// (`\n`, `\u{1B}`), so its description stays one line.
+    var printable: ArgumentError {
+        let shown = ArgumentError.printable(_:)
+        switch self {
+        case let .unknownOption(option, suggestion): return .unknownOption(shown(option), suggestion: suggestion)
+        case let .missingValue(option): return .missingValue(option: shown(option))
+        case let .unexpectedValue(option): return .unexpectedValue(option: shown(option))
+        case let .unexpectedArgument(argument): return .unexpectedArgument(shown(argument))
+        case .missingArgument: return self
+        case let .invalidValue(option, value, expected): return .invalidValue(option: shown(option), value: shown(value), expected: expected)
+        case let .repeatedOption(option): return .repeatedOption(shown(option))
+        }
+    }
+
+    /// `text` with its control characters escaped, for echoing user input in one line.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        return text.unicodeScalars.map { scalar in
+            scalar.properties.generalCategory == .control ? scalar.escaped(asASCII: true) : String(scalar)
+        }.joined()
     }
 }
 

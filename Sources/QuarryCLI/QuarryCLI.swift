@@ -89,7 +89,7 @@ public enum QuarryCLI {
             let names = commands.map(\.name)
             let hint = names.min(by: { editDistance($0, first) < editDistance($1, first) })
                 .flatMap { editDistance($0, first) <= 2 ? $0 : nil }
-            console.error("quarry: unknown command '\(first)'" + (hint.map { " (did you mean '\($0)'?)" } ?? "")
+            console.error("quarry: unknown command '\(ArgumentError.printable(first))'" + (hint.map { " (did you mean '\($0)'?)" } ?? "")
                           + "; see 'quarry --help'")
             return .failure
         }

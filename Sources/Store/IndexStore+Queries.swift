@@ -179,8 +179,9 @@ extension IndexStore {
         try db.execute("PRAGMA incremental_vacuum")
         try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         // Deleted rows cannot be cut out of a vector file in place: rewrite it.
-        if result.embeddings > 0 {
-            for model in try models() { try rewriteVectorFile(for: model) }
+        // A file an earlier gc left behind (its rewrite failed) is caught up too.
+        for model in try models() {
+            if result.embeddings > 0 { try rewriteVectorFile(for: model) } else { try synchronizeVectorFile(for: model) }
         }
         return result
     }

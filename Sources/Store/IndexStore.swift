@@ -38,10 +38,20 @@ public final class IndexStore {
         case .readWrite: flags = SQLITE_OPEN_READWRITE
         case .create: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         }
-        db = try Connection(path: path, flags: flags)
+        var connection = try Connection(path: path, flags: flags)
+        var version: Int
+        do {
+            version = try Schema.inspect(connection)
+        } catch .cannotOpen where mode == .readOnly {
+            // A read-only directory: SQLite cannot create the WAL index files
+            // beside the database, and no writer can work there either, so
+            // the committed file is read as it stands.
+            connection = try Connection(path: path, flags: flags, uri: Self.immutableURI(path))
+            version = try Schema.inspect(connection)
+        }
+        db = connection
         sqlite3_busy_timeout(db.handle, Self.busyTimeoutMilliseconds)
 
-        let version = try Schema.inspect(db)
         if version > Schema.currentVersion {
             throw .newerSchema(path: path, found: version, supported: Schema.currentVersion)
         }
@@ -63,6 +73,13 @@ public final class IndexStore {
         // Searches scan every vector of a revision: map the file rather than
         // copy it page by page through read calls.
         try db.execute("PRAGMA mmap_size = 4294967296")
+    }
+
+    /// `path` as an SQLite URI that reads it without locks or a WAL index.
+    static func immutableURI(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let escaped = absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? absolute
+        return "file:" + escaped + "?immutable=1"
     }
 
     /// The schema version of the open file.

@@ -8,9 +8,10 @@ final class Connection {
     let handle: OpaquePointer
     let path: String
 
-    init(path: String, flags: Int32) throws(StoreError) {
+    /// Opens `path`, or the URI `uri` naming it (`file:...?immutable=1`).
+    init(path: String, flags: Int32, uri: String? = nil) throws(StoreError) {
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc = sqlite3_open_v2(uri ?? path, &db, uri == nil ? flags : flags | SQLITE_OPEN_URI, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_close_v2(db)
@@ -26,11 +27,18 @@ final class Connection {
     /// Maps a failing result code to the typed error a caller can act on.
     func error(_ rc: Int32, _ operation: String) -> StoreError {
         let message = String(cString: sqlite3_errmsg(handle))
+        // A statement spanning lines would break the one-line error.
+        let operation = operation.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         switch rc & 0xff {
         case SQLITE_CORRUPT: return .corrupt(path: path, detail: message)
         case SQLITE_NOTADB: return .notAnIndex(path: path)
         case SQLITE_BUSY, SQLITE_LOCKED: return .busy(path: path)
         case SQLITE_READONLY: return .readOnly(path: path)
+        // What a failing disk, a full one or a vanished directory looks like to a user.
+        case SQLITE_FULL: return .cannotWrite(path: path, detail: "the disk is full")
+        case SQLITE_IOERR: return .cannotWrite(path: path, detail: "\(message) (during \(operation))")
+        case SQLITE_CANTOPEN: return .cannotOpen(path: path, detail: message)
         default: return .sqlite(operation: operation, code: rc, message: message)
         }
     }
