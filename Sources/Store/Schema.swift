@@ -4,7 +4,8 @@ import CSQLite
 ///
 /// `PRAGMA application_id` marks a file as Quarry's; `PRAGMA user_version`
 /// is the schema version. Migration `n` (1-based) takes version `n - 1` to
-/// `n` inside one transaction, so a crash mid-upgrade leaves the old version.
+/// `n`; the pending ones run in one transaction, so a crash mid-upgrade
+/// leaves the old version and a new file is created whole.
 enum Schema {
     /// 'QRRY' in ASCII.
     static let applicationID: Int32 = 0x5152_5259
@@ -149,12 +150,15 @@ enum Schema {
         return version
     }
 
-    /// Runs every migration above the file's version, each in its own transaction.
+    /// Runs every migration above the file's version, all in one transaction:
+    /// a new index is created whole (a failed write while creating one used to
+    /// leave it at version 1, refused until the next run upgraded it), and an
+    /// interrupted upgrade leaves the old version.
     static func migrate(_ db: Connection, from version: Int, migrations: [Migration] = Schema.migrations)
         throws(StoreError)
     {
-        for migration in migrations where migration.version > version {
-            try db.transaction { () throws(StoreError) in
+        try db.transaction { () throws(StoreError) in
+            for migration in migrations where migration.version > version {
                 try db.execute(migration.sql)
                 try db.execute("PRAGMA application_id = \(Schema.applicationID)")
                 try db.execute("PRAGMA user_version = \(migration.version)")

@@ -191,6 +191,15 @@ final class MigrationTests: XCTestCase {
         XCTAssertEqual(try db.integer("SELECT count(*) FROM sqlite_master WHERE name = 'extra'"), 0)
     }
 
+    func testANewIndexIsCreatedWholeOrNotAtAll() throws {
+        let path = try makeTemporaryDirectory(self) + "/index.db"
+        let db = try Connection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let broken = Schema.Migration(version: Schema.currentVersion + 1, sql: "ALTER TABLE nowhere ADD COLUMN y")
+        XCTAssertThrowsError(try Schema.migrate(db, from: 0, migrations: Schema.migrations + [broken]))
+        XCTAssertEqual(try Schema.inspect(db), 0, "no version 1 left behind by a later failure")
+        XCTAssertEqual(try db.integer("SELECT count(*) FROM sqlite_master"), 0)
+    }
+
     func testOlderSchemaIsUpgradedByWritersAndRefusedByReaders() throws {
         let path = try makeTemporaryDirectory(self) + "/index.db"
         do {
