@@ -268,6 +268,7 @@ package struct Indexer {
         let commit = target.commit
         let record = RevisionRecord(name: target.name, commitID: commit.id, treeID: commit.treeID,
                                     commitTime: commit.time, author: commit.author, subject: commit.subject)
+        var missing: Int?
         if let model, isNew, let minimum = options.recordFirstMinimum {
             let backlog = try store.stagedBacklog(model: model)
             if backlog.missing >= minimum {
@@ -275,9 +276,11 @@ package struct Indexer {
                 outcome.recordedFirst = true
                 return
             }
+            missing = backlog.missing
         }
         let embedStart = monotonicSeconds()
-        outcome.embedded = try embedMissing(of: .staged(target.name), store: store, record: model, progress: progress)
+        outcome.embedded = try embedMissing(of: .staged(target.name), count: missing, store: store, record: model,
+                                            progress: progress)
         summary.embeddingSeconds += monotonicSeconds() - embedStart
         try store.recordStagedRevision(record, backlog: nil, of: model)
     }
@@ -287,8 +290,9 @@ package struct Indexer {
     /// `IndexStore.recountBacklog`), so searches meanwhile see how much is covered.
     private func embedBacklog(of name: String, store: IndexStore, record: ModelRecord,
                               progress: (Progress) -> Void) throws -> Int {
-        guard try store.recountBacklog(revision: name, model: record) != nil else { return 0 }
-        return try embedMissing(of: .revision(name), store: store, record: record, progress: progress)
+        guard let backlog = try store.recountBacklog(revision: name, model: record) else { return 0 }
+        return try embedMissing(of: .revision(name), count: backlog.missing, store: store, record: record,
+                                progress: progress)
     }
 
     /// Whose texts to embed: a recorded revision, or the staged file list of one about to be recorded.
@@ -299,18 +303,19 @@ package struct Indexer {
 
     /// Embeds (passage side) every text of `scope` without a vector for the
     /// model; each batch is one transaction, so a killed run resumes with the
-    /// texts still missing. Returns how many texts were embedded (0 without a model).
-    private func embedMissing(of scope: EmbeddingScope, store: IndexStore, record: ModelRecord?,
-                              progress: (Progress) -> Void) throws -> Int {
+    /// texts still missing. `count` is how many there are when the caller has
+    /// just counted them. Returns how many texts were embedded (0 without a model).
+    private func embedMissing(of scope: EmbeddingScope, count known: Int? = nil, store: IndexStore,
+                              record: ModelRecord?, progress: (Progress) -> Void) throws -> Int {
         guard let loaded = options.model, let record else { return 0 }
         let start = monotonicSeconds()
         let name: String
         let total: Int
         switch scope {
         case .revision(let revision):
-            (name, total) = (revision, try store.countTextsWithoutEmbeddings(model: record, revision: revision))
+            (name, total) = (revision, try known ?? store.countTextsWithoutEmbeddings(model: record, revision: revision))
         case .staged(let revision):
-            (name, total) = (revision, try store.countStagedTextsWithoutEmbeddings(model: record))
+            (name, total) = (revision, try known ?? store.countStagedTextsWithoutEmbeddings(model: record))
         }
         // The lock keeps other writers out, so the count is exact: no query for an empty last batch.
         var done = 0

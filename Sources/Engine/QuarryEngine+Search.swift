@@ -89,10 +89,9 @@ extension QuarryEngine {
 extension QuarryEngine {
     /// What a search says while the revision's texts are still being embedded.
     static func coverageNote(_ backlog: EmbeddingBacklog, mode: SearchMode) -> String {
-        let percent = Int((backlog.coverage * 100).rounded(.down))
         let rest = mode == .semantic ? "the rest cannot be found by meaning (try --mode hybrid)"
             : "keywords rank the rest"
-        return "semantic ranking covers \(percent)% of chunks (\(backlog.texts - backlog.missing) of \(backlog.texts) "
+        return "semantic ranking covers \(backlog.percentEmbedded)% of chunks (\(backlog.embedded) of \(backlog.texts) "
             + "texts embedded); \(rest) until 'quarry index' has embedded them"
     }
 }

@@ -38,8 +38,7 @@ enum StatusCommand {
             console.line("model:      \(size.model.name) (\(size.model.dimension) dims): \(size.vectors) vectors, "
                          + formatBytes(size.bytes) + file)
             if let backlog = status.backlogs[index], let revision = stats.revision {
-                let percent = Int((backlog.coverage * 100).rounded(.down))
-                console.line("embedding:  \(percent)% of \(revision)'s texts (\(backlog.texts - backlog.missing) of "
+                console.line("embedding:  \(backlog.percentEmbedded)% of \(revision)'s texts (\(backlog.embedded) of "
                              + "\(backlog.texts)); keywords answer for the rest until 'quarry index' has embedded them")
             }
         }

@@ -12,8 +12,14 @@ public struct EmbeddingBacklog: Sendable, Hashable {
         self.missing = missing
     }
 
+    /// Texts with a vector.
+    public var embedded: Int { texts - min(missing, texts) }
+
     /// The share of texts with a vector, 0...1.
-    public var coverage: Double { texts > 0 ? Double(texts - min(missing, texts)) / Double(texts) : 1 }
+    public var coverage: Double { texts > 0 ? Double(embedded) / Double(texts) : 1 }
+
+    /// `coverage` in whole percent, rounded down so 100 means done.
+    public var percentEmbedded: Int { Int((coverage * 100).rounded(.down)) }
 }
 
 /// The embedding backlog (schema version 3): a revision recorded before its
