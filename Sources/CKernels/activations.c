@@ -1,6 +1,7 @@
 #include "activations.h"
 
 #include <math.h>
+#include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -93,6 +94,77 @@ QK_AVX512 static float exp_sum_avx512(float *x, size_t n, float shift) {
     return _mm512_reduce_add_ps(total);
 }
 
+QK_AVX512 static void softmax_avx512(float *x, size_t n) {
+    __m512 top = _mm512_set1_ps(-INFINITY);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 mask = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        /* max_ps returns its second operand when either is NaN: NaN entries are skipped. */
+        top = _mm512_max_ps(_mm512_mask_loadu_ps(top, mask, x + i), top);
+    }
+    const float maximum = _mm512_reduce_max_ps(top);
+    if (!isfinite(maximum)) {
+        memset(x, 0, n * sizeof(float));
+        return;
+    }
+    const __m512 inverse = _mm512_set1_ps(1.0f / exp_sum_avx512(x, n, maximum));
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 mask = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(x + i, mask, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + i), inverse));
+    }
+}
+
+/* Mean and variance in fp32 over 16 lanes and two running sums each (every
+ * lane adds width/32 values, so rounding stays near 1e-7 relative); the rows
+ * are a few hundred floats and stay in L1 across the three passes. */
+QK_AVX512 static void layer_norm_avx512(float *r, const float *residual, size_t width,
+                                        const float *weight, const float *bias, float epsilon) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= width; i += 32) {
+        __m512 a = _mm512_loadu_ps(r + i), b = _mm512_loadu_ps(r + i + 16);
+        if (residual) {
+            a = _mm512_add_ps(a, _mm512_loadu_ps(residual + i));
+            b = _mm512_add_ps(b, _mm512_loadu_ps(residual + i + 16));
+            _mm512_storeu_ps(r + i, a);
+            _mm512_storeu_ps(r + i + 16, b);
+        }
+        s0 = _mm512_add_ps(s0, a);
+        s1 = _mm512_add_ps(s1, b);
+    }
+    for (; i < width; i += 16) {
+        const __mmask16 mask = width - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (width - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(mask, r + i);
+        if (residual) {
+            v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual + i));
+            _mm512_mask_storeu_ps(r + i, mask, v);
+        }
+        s0 = _mm512_add_ps(s0, v);
+    }
+    const float mean = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)width;
+    const __m512 mean_v = _mm512_set1_ps(mean);
+    __m512 q0 = _mm512_setzero_ps(), q1 = _mm512_setzero_ps();
+    for (i = 0; i + 32 <= width; i += 32) {
+        const __m512 a = _mm512_sub_ps(_mm512_loadu_ps(r + i), mean_v);
+        const __m512 b = _mm512_sub_ps(_mm512_loadu_ps(r + i + 16), mean_v);
+        q0 = _mm512_fmadd_ps(a, a, q0);
+        q1 = _mm512_fmadd_ps(b, b, q1);
+    }
+    for (; i < width; i += 16) {
+        const __mmask16 mask = width - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (width - i)) - 1);
+        const __m512 a = _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, r + i), mean_v);
+        q0 = _mm512_fmadd_ps(a, a, q0);
+    }
+    const float variance = _mm512_reduce_add_ps(_mm512_add_ps(q0, q1)) / (float)width;
+    const __m512 inverse = _mm512_set1_ps(1.0f / sqrtf(variance + epsilon));
+    for (i = 0; i < width; i += 16) {
+        const __mmask16 mask = width - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (width - i)) - 1);
+        const __m512 centred = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, r + i), mean_v), inverse);
+        __m512 y = _mm512_mul_ps(centred, _mm512_maskz_loadu_ps(mask, weight + i));
+        if (bias) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, bias + i));
+        _mm512_mask_storeu_ps(r + i, mask, y);
+    }
+}
+
 static int has_avx512(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
@@ -123,4 +195,44 @@ float qk_exp_shifted_sum(float *x, size_t n, float shift) {
     float sum = 0;
     for (size_t i = 0; i < n; i++) { x[i] = expf(x[i] - shift); sum += x[i]; }
     return sum;
+}
+
+void qk_softmax(float *x, size_t n) {
+    if (n == 0) return;
+#if defined(__x86_64__)
+    if (has_avx512()) { softmax_avx512(x, n); return; }
+#endif
+    float maximum = -INFINITY;
+    for (size_t i = 0; i < n; i++) if (x[i] > maximum) maximum = x[i];
+    if (!isfinite(maximum)) { memset(x, 0, n * sizeof(float)); return; }
+    const float inverse = 1.0f / qk_exp_shifted_sum(x, n, maximum);
+    for (size_t i = 0; i < n; i++) x[i] *= inverse;
+}
+
+static void layer_norm_scalar(float *r, const float *residual, size_t width,
+                              const float *weight, const float *bias, float epsilon) {
+    double sum = 0; /* double: a scalar fp32 chain would drift on long rows */
+    for (size_t i = 0; i < width; i++) {
+        if (residual) r[i] += residual[i];
+        sum += r[i];
+    }
+    const float mean_f = (float)(sum / (double)width);
+    double squares = 0;
+    for (size_t i = 0; i < width; i++) { const double d = r[i] - mean_f; squares += d * d; }
+    const float variance = (float)(squares / (double)width);
+    const float inverse = 1.0f / sqrtf(variance + epsilon);
+    for (size_t i = 0; i < width; i++)
+        r[i] = (r[i] - mean_f) * inverse * weight[i] + (bias ? bias[i] : 0.0f);
+}
+
+void qk_layer_norm(float *x, const float *residual, size_t rows, size_t width,
+                   const float *weight, const float *bias, float epsilon) {
+    for (size_t row = 0; row < rows; row++) {
+        float *r = x + row * width;
+        const float *add = residual ? residual + row * width : NULL;
+#if defined(__x86_64__)
+        if (has_avx512()) { layer_norm_avx512(r, add, width, weight, bias, epsilon); continue; }
+#endif
+        layer_norm_scalar(r, add, width, weight, bias, epsilon);
+    }
 }

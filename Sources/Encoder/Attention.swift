@@ -69,7 +69,9 @@ struct SelfAttention {
         let jobs = jobs(for: sequences)
         let workers = min(scratch.count, jobs.count)
         guard workers > 0 else { return }
-        let scoreCapacity = jobs.reduce(0) { max($0, $1.queries.count * $1.keys.count) }
+        let scoreCapacity = jobs.reduce(0) {
+            max($0, qk_attention_scratch_floats(Int32($1.queries.count), Int32($1.keys.count), Int32(headDimension)))
+        }
         let buffers = scratch.prefix(workers).map { $0.reserve(scoreCapacity) }
         concurrently(workers) { worker in
             var index = worker
@@ -89,6 +91,13 @@ struct SelfAttention {
         let key = qkv + (job.sequenceStart + job.keys.lowerBound) * stride + hidden + headOffset
         let value = qkv + (job.sequenceStart + job.keys.lowerBound) * stride + 2 * hidden + headOffset
         let scale = Float(1 / Double(d).squareRoot())
+        let out = output + (job.sequenceStart + job.queries.lowerBound) * hidden + headOffset
+        // The fused C block handles head dimensions 32 and 64 on AVX-512; BLAS does the rest.
+        if qk_attention_block(query, key, value, stride, Int32(queryCount), Int32(keyCount), Int32(d), scale,
+                              Int32(job.queries.lowerBound), Int32(job.keys.lowerBound),
+                              Int32(halfWindow ?? -1), out, hidden, scores) == 0 {
+            return
+        }
         matrixMultiply(m: queryCount, n: keyCount, k: d, alpha: scale, query, lda: stride,
                        key, ldb: stride, transposeB: true, scores, ldc: keyCount)
         for row in 0..<queryCount {
@@ -101,7 +110,6 @@ struct SelfAttention {
             }
             softmaxRow(scores + row * keyCount, keyCount: keyCount, visible: lower..<max(lower, upper))
         }
-        let out = output + (job.sequenceStart + job.queries.lowerBound) * hidden + headOffset
         matrixMultiply(m: queryCount, n: d, k: keyCount, scores, lda: keyCount,
                        value, ldb: stride, transposeB: false, out, ldc: hidden)
     }
@@ -112,17 +120,7 @@ struct SelfAttention {
         let lower = min(visible.lowerBound, keyCount), upper = min(visible.upperBound, keyCount)
         if lower > 0 { row.update(repeating: 0, count: lower) }
         if upper < keyCount { (row + upper).update(repeating: 0, count: keyCount - upper) }
-        let x = row + lower, count = upper - lower
-        guard count > 0 else { return }
-        var maximum = x[0]
-        for j in 1..<count where x[j] > maximum { maximum = x[j] }
-        guard maximum.isFinite else {
-            x.update(repeating: 0, count: count)
-            return
-        }
-        let sum = qk_exp_shifted_sum(x, count, maximum)
-        let inverse = 1 / sum
-        for j in 0..<count { x[j] *= inverse }
+        if upper > lower { qk_softmax(row + lower, upper - lower) }
     }
 }
 

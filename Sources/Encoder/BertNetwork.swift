@@ -97,15 +97,15 @@ final class BertNetwork: EncoderNetwork {
             attention(qkv: qkv, output: context, sequences: sequences, scratch: workspace.scores)
             linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t,
                    precision: precisions(.attentionOutput, layer: index))
-            addInPlace(x, projection, count: t * h)
-            layerNorm(x, rows: t, width: h, weight: layer.attentionNormWeight, bias: layer.attentionNormBias, epsilon: c.layerNormEpsilon)
+            layerNorm(x, rows: t, width: h, weight: layer.attentionNormWeight, bias: layer.attentionNormBias,
+                      epsilon: c.layerNormEpsilon, adding: projection)
             linear(x, layer.intermediateWeight, bias: layer.intermediateBias, intermediate, m: t,
                    precision: precisions(.mlpInput, layer: index))
             activate(intermediate, count: t * f, activation)
             linear(intermediate, layer.mlpOutputWeight, bias: layer.mlpOutputBias, projection, m: t,
                    precision: precisions(.mlpOutput, layer: index))
-            addInPlace(x, projection, count: t * h)
-            layerNorm(x, rows: t, width: h, weight: layer.outputNormWeight, bias: layer.outputNormBias, epsilon: c.layerNormEpsilon)
+            layerNorm(x, rows: t, width: h, weight: layer.outputNormWeight, bias: layer.outputNormBias,
+                      epsilon: c.layerNormEpsilon, adding: projection)
         }
         return x
     }

@@ -313,27 +313,15 @@ func parallelRanges(_ count: Int, minimumPerWorker: Int = 16, _ body: (Range<Int
     }
 }
 
-/// In-place LayerNorm over rows of width `width`: population variance, eps inside the root.
-/// Sums run in Double so long rows do not drift from the reference's fp32 reductions.
+/// In-place LayerNorm over rows of width `width`: population variance, eps inside the root,
+/// after adding `residual` row by row when given (the post-LN residual connection).
+/// Runs in C (`qk_layer_norm`): vectorised fp32 partial sums, as the reference reduces.
 func layerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int,
-               weight: WeightTensor, bias: WeightTensor?, epsilon: Float) {
+               weight: WeightTensor, bias: WeightTensor?, epsilon: Float,
+               adding residual: UnsafePointer<Float>? = nil) {
     parallelRanges(rows) { range in
-        for row in range {
-            let r = x + row * width
-            var sum = 0.0
-            for i in 0..<width { sum += Double(r[i]) }
-            let mean = sum / Double(width)
-            var squares = 0.0
-            for i in 0..<width { let d = Double(r[i]) - mean; squares += d * d }
-            let variance = Float(squares / Double(width))
-            let inverse = 1 / (variance + epsilon).squareRoot()
-            let meanF = Float(mean)
-            if let bias {
-                for i in 0..<width { r[i] = (r[i] - meanF) * inverse * weight.data[i] + bias.data[i] }
-            } else {
-                for i in 0..<width { r[i] = (r[i] - meanF) * inverse * weight.data[i] }
-            }
-        }
+        qk_layer_norm(x + range.lowerBound * width, residual.map { $0 + range.lowerBound * width },
+                      range.count, width, weight.data, bias?.data, epsilon)
     }
 }
 
