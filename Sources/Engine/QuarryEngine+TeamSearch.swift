@@ -70,8 +70,8 @@ extension QuarryEngine {
                 notes.append(reason + "; searching by keywords only")
             default: semantic = try outcome.get()
             }
+            timings.search.semanticSeconds = monotonicSeconds() - started
         }
-        timings.search.semanticSeconds = monotonicSeconds() - started
         team.give(search.store)
         let results = Searcher.results(for: request.query, lexical: lexical, semantic: semantic,
                                        filters: request.filters, limit: request.limit)
