@@ -4,6 +4,7 @@
 #
 #   Benchmarks/pg.sh [path/to/quarry]            all parts
 #   QUARRY_BENCH_PARTS="push search" Benchmarks/pg.sh   some of: push search concurrency
+#   QUARRY_BENCH_EF="100" Benchmarks/pg.sh               the ef_search values swept (default 40 100 200 400)
 #
 # push:        a real corpus (CPython 3.12's standard library without tests, plus
 #              3.11's asyncio and distutils: ~25k chunks) indexed for real, with SYNTHESISED
@@ -168,7 +169,7 @@ SQL
     }
     while read -r q; do nearest_sql "$q" "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;"
     done < <(head -50 "$work/queries.txt") | sql big >"$work/exact.txt"
-    for ef in 40 100 200 400; do
+    for ef in ${QUARRY_BENCH_EF:-40 100 200 400}; do
         {
             echo "BEGIN; SET LOCAL hnsw.ef_search = $ef; SET LOCAL hnsw.iterative_scan = relaxed_order;"
             echo "\\o /dev/null"
@@ -186,31 +187,12 @@ a, b = ([set(l.split(",")) for l in open(p).read().split() if l] for p in sys.ar
 print(round(sum(len(x & y) for x, y in zip(a, b)) / sum(len(y) for y in b), 3))
 PY
 )
-        say "ef_search $ef: semantic search inside the database (100 queries, the statement of -k 10): p50 $(awk '{a[NR]=$1} END {print a[int(NR/2)]}' "$work/latency.txt") ms, p90 $(awk '{a[NR]=$1} END {print a[int(NR*0.9)]}' "$work/latency.txt") ms; recall@10 against exact search (50 queries) $recall"
+        say "ef_search $ef: semantic search inside the database (100 queries, the statement of -k 10): p50 $(awk '{a[NR]=$1} END {print a[int(NR/2)]}' "$work/latency.txt") ms, p90 $(awk '{a[NR]=$1} END {print a[int(NR*0.9)]}' "$work/latency.txt") ms; recall@10 against exact search (50 queries) $recall; load average $(cut -d' ' -f1-3 /proc/loadavg)"
     done
     plan=$(sql big -c "BEGIN; SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order; EXPLAIN $(semantic_sql "$(head -1 "$work/queries.txt")")" | grep -c 'quarry_embeddings_hnsw' || true)
     say "  plan uses the HNSW index: $([[ $plan -gt 0 ]] && echo yes || echo NO); quarry uses ef_search $(grep -o 'efSearch = [0-9]*' "$root/Sources/TeamStore/TeamStore.swift" | grep -o '[0-9]*')"
-    start=$(now)
     for i in 1 2 3; do "$quarry" search --db "$(schema_url big)" --mode semantic -k 10 "parse config file" >/dev/null; done
-    # Side by side with a local search of a one-file index: model load and query embedding are both's floor.
-    python3 - "$quarry" "$(schema_url big)" "$root/Benchmarks/queries.txt" "$work/tiny.sqlite" <<'PY'
-import statistics, subprocess, sys, time
-quarry, url, queries, tiny = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().splitlines()[:20], sys.argv[4]
-for mode, where in [("semantic", ["--db", url]), ("semantic", ["--index", tiny]), ("hybrid", ["--db", url]),
-                    ("hybrid", ["--index", tiny]), ("lexical", ["--db", url])]:
-    times = []
-    for q in queries:
-        start = time.perf_counter()
-        done = subprocess.run([quarry, "search", *where, "--mode", mode, "-k", "10", "--json", q],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        times.append(time.perf_counter() - start)
-        if done.returncode > 1:
-            sys.exit(f"search failed: {done.stderr.decode()}")
-    times.sort()
-    target = "--db (1M vectors)" if where[0] == "--db" else "--index (local, 1 file)"
-    print(f"whole-process quarry search {target} --mode {mode} over {len(queries)} queries: "
-          f"p50 {statistics.median(times) * 1000:.0f} ms, p90 {times[int(len(times) * 0.9) - 1] * 1000:.0f} ms")
-PY
+    python3 "$root/Benchmarks/pg/latency.py" "$quarry" "$(schema_url big)" "$root/Benchmarks/queries.txt" "$work/tiny.sqlite" 20
 fi
 
 if [[ " $parts " == *" concurrency "* ]]; then

@@ -1,5 +1,6 @@
 import Search
 import Store
+import TeamStore
 
 /// A failure any front end reports in one line. `kind` lets each front end
 /// pick its own signal (an exit status, an HTTP status, an MCP tool error)
@@ -39,6 +40,8 @@ extension EngineError.Kind {
             self = error.kind
         case let error as StoreError:
             self.init(classifying: error)
+        case let error as TeamStoreError:
+            self.init(classifying: error)
         case let error as SearchError:
             switch error {
             case .store(let store): self.init(classifying: store)
@@ -56,6 +59,17 @@ extension EngineError.Kind {
         // Another process holds the database, or an older schema waits for `quarry index` to upgrade it.
         case .busy, .outdatedSchema: self = .busy
         case .invalidArgument: self = .invalidRequest
+        default: self = .failed
+        }
+    }
+
+    /// A team database that cannot be reached is busy (HTTP 503): the request
+    /// may succeed later, unchanged.
+    private init(classifying error: TeamStoreError) {
+        switch error {
+        case .notFound, .noSchema: self = .notFound
+        case .invalidInput: self = .invalidRequest
+        case .cannotConnect, .connectionLost: self = .busy
         default: self = .failed
         }
     }

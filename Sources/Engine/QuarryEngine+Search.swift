@@ -6,7 +6,11 @@ extension QuarryEngine {
     /// Ranks the index for `request` exactly as `quarry search` does. Hybrid
     /// falls back to keywords (with a note) when the index holds no vectors.
     package func search(_ request: SearchRequest) throws -> SearchResponse {
+        if let team { return try search(request, team: team) }
         try request.validate()
+        guard request.repositories.isEmpty else {
+            throw EngineError(.invalidRequest, "a repository filter needs a team database (--db); this is a local index")
+        }
         var timings = SearchTimings()
         var notes: [String] = []
         let hits = try withSnapshot { store, file in

@@ -18,6 +18,8 @@ package final class QuarryEngine: @unchecked Sendable {
     /// The repository the index describes; `read` and `refresh` need it.
     package let repositoryPath: String?
     package let library: ModelLibrary
+    /// A team database searched instead of the index (`--db`); nil for the local index.
+    package let team: TeamConnections?
     private let lock = NSLock()
     private var models: [String: LoadedModel] = [:]
     private var idleStores: [PooledStore] = []
@@ -35,10 +37,16 @@ package final class QuarryEngine: @unchecked Sendable {
         var generation: Int64
     }
 
-    package init(indexPath: String, repositoryPath: String? = nil, library: ModelLibrary) {
+    package init(indexPath: String, repositoryPath: String? = nil, library: ModelLibrary, team: TeamConnections? = nil) {
         self.indexPath = indexPath
         self.repositoryPath = repositoryPath
         self.library = library
+        self.team = team
+    }
+
+    /// An engine that searches the team database at `url` (`--db`) rather than a local index.
+    package convenience init(database url: String, library: ModelLibrary) {
+        self.init(indexPath: "", library: library, team: TeamConnections(url: url))
     }
 
     /// An engine over the default index of the repository at `repo` (default `.`),

@@ -24,6 +24,8 @@ package struct SearchRequest: Sendable {
     package var tests: TestPolicy = .below
     /// With `allRevisions`: list the revisions in which each result's function changed.
     package var changes = false
+    /// With a team database: only these repositories; empty means all.
+    package var repositories: [String] = []
 
     package static let limits = 1...10_000
     /// Longer queries are refused: no question needs 4 KB, and the tokenizer
@@ -134,6 +136,8 @@ package struct SearchTimings: Sendable {
     package var modelLoadSeconds = 0.0
     package var queryEmbeddingSeconds = 0.0
     package var search = SearchStatistics()
+    /// A team database: connecting (or taking a kept connection) and resolving the revisions searched.
+    package var databaseSeconds = 0.0
     package var totalSeconds = 0.0
 
     package init() {}
@@ -150,6 +154,10 @@ package struct SearchTimings: Sendable {
             parts.append("\(search.vectorRows) vectors from the \(from) in \(ms(search.vectorLoadSeconds))")
             parts.append("vector scoring \(ms(search.vectorScoringSeconds))")
             parts.append("semantic ranking \(ms(search.semanticSeconds))")
+        }
+        if databaseSeconds > 0 { parts.append("database connection and scope \(ms(databaseSeconds))") }
+        if search.vectorSource == nil && search.semanticSeconds > 0 {
+            parts.append("semantic ranking in the database \(ms(search.semanticSeconds))")
         }
         if search.lexicalSeconds > 0 { parts.append("lexical ranking \(ms(search.lexicalSeconds))") }
         if search.bridgeSeconds > 0 {

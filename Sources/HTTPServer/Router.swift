@@ -32,7 +32,13 @@ package struct Router: Sendable {
             switch request.path {
             case "/": return SearchPage(router: self, request: request).response()
             case "/api/search": return .json(try search(request))
-            case "/api/status": return .json(try engine.status(revision: request.value("rev")).json)
+            case "/api/status":
+                return .json(engine.team == nil ? try engine.status(revision: request.value("rev")).json
+                             : try engine.teamStatus())
+            case "/api/file" where engine.team != nil:
+                // The database holds chunk texts, not files; every result carries its chunk's text.
+                return .error(501, "a team database holds the text of each chunk, not whole files: "
+                              + "use the 'text' of a search result")
             case "/api/file": return .json(try file(request))
             default: return .error(404, "nothing at \(request.path); see /api/search, /api/status, /api/file or /")
             }
@@ -81,6 +87,7 @@ package struct Router: Sendable {
         }
         search.paths = try (request.parameters["path"] ?? []).filter { !$0.isEmpty }.map { try PathGlob($0) }
         search.revision = request.value("rev")
+        search.repositories = (request.parameters["repo"] ?? []).filter { !$0.isEmpty }
         try search.validate()
         return search
     }

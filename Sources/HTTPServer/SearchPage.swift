@@ -13,7 +13,7 @@ struct SearchPage {
     func response() -> HTTPResponse {
         var status = 200
         var body = ""
-        let revisions = (try? router.engine.revisionNames()) ?? []
+        let revisions = router.engine.team == nil ? (try? router.engine.revisionNames()) ?? [] : []
         if request.value("q") != nil {
             do {
                 let search = try router.searchRequest(request)
@@ -40,6 +40,8 @@ struct SearchPage {
         let modes = SearchMode.allCases.map { ($0.rawValue, $0.rawValue) }
         let languages = [("", "any language")] + Language.allCases.map { ($0.rawValue, $0.rawValue) }
         let revisionChoices = [("", "default revision")] + revisions.map { ($0, $0) }
+        let repository = router.engine.team == nil ? "" : "<input type=\"text\" name=\"repo\" value=\""
+            + "\(escape(request.value("repo") ?? ""))\" placeholder=\"repository (all)\" aria-label=\"repository\">"
         let token = request.value("token").map { "<input type=\"hidden\" name=\"token\" value=\"\(escape($0))\">" } ?? ""
         return """
             <form method="get" action="/" role="search">
@@ -47,7 +49,7 @@ struct SearchPage {
             <select name="mode" aria-label="mode">\(options(modes, selected: request.value("mode") ?? "hybrid"))</select>
             <select name="lang" aria-label="language">\(options(languages, selected: request.value("lang")))</select>
             <input type="text" name="path" value="\(escape(request.value("path") ?? ""))" placeholder="path glob, e.g. src/**" aria-label="path">
-            <select name="rev" aria-label="revision">\(options(revisionChoices, selected: request.value("rev")))</select>
+            \(repository)<select name="rev" aria-label="revision">\(options(revisionChoices, selected: request.value("rev")))</select>
             \(token)<button type="submit">Search</button>
             </form>
             """
@@ -63,8 +65,11 @@ struct SearchPage {
             let marked = Set(hit.result.relevantLines)
             let file = "/api/file?path=\(component(hit.result.path))&rev=\(component(hit.result.revision))"
                 + "&start=\(chunk.startLine)&end=\(chunk.endLine)"
-            html += "<li class=\"result\"><div class=\"where\"><a class=\"location\" href=\"\(escape(file))\">"
-                + "\(escape(hit.result.path)):\(chunk.startLine)-\(chunk.endLine)</a>"
+            let location = "\(escape(hit.repository.map { $0 + ":" } ?? ""))\(escape(hit.result.path)):"
+                + "\(chunk.startLine)-\(chunk.endLine)"
+            // A team database holds chunks, not files: nothing to link to.
+            html += "<li class=\"result\"><div class=\"where\">" + (hit.repository == nil
+                ? "<a class=\"location\" href=\"\(escape(file))\">\(location)</a>" : "<span class=\"location\">\(location)</span>")
             if !chunk.symbol.isEmpty { html += " <span class=\"symbol\">\(escape(chunk.symbol))</span>" }
             html += " <span class=\"tag\">\(chunk.language.rawValue) \(chunk.kind.rawValue)</span>"
                 + " <span class=\"rev\">@\(escape(hit.result.revision))</span></div><pre><code>"

@@ -19,7 +19,7 @@ struct ToolOutput {
         for (rank, hit) in response.hits.enumerated() {
             let chunk = hit.result.chunk
             let symbol = chunk.symbol.isEmpty ? "" : "  \(chunk.symbol)"
-            text += "\(rank + 1). \(hit.result.path):\(chunk.startLine)-\(chunk.endLine)\(symbol)  "
+            text += "\(rank + 1). \(hit.repository.map { $0 + ":" } ?? "")\(hit.result.path):\(chunk.startLine)-\(chunk.endLine)\(symbol)  "
                 + "[\(chunk.language.rawValue) \(chunk.kind.rawValue)] @\(hit.result.revision)\n"
             text += chunk.text.hasSuffix("\n") ? chunk.text : chunk.text + "\n"
             text += "\n"

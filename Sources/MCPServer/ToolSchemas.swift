@@ -10,7 +10,7 @@ enum ToolSchemas {
 
     /// Argument names per tool; a call naming another argument is refused.
     static let argumentNames: [String: [String]] = [
-        "search": ["query", "mode", "limit", "language", "path", "revision"],
+        "search": ["query", "mode", "limit", "language", "path", "revision", "repository"],
         "status": [],
         "read": ["path", "start_line", "end_line", "revision"],
         "refresh": [],
@@ -44,7 +44,7 @@ enum ToolSchemas {
     }
 
     static let searchResult = object([
-        ("path", typed("string")), ("start_line", typed("integer")), ("end_line", typed("integer")),
+        ("repo", typed("string")), ("path", typed("string")), ("start_line", typed("integer")), ("end_line", typed("integer")),
         ("language", typed("string")), ("kind", typed("string")), ("symbol", typed("string")),
         ("score", typed("number")), ("blob", typed("string")), ("rev", typed("string")), ("text", typed("string")),
     ], required: ["path", "start_line", "end_line", "language", "kind", "symbol", "score", "rev", "text"])
@@ -60,6 +60,7 @@ enum ToolSchemas {
                 ("language", string("Only this language.", choices: Language.allCases.map(\.rawValue))),
                 ("path", string("Only paths matching this glob, e.g. 'src/**/*.py'.")),
                 ("revision", string("Indexed revision to search (default HEAD when indexed).")),
+                ("repository", string("With a team database (quarry mcp --db): only this repository.")),
              ], required: ["query"]),
              output: object([
                 ("mode", typed("string")),

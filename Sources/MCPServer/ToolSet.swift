@@ -11,7 +11,9 @@ struct ToolSet {
     let refreshRevisions: [String]
     let grammarDirectory: String
 
-    var definitions: [JSON] { ToolSchemas.all }
+    /// A team database (`--db`) holds chunks of many repositories, not one
+    /// index and its files: it answers the search tool only.
+    var definitions: [JSON] { engine.team == nil ? ToolSchemas.all : [ToolSchemas.search] }
 
     /// The `tools/call` result members for `params` ({name, arguments}).
     func call(_ params: JSONValue?) throws(RPCError) -> [(String, JSON)] {
@@ -24,6 +26,9 @@ struct ToolSet {
         guard let allowed = ToolSchemas.argumentNames[name] else {
             throw RPCError(RPCError.invalidParams,
                            "unknown tool '\(name)'; the tools are \(ToolSchemas.argumentNames.keys.sorted().joined(separator: ", "))")
+        }
+        guard engine.team == nil || name == "search" else {
+            throw RPCError(RPCError.invalidParams, "'\(name)' needs a local index; a team database (--db) answers search only")
         }
         let arguments = try ToolArguments(tool: name, arguments: params?["arguments"], allowed: allowed)
         let work: () throws -> ToolOutput
@@ -66,6 +71,7 @@ struct ToolSet {
             }
         }
         request.revision = try arguments.string("revision")
+        request.repositories = try arguments.string("repository").map { [$0] } ?? []
         do {
             try request.validate()
         } catch {

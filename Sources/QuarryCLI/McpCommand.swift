@@ -17,23 +17,29 @@ enum McpCommand {
         snapshot of the index, so revisions indexed meanwhile are seen at once.
         Runs until stdin closes.
 
+        With --db, the team database 'quarry push' fills is served instead: the
+        search tool alone (results name their repository; its 'repository'
+        argument narrows to one), over connections kept between calls.
+
         Examples:
           quarry mcp                           serve the index of the repository you are in
           quarry mcp --repo . --rev HEAD --rev main
           echo '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' | quarry mcp
+          quarry mcp --db "$QUARRY_DATABASE_URL"   search every repository of a team database
         """,
         options: [
             OptionSpec("repo", value: "PATH", help: "Repository to serve (default .)."),
             OptionSpec("index", value: "FILE", help: "Index file (default <git dir>/quarry/index.sqlite)."),
             OptionSpec("rev", value: "REV", repeatable: true, help: "Revision the refresh tool re-indexes (default HEAD)."),
+            OptionSpec("db", value: "URL",
+                       help: "Serve a team database (postgres://...) that 'quarry push' fills, not a local index."),
         ])
 
     static let command = Command(spec: spec) { context in
         let args = context.arguments
         let library = ModelLibrary(paths: context.paths, environment: context.environment)
-        let engine = try QuarryEngine.locate(index: args.value("index"), repo: args.value("repo") ?? ".",
-                                             library: library, requireIndex: false)
         let console = context.console
+        let engine = try ServeCommand.engine(args, library: library) { console.error("quarry mcp: note: " + $0) }
         // Warm the model while the client connects; a search waits for it.
         Thread.detachNewThread {
             if (try? engine.model(named: nil)) == nil {
@@ -41,7 +47,7 @@ enum McpCommand {
                               + "semantic search is unavailable")
             }
         }
-        console.error("quarry mcp: serving \(engine.indexPath) on stdio")
+        console.error("quarry mcp: serving \(engine.team.map { "team database " + $0.displayURL } ?? engine.indexPath) on stdio")
         let server = MCPServer(engine: engine, refreshRevisions: args.allValues("rev").isEmpty ? ["HEAD"] : args.allValues("rev"),
                                grammarDirectory: context.paths.grammars, log: { console.error("quarry mcp: " + $0) })
         server.serve()

@@ -105,8 +105,8 @@ enum SearchCommand {
         let library = ModelLibrary(paths: context.paths, environment: context.environment)
         let response: SearchResponse
         if let database = try databaseURL(args, environment: context.environment) {
-            response = try QuarryEngine(indexPath: "", library: library)
-                .search(request, database: database, repositories: args.allValues("repo-name"))
+            request.repositories = args.allValues("repo-name")
+            response = try QuarryEngine(database: database, library: library).search(request)
         } else {
             response = try QuarryEngine.locate(index: args.value("index"), repo: args.value("repo"), library: library)
                 .search(request)

@@ -77,9 +77,11 @@ public final class PostgresConnection {
         return try check(result, operation: operation)
     }
 
-    /// Runs several statements without parameters (a schema migration).
-    public func run(script sql: String, operation: String) throws(TeamStoreError) {
-        _ = try check(PQexec(handle, sql), operation: operation)
+    /// Runs several statements without parameters (a schema migration) in
+    /// one round trip; the answer is the last statement's.
+    @discardableResult
+    public func run(script sql: String, operation: String) throws(TeamStoreError) -> PostgresResult {
+        try check(PQexec(handle, sql), operation: operation)
     }
 
     /// Sends `data` (binary COPY format, see `CopyBuffer`) to `COPY ... FROM STDIN (FORMAT binary)`.
@@ -172,7 +174,7 @@ public final class PostgresConnection {
     }
 
     /// `url` with any password replaced by `***`.
-    static func masked(_ url: String) -> String {
+    public static func masked(_ url: String) -> String {
         guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else {
             return url
         }

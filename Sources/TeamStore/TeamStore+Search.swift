@@ -26,7 +26,8 @@ public struct TeamScope: Sendable {
 /// tell apart the same blob in two repositories; ids are assigned here per
 /// search and map back to the repository.
 public final class TeamSearch {
-    private let store: TeamStore
+    /// The connection this search reads through.
+    public let store: TeamStore
     public let scope: TeamScope
     /// The revisions searched: id -> (repository, revision name).
     private let revisions: [Int64: (repository: String, name: String)]
@@ -48,8 +49,11 @@ public final class TeamSearch {
     public func semanticHits(_ vector: [Float], model: String, modelRevision: String,
                              limit: Int) throws(TeamStoreError) -> [ChunkHit] {
         guard !revisions.isEmpty else { return [] }
-        let modelRow = try store.connection.execute(
-            "SELECT id, dim FROM quarry_models WHERE name = $1 AND revision = $2", [.text(model), .text(modelRevision)])
+        // The model and whether its HNSW index exists, in one round trip.
+        let modelRow = try store.connection.execute("""
+            SELECT id, dim, to_regclass(quote_ident(current_schema()) || '.quarry_embeddings_hnsw_' || id) IS NOT NULL
+            FROM quarry_models WHERE name = $1 AND revision = $2
+            """, [.text(model), .text(modelRevision)])
         guard modelRow.count > 0 else {
             throw .notFound("the team database has no vectors for model '\(model)' at the installed version; "
                             + "push an index embedded with it")
@@ -59,9 +63,7 @@ public final class TeamSearch {
             throw .dimensionMismatch(model: model, database: dimension, local: vector.count)
         }
         let literal = "[" + vector.map { String($0) }.joined(separator: ",") + "]"
-        let indexed = try store.connection.execute("SELECT to_regclass(quote_ident(current_schema()) || '.' || $1) IS NOT NULL",
-                                                   [.text("quarry_embeddings_hnsw_\(modelID)")])
-        let useIndex = !scope.isFiltered && indexed.string(0, 0) == "t"
+        let useIndex = !scope.isFiltered && modelRow.string(0, 2) == "t"
         let distance = "e.vector::halfvec(\(dimension)) <=> $1::halfvec(\(dimension))"
         let nearest = useIndex ? """
             SELECT e.text_id, \(distance) AS distance FROM quarry_embeddings e
@@ -81,14 +83,8 @@ public final class TeamSearch {
             WITH ranked AS MATERIALIZED (\(nearest))
             \(Self.hitColumns("1 - ranked.distance")) ORDER BY ranked.distance, f.revision_id, f.path, c.ordinal
             """
-        return try store.inTransaction { () throws(TeamStoreError) -> [ChunkHit] in
-            if useIndex {
-                try store.connection.execute("SET LOCAL hnsw.ef_search = \(TeamStore.efSearch)")
-                // Filtered by revision, the scan goes on until `limit` rows pass.
-                try store.connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            }
-            return try hits(sql, [.text(literal), revisionArray, .int(limit), languageArray])
-        }
+        // The HNSW scan's settings are the session's (see `TeamStore.init`).
+        return try hits(sql, [.text(literal), revisionArray, .int(limit), languageArray])
     }
 
     /// Chunks whose identifier-split text holds any of `terms`, by PostgreSQL

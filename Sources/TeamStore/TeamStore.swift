@@ -23,7 +23,7 @@ public final class TeamStore {
     /// (in-database p50 12 ms); pgvector's default graph (m 16,
     /// ef_construction 64) reached only 0.83 at 100 and 0.93 at 400, missing
     /// whole clusters.
-    public static var efSearch = 100
+    public static let efSearch = 100
     /// The HNSW graph: more links per node (m) and a wider search while
     /// building keep clusters connected, at about twice the build time.
     static let hnswParameters = "m = 24, ef_construction = 128"
@@ -39,7 +39,11 @@ public final class TeamStore {
         connection = try PostgresConnection(url: url)
         switch purpose {
         case .search:
-            let version = try schemaVersion()
+            // Settings for the session's HNSW scans, sent with the schema check: one round trip, and
+            // none per search (a one-shot `search --db` pays for each). Iterative, so a scan filtered
+            // by revision goes on until enough rows pass.
+            let version = try schemaVersion(after: "SET hnsw.ef_search = \(Self.efSearch); "
+                                            + "SET hnsw.iterative_scan = relaxed_order;")
             if version == 0 { throw .noSchema }
             if version > TeamSchema.currentVersion {
                 throw .newerSchema(found: version, supported: TeamSchema.currentVersion)
@@ -54,13 +58,14 @@ public final class TeamStore {
         }
     }
 
-    /// The schema version; 0 when no Quarry schema exists.
-    public func schemaVersion() throws(TeamStoreError) -> Int {
+    /// The schema version; 0 when no Quarry schema exists. `statements`
+    /// (parameterless) run first, in the same round trip.
+    public func schemaVersion(after statements: String = "") throws(TeamStoreError) -> Int {
         // Quarry's tables live in the current schema (the first on the search
         // path); one of the same name further down the path is another index.
-        let exists = try connection.execute("""
+        let exists = try connection.run(script: statements + """
             SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'quarry_meta'
-            """)
+            """, operation: "a query")
         guard exists.count > 0 else { return 0 }
         let result = try connection.execute("SELECT value FROM quarry_meta WHERE key = 'schema_version'")
         return result.count == 0 ? 0 : result.int(0, 0)

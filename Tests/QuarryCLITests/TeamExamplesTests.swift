@@ -21,14 +21,30 @@ final class TeamExamplesTests: XCTestCase {
 
         let (shell, job) = try Self.readmeLines()
         XCTAssertEqual(job.count, 2, "the CI job indexes and pushes")
-        XCTAssertEqual(shell.count, 3)
-        for line in job + shell {
+        XCTAssertEqual(shell.count, 5)
+        let serving = { (line: String) in line.hasPrefix("quarry serve") || line.hasPrefix("curl ") }
+        for line in job + shell where !serving(line) {
             let outcome = try run(line, in: repository, database: database.url)
             XCTAssertEqual(outcome.status, 0, "README: \(line)\nstdout: \(outcome.stdout)\nstderr: \(outcome.stderr)")
         }
         let lexical = try run(shell[2], in: repository, database: database.url)
         XCTAssertEqual(lexical.jsonLines.first?["repo"] as? String, "api")
         XCTAssertEqual(lexical.jsonLines.first?["symbol"] as? String, "main.retryBackoff")
+
+        // A server runs until stopped: the README's one on a free port, asked what its curl line asks.
+        let serve = try XCTUnwrap(shell.first { $0.hasPrefix("quarry serve") })
+        let arguments = serve.split(separator: " ").dropFirst(2)
+            .map { $0 == "\"$QUARRY_DATABASE_URL\"" ? database.url : String($0) }
+        let server = try ServeSession(arguments)
+        defer { _ = server.stop() }
+        let curl = try XCTUnwrap(shell.first { $0.hasPrefix("curl ") })
+        let answer = try run(curl.replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(server.port)"),
+                             in: repository, database: database.url)
+        XCTAssertEqual(answer.status, 0, answer.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(answer.stdout.utf8)) as? [String: Any]
+        let first = (object?["results"] as? [[String: Any]])?.first
+        XCTAssertEqual(first?["repo"] as? String, "api", answer.stdout)
+        XCTAssertEqual(first?["path"] as? String, "src/auth.py", answer.stdout)
     }
 
     /// The shell block's lines (comments removed) and the CI job's `run:` commands.
