@@ -18,14 +18,17 @@ size_t qk_attention_scratch_floats(int queries, int keys, int d) {
     /* Other head dimensions take the BLAS path, which needs the scores only. */
     if (d != 32 && d != 64) return q * n;
     const size_t np = (n + 15) / 16 * 16;
-    return np * q + np * (size_t)d;
+    /* fp32 scores, then the larger of the two paths' operands: fp32 keys
+     * transposed (d x np), or bf16 queries, keys, values and probabilities. */
+    const size_t fp32 = np * (size_t)d, bf16 = q * (size_t)d / 2 + np * (size_t)d + np * q / 2;
+    return np * q + (fp32 > bf16 ? fp32 : bf16);
 }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include "transpose.h"
 
-#define QA_TARGET __attribute__((target("avx512f")))
+#define QA_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define QA_INLINE static inline __attribute__((always_inline)) QA_TARGET
 #if defined(__clang__)
 #define QA_UNROLL _Pragma("clang loop unroll(full)")
@@ -51,9 +54,11 @@ static QA_TARGET void transpose_keys(const float *k, size_t ld, int keys, int d,
  * r < mr, x < depth: one broadcast of a per row and step, nv vector loads of
  * b per step, mr * nv FMAs (mr * nv <= 24 accumulators). mr and nv are
  * constants after inlining, so short tails cost no idle FMAs. Both products
- * of attention are this tile: Q Kt (a = Q, b = Kt) and P V (a = P, b = V). */
+ * of attention are this tile: Q Kt (a = Q, b = Kt) and P V (a = P, b = V).
+ * With bf16, every 4-byte element of a and b is a pair of bf16 values along
+ * the reduction (depth counts pairs) and each step is one vdpbf16ps. */
 QA_INLINE void fma_tile(const float *a, size_t lda, const float *b, size_t ldb, int depth,
-                        const int mr, const int nv, float scale, float *c, size_t ldc) {
+                        const int mr, const int nv, const int bf16, float scale, float *c, size_t ldc) {
     __m512 acc[12][4];
     QA_UNROLL
     for (int r = 0; r < mr; r++)
@@ -68,7 +73,9 @@ QA_INLINE void fma_tile(const float *a, size_t lda, const float *b, size_t ldb, 
         for (int r = 0; r < mr; r++) {
             const __m512 av = _mm512_set1_ps(a[(size_t)r * lda + x]);
             QA_UNROLL
-            for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+            for (int v = 0; v < nv; v++)
+                acc[r][v] = bf16 ? _mm512_dpbf16_ps(acc[r][v], (__m512bh)av, (__m512bh)bv[v])
+                                 : _mm512_fmadd_ps(av, bv[v], acc[r][v]);
         }
     }
     const __m512 s = _mm512_set1_ps(scale);
@@ -79,25 +86,27 @@ QA_INLINE void fma_tile(const float *a, size_t lda, const float *b, size_t ldb, 
 }
 
 /* Rows [i, i + mr) of a product whose tiles are ROWS x NV vectors, mr <= ROWS. */
-#define QA_TILE_ROWS(NV, A, LDA, B, LDB, DEPTH, SCALE, C, LDC)                                \
+#define QA_TILE_ROWS(NV, A, LDA, B, LDB, DEPTH, BF16, SCALE, C, LDC)                                \
     switch (mr) {                                                                            \
-    case 12: fma_tile(A, LDA, B, LDB, DEPTH, 12, NV, SCALE, C, LDC); break;                  \
-    case 11: fma_tile(A, LDA, B, LDB, DEPTH, 11, NV, SCALE, C, LDC); break;                  \
-    case 10: fma_tile(A, LDA, B, LDB, DEPTH, 10, NV, SCALE, C, LDC); break;                  \
-    case 9: fma_tile(A, LDA, B, LDB, DEPTH, 9, NV, SCALE, C, LDC); break;                    \
-    case 8: fma_tile(A, LDA, B, LDB, DEPTH, 8, NV, SCALE, C, LDC); break;                    \
-    case 7: fma_tile(A, LDA, B, LDB, DEPTH, 7, NV, SCALE, C, LDC); break;                    \
-    case 6: fma_tile(A, LDA, B, LDB, DEPTH, 6, NV, SCALE, C, LDC); break;                    \
-    case 5: fma_tile(A, LDA, B, LDB, DEPTH, 5, NV, SCALE, C, LDC); break;                    \
-    case 4: fma_tile(A, LDA, B, LDB, DEPTH, 4, NV, SCALE, C, LDC); break;                    \
-    case 3: fma_tile(A, LDA, B, LDB, DEPTH, 3, NV, SCALE, C, LDC); break;                    \
-    case 2: fma_tile(A, LDA, B, LDB, DEPTH, 2, NV, SCALE, C, LDC); break;                    \
-    default: fma_tile(A, LDA, B, LDB, DEPTH, 1, NV, SCALE, C, LDC); break;                   \
+    case 12: fma_tile(A, LDA, B, LDB, DEPTH, 12, NV, BF16, SCALE, C, LDC); break;                  \
+    case 11: fma_tile(A, LDA, B, LDB, DEPTH, 11, NV, BF16, SCALE, C, LDC); break;                  \
+    case 10: fma_tile(A, LDA, B, LDB, DEPTH, 10, NV, BF16, SCALE, C, LDC); break;                  \
+    case 9: fma_tile(A, LDA, B, LDB, DEPTH, 9, NV, BF16, SCALE, C, LDC); break;                    \
+    case 8: fma_tile(A, LDA, B, LDB, DEPTH, 8, NV, BF16, SCALE, C, LDC); break;                    \
+    case 7: fma_tile(A, LDA, B, LDB, DEPTH, 7, NV, BF16, SCALE, C, LDC); break;                    \
+    case 6: fma_tile(A, LDA, B, LDB, DEPTH, 6, NV, BF16, SCALE, C, LDC); break;                    \
+    case 5: fma_tile(A, LDA, B, LDB, DEPTH, 5, NV, BF16, SCALE, C, LDC); break;                    \
+    case 4: fma_tile(A, LDA, B, LDB, DEPTH, 4, NV, BF16, SCALE, C, LDC); break;                    \
+    case 3: fma_tile(A, LDA, B, LDB, DEPTH, 3, NV, BF16, SCALE, C, LDC); break;                    \
+    case 2: fma_tile(A, LDA, B, LDB, DEPTH, 2, NV, BF16, SCALE, C, LDC); break;                    \
+    default: fma_tile(A, LDA, B, LDB, DEPTH, 1, NV, BF16, SCALE, C, LDC); break;                   \
     }
 
-/* scores[i * np + j] = scale * q_i . k_j, in tiles of 6 queries x 64 keys. */
+/* scores[i * np + j] = scale * q_i . k_j, in tiles of 6 queries x 64 keys.
+ * q rows have stride ld and `depth` steps (d floats, or d/2 bf16 pairs);
+ * kt holds one row of np keys per step. */
 static QA_TARGET void scores_block(const float *q, size_t ld, int queries, const float *kt, int np,
-                                   int d, float scale, float *scores) {
+                                   int depth, const int bf16, float scale, float *scores) {
     for (int i = 0; i < queries; i += 6) {
         const int mr = queries - i < 6 ? queries - i : 6;
         const float *qi = q + (size_t)i * ld;
@@ -105,45 +114,35 @@ static QA_TARGET void scores_block(const float *q, size_t ld, int queries, const
             const float *b = kt + j0;
             float *c = scores + (size_t)i * np + j0;
             switch ((np - j0) / 16 < 4 ? (np - j0) / 16 : 4) {
-            case 4: QA_TILE_ROWS(4, qi, ld, b, (size_t)np, d, scale, c, (size_t)np) break;
-            case 3: QA_TILE_ROWS(3, qi, ld, b, (size_t)np, d, scale, c, (size_t)np) break;
-            case 2: QA_TILE_ROWS(2, qi, ld, b, (size_t)np, d, scale, c, (size_t)np) break;
-            default: QA_TILE_ROWS(1, qi, ld, b, (size_t)np, d, scale, c, (size_t)np) break;
+            case 4: QA_TILE_ROWS(4, qi, ld, b, (size_t)np, depth, bf16, scale, c, (size_t)np) break;
+            case 3: QA_TILE_ROWS(3, qi, ld, b, (size_t)np, depth, bf16, scale, c, (size_t)np) break;
+            case 2: QA_TILE_ROWS(2, qi, ld, b, (size_t)np, depth, bf16, scale, c, (size_t)np) break;
+            default: QA_TILE_ROWS(1, qi, ld, b, (size_t)np, depth, bf16, scale, c, (size_t)np) break;
             }
         }
     }
 }
 
-/* out_i = sum_j p[i * np + j] v_j: tiles of 12 queries x 32 (d = 32) or 6 x 64. */
-static QA_TARGET void values_block(const float *p, int np, const float *v, size_t ld, int queries,
-                                   int keys, int d, float *out, size_t ldo) {
+/* out_i = sum_j p_ij v_j: tiles of 12 queries x 32 (d = 32) or 6 x 64. p rows
+ * have stride lp and `depth` steps (keys, or key pairs); v one row of d per step. */
+static QA_TARGET void values_block(const float *p, size_t lp, const float *v, size_t ldv, int queries,
+                                   int depth, int d, const int bf16, float *out, size_t ldo) {
     const int rows = d == 32 ? 12 : 6;
     for (int i = 0; i < queries; i += rows) {
         const int mr = queries - i < rows ? queries - i : rows;
-        const float *pi = p + (size_t)i * np;
+        const float *pi = p + (size_t)i * lp;
         float *oi = out + (size_t)i * ldo;
         if (d == 32) {
-            QA_TILE_ROWS(2, pi, (size_t)np, v, ld, keys, 1.0f, oi, ldo)
+            QA_TILE_ROWS(2, pi, lp, v, ldv, depth, bf16, 1.0f, oi, ldo)
         } else {
-            QA_TILE_ROWS(4, pi, (size_t)np, v, ld, keys, 1.0f, oi, ldo)
+            QA_TILE_ROWS(4, pi, lp, v, ldv, depth, bf16, 1.0f, oi, ldo)
         }
     }
 }
 
-static int has_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return cached;
-}
-
-int qk_attention_block(const float *q, const float *k, const float *v, size_t ld, int queries,
-                       int keys, int d, float scale, int query_start, int key_start,
-                       int half_window, float *out, size_t ldo, float *scratch) {
-    if ((d != 32 && d != 64) || queries < 1 || keys < 1 || !has_avx512()) return -1;
-    const int np = (keys + 15) / 16 * 16;
-    float *scores = scratch, *kt = scratch + (size_t)np * queries;
-    transpose_keys(k, ld, keys, d, np, kt);
-    scores_block(q, ld, queries, kt, np, d, scale, scores);
+/* Softmax of each query's visible keys in place (zero elsewhere, [keys, np) untouched). */
+static void softmax_rows(float *scores, int np, int queries, int keys, int query_start, int key_start,
+                         int half_window) {
     for (int i = 0; i < queries; i++) {
         float *row = scores + (size_t)i * np;
         int lower = 0, upper = keys;
@@ -160,13 +159,109 @@ int qk_attention_block(const float *q, const float *k, const float *v, size_t ld
         if (upper < keys) memset(row + upper, 0, (size_t)(keys - upper) * sizeof(float));
         if (upper > lower) qk_softmax(row + lower, (size_t)(upper - lower));
     }
-    values_block(scores, np, v, ld, queries, keys, d, out, ldo);
+}
+
+/* ------------------------------------------------------------ bf16 operands */
+
+/* The 16 bf16 values of 16 floats, widened to dwords with the value in the low half. */
+QA_INLINE __m512i bf16_low(__m512 x) {
+    return _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(x));
+}
+
+/* dst[0 .. n/2) as bf16 pairs of src[0 .. n) (n even, a multiple of 32 here). */
+static QA_TARGET void to_bf16_pairs(const float *src, int n, float *dst) {
+    for (int c = 0; c < n; c += 32)
+        _mm512_storeu_ps(dst + c / 2, (__m512)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + c + 16),
+                                                                   _mm512_loadu_ps(src + c)));
+}
+
+/* kt[cp * np + j] = (k_j[2cp], k_j[2cp + 1]) as bf16 pairs, zero for keys <= j < np. */
+static QA_TARGET void transpose_keys_bf16(const float *k, size_t ld, int keys, int d, int np, float *kt) {
+    for (int j0 = 0; j0 < np; j0 += 16) {
+        const int rows = keys - j0 < 16 ? keys - j0 : 16;
+        for (int c0 = 0; c0 < d; c0 += 32) {
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) {
+                const float *row = k + (size_t)(j0 + i) * ld + c0;
+                r[i] = i < rows ? (__m512)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 16), _mm512_loadu_ps(row))
+                                : _mm512_setzero_ps();
+            }
+            transpose16(r);
+            for (int m = 0; m < 16; m++) _mm512_storeu_ps(kt + (size_t)(c0 / 2 + m) * np + j0, r[m]);
+        }
+    }
+}
+
+/* vp[jp * d + x] = (v_{2jp}[x], v_{2jp+1}[x]) as bf16 pairs; a missing last key is zero. */
+static QA_TARGET void pair_values_bf16(const float *v, size_t ld, int keys, int d, float *vp) {
+    for (int j = 0; j < keys; j += 2) {
+        const float *even = v + (size_t)j * ld, *odd = even + ld;
+        for (int x = 0; x < d; x += 16) {
+            const __m512i lo = bf16_low(_mm512_loadu_ps(even + x));
+            const __m512i hi = j + 1 < keys ? _mm512_slli_epi32(bf16_low(_mm512_loadu_ps(odd + x)), 16)
+                                            : _mm512_setzero_si512();
+            _mm512_storeu_ps(vp + (size_t)(j / 2) * d + x, (__m512)_mm512_or_si512(lo, hi));
+        }
+    }
+}
+
+/* Each probability row [0, keys) as bf16 pairs (zero past keys, up to np). */
+static QA_TARGET void probabilities_bf16(const float *p, int np, int queries, int keys, float *pp) {
+    for (int i = 0; i < queries; i++) {
+        const float *row = p + (size_t)i * np;
+        uint16_t *out = (uint16_t *)(pp + (size_t)i * (np / 2));
+        for (int j = 0; j < np; j += 16) {
+            const int left = keys - j;
+            const __mmask16 m = left >= 16 ? (__mmask16)0xffff : (left <= 0 ? 0 : (__mmask16)((1u << left) - 1));
+            _mm256_storeu_si256((__m256i *)(out + j), (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, row + j)));
+        }
+    }
+}
+
+static int has_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    return cached;
+}
+
+static int has_bf16(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+    return cached;
+}
+
+int qk_attention_block(const float *q, const float *k, const float *v, size_t ld, int queries,
+                       int keys, int d, float scale, int query_start, int key_start,
+                       int half_window, int bf16, float *out, size_t ldo, float *scratch) {
+    if ((d != 32 && d != 64) || queries < 1 || keys < 1 || !has_avx512()) return -1;
+    if (bf16 && !has_bf16()) return -1;
+    const int np = (keys + 15) / 16 * 16;
+    float *scores = scratch, *rest = scratch + (size_t)np * queries;
+    if (!bf16) {
+        transpose_keys(k, ld, keys, d, np, rest);
+        scores_block(q, ld, queries, rest, np, d, 0, scale, scores);
+        softmax_rows(scores, np, queries, keys, query_start, key_start, half_window);
+        values_block(scores, (size_t)np, v, ld, queries, keys, d, 0, out, ldo);
+        return 0;
+    }
+    /* bf16 pairs: queries (d/2 per row), keys transposed (d/2 rows of np),
+     * values paired by key (np/2 rows of d), probabilities (np/2 per row). */
+    float *qp = rest, *kt = qp + (size_t)queries * (d / 2), *vp = kt + (size_t)(d / 2) * np;
+    float *pp = vp + (size_t)(np / 2) * d;
+    for (int i = 0; i < queries; i++) to_bf16_pairs(q + (size_t)i * ld, d, qp + (size_t)i * (d / 2));
+    transpose_keys_bf16(k, ld, keys, d, np, kt);
+    scores_block(qp, (size_t)(d / 2), queries, kt, np, d / 2, 1, scale, scores);
+    softmax_rows(scores, np, queries, keys, query_start, key_start, half_window);
+    probabilities_bf16(scores, np, queries, keys, pp);
+    pair_values_bf16(v, ld, keys, d, vp);
+    values_block(pp, (size_t)(np / 2), vp, (size_t)d, queries, (keys + 1) / 2, d, 1, out, ldo);
     return 0;
 }
 #else
 int qk_attention_block(const float *q, const float *k, const float *v, size_t ld, int queries,
                        int keys, int d, float scale, int query_start, int key_start,
-                       int half_window, float *out, size_t ldo, float *scratch) {
+                       int half_window, int bf16, float *out, size_t ldo, float *scratch) {
+    (void)bf16;
     (void)q; (void)k; (void)v; (void)ld; (void)queries; (void)keys; (void)d; (void)scale;
     (void)query_start; (void)key_start; (void)half_window; (void)out; (void)ldo; (void)scratch;
     return -1;

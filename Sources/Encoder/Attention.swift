@@ -36,6 +36,9 @@ struct SelfAttention {
     var headDimension: Int
     /// Keys within this distance of the query are visible; nil means global attention.
     var halfWindow: Int?
+    /// Both products on bf16 inputs with fp32 sums (the softmax stays fp32); see
+    /// `ProjectionPrecisions.bf16Attention`.
+    var bf16 = false
 
     var hiddenSize: Int { headCount * headDimension }
 
@@ -92,10 +95,10 @@ struct SelfAttention {
         let value = qkv + (job.sequenceStart + job.keys.lowerBound) * stride + 2 * hidden + headOffset
         let scale = Float(1 / Double(d).squareRoot())
         let out = output + (job.sequenceStart + job.queries.lowerBound) * hidden + headOffset
-        // The fused C block handles head dimensions 32 and 64 on AVX-512; BLAS does the rest.
+        // The fused C block handles head dimensions 32 and 64 on AVX-512; BLAS (fp32) does the rest.
         if qk_attention_block(query, key, value, stride, Int32(queryCount), Int32(keyCount), Int32(d), scale,
                               Int32(job.queries.lowerBound), Int32(job.keys.lowerBound),
-                              Int32(halfWindow ?? -1), out, hidden, scores) == 0 {
+                              Int32(halfWindow ?? -1), bf16 ? 1 : 0, out, hidden, scores) == 0 {
             return
         }
         matrixMultiply(m: queryCount, n: keyCount, k: d, alpha: scale, query, lda: stride,

@@ -86,7 +86,8 @@ final class BertNetwork: EncoderNetwork {
             }
         }
         layerNorm(x, rows: t, width: h, weight: embeddingNormWeight, bias: embeddingNormBias, epsilon: c.layerNormEpsilon)
-        let attention = SelfAttention(headCount: c.headCount, headDimension: h / c.headCount, halfWindow: nil)
+        let attention = SelfAttention(headCount: c.headCount, headDimension: h / c.headCount, halfWindow: nil,
+                                      bf16: precisions.bf16Attention)
         let activation = debug.activationOverride ?? c.activation
         let qkv = workspace.qkv.reserve(t * 3 * h)
         let context = workspace.context.reserve(t * h)

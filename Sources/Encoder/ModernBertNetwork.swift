@@ -96,7 +96,8 @@ final class ModernBertNetwork: EncoderNetwork {
             rotary.apply(to: qkv, sequences: sequences, headCount: c.headCount, interleaved: debug.interleavedRope)
             let attention = SelfAttention(
                 headCount: c.headCount, headDimension: headDimension,
-                halfWindow: layer.isGlobal ? nil : c.localWindow / 2 + debug.halfWindowAdjustment)
+                halfWindow: layer.isGlobal ? nil : c.localWindow / 2 + debug.halfWindowAdjustment,
+                bf16: precisions.bf16Attention)
             attention(qkv: qkv, output: context, sequences: sequences, scratch: workspace.scores)
             linear(context, layer.outputWeight, bias: layer.outputBias, projection, m: t,
                    precision: precisions(.attentionOutput, layer: index))

@@ -30,6 +30,9 @@ struct ProjectionPrecisions: Sendable, Equatable {
     var base: qk_precision?
     var bf16Projections: Set<Projection> = []
     var bf16Layers: Set<Int> = []
+    /// Attention's two products (Q·Kᵀ and P·V) on bf16 inputs. On by default under int8
+    /// (`QUARRY_INT8_ATTENTION=fp32` turns it off): measured against the same gate.
+    var bf16Attention = false
 
     init(_ base: qk_precision?, bf16Projections: Set<Projection> = [], bf16Layers: Set<Int> = []) {
         self.base = base
@@ -44,6 +47,7 @@ struct ProjectionPrecisions: Sendable, Equatable {
     static func resolving(_ base: qk_precision?, environment: [String: String] = ProcessInfo.processInfo.environment) -> Self {
         var plan = Self(base)
         guard base == QK_INT8 else { return plan }
+        plan.bf16Attention = environment["QUARRY_INT8_ATTENTION"] != "fp32"
         let keep = environment["QUARRY_INT8_KEEP"] ?? defaultKeptInBF16
         for item in keep.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             if let layer = Int(item) {

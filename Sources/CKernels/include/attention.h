@@ -21,12 +21,14 @@ size_t qk_attention_scratch_floats(int queries, int keys, int d);
  * each; out[i * ldo] receives d floats. Query i sits at position
  * query_start + i and key j at key_start + j of their sequence; with
  * half_window >= 0 a query sees only keys within that distance, else all.
- * A query that sees no key gets zeros. Returns 0, or -1 (nothing written)
- * when d is not 32 or 64 or the CPU lacks AVX-512: the caller then computes
- * the block another way. */
+ * A query that sees no key gets zeros. With bf16 != 0 both products take
+ * bf16 inputs (Q, K, the probabilities and V rounded to nearest even) with
+ * fp32 sums; the softmax stays fp32. Returns 0, or -1 (nothing written)
+ * when d is not 32 or 64 or the CPU lacks AVX-512 (or AVX512_BF16 when
+ * asked): the caller then computes the block another way. */
 int qk_attention_block(const float *q, const float *k, const float *v, size_t ld, int queries,
                        int keys, int d, float scale, int query_start, int key_start,
-                       int half_window, float *out, size_t ldo, float *scratch);
+                       int half_window, int bf16, float *out, size_t ldo, float *scratch);
 
 #ifdef __cplusplus
 }
