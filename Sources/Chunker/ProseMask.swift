@@ -2,30 +2,25 @@ import QuarryCore
 
 /// The copy of a Markdown or reStructuredText document that its grammar parses:
 /// the same length, lines and block structure, with the running text of
-/// ordinary lines fused into one word.
+/// ordinary lines fused (Markdown) or blanked (reStructuredText).
 ///
 /// Why: both grammars lex running text word by word and punctuation mark by
 /// punctuation mark (tree-sitter-markdown's block grammar too, though it only
-/// builds blocks), so a prose parse makes a node every three or four bytes and
-/// runs at under half the speed of code. Sections depend only on how lines
+/// builds blocks), so a prose parse made a node every three or four bytes and
+/// ran at a third of the speed of code. Sections depend only on how lines
 /// start, on lines made of punctuation alone (underlines, fences, transitions,
 /// table borders) and on a few constructs kept whole below; inside other lines,
-/// an ASCII space or punctuation mark becomes `x`. Offsets are unchanged, and
-/// since only ASCII becomes ASCII, so is every line's length in characters
+/// Markdown's ASCII spaces and punctuation become `x`, and reStructuredText's
+/// ASCII text becomes blanks except around inline markup. Offsets are unchanged,
+/// and since only ASCII becomes ASCII, so is every line's length in characters
 /// (reStructuredText compares a title's length with its underline's). Chunk
 /// text, names and ranges are always read from the original bytes.
+/// `ProseMaskTests` and `Benchmarks/languages.sh` check that chunks do not change.
 enum ProseMask {
     /// The masked copy, or nil for a language that is parsed as written.
     static func masked(_ bytes: UnsafeBufferPointer<UInt8>, language: Language) -> [UInt8]? {
         guard language.isProse else { return nil }
-        var lines: [Range<Int>] = []
-        var lineStart = 0
-        while lineStart < bytes.count {
-            var lineEnd = lineStart
-            while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
-            lines.append(lineStart..<lineEnd)
-            lineStart = lineEnd + 1
-        }
+        let lines = lineRanges(bytes)
         // Markdown's running text becomes one word (`x` joins its words); the
         // reStructuredText scanner looks each character up in a table of
         // hundreds of delimiters, so its running text becomes blanks after the
@@ -51,6 +46,19 @@ enum ProseMask {
             }
         }
         return copy
+    }
+
+    /// Each line's range, without its newline.
+    private static func lineRanges(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var lines: [Range<Int>] = []
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            lines.append(lineStart..<lineEnd)
+            lineStart = lineEnd + 1
+        }
+        return lines
     }
 
     /// Where masking stops: the line's end, or before a final ` ::` (a
@@ -158,9 +166,9 @@ enum ProseMask {
         return index
     }
 
-    /// Where masking may begin in a reStructuredText line: past its indentation,
-    /// its first word and the blanks after it (a bullet, an enumerator, a term),
-    /// or past a field marker (`:param name:`) or a directive's `::`. Nil keeps
+    /// Where masking may begin in a reStructuredText line: past its indentation
+    /// and the first letter of a plain word, past a first word with punctuation
+    /// (a bullet, an enumerator) and the character after it, past a field marker (`:param name:`) or a directive's `::`. Nil keeps
     /// the line whole: other explicit markup (targets, comments), option lists,
     /// line blocks and tables, whose layout within the line matters.
     private static func restructuredTextMaskStart(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int? {
@@ -192,7 +200,8 @@ enum ProseMask {
             plainWord = plainWord && isAlphanumeric(bytes[index])
             index += 1
         }
-        return plainWord ? index : contentStart(bytes, from: index, to: line.upperBound)
+        // A word of letters and digits is never a marker: its first letter keeps the line's text.
+        return plainWord ? first + 1 : contentStart(bytes, from: index, to: line.upperBound)
     }
 
     /// Past the blanks from `start` and the character after them: a bullet's or
