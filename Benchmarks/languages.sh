@@ -6,6 +6,12 @@
 # (Grammars/build.sh).
 #
 #   Benchmarks/languages.sh [CORPUS_DIR]     (default $QUARRY_HOME/corpus-languages)
+#   BEFORE=/tmp/old.xctest Benchmarks/languages.sh
+#
+# BEFORE names a copy of .build/release/QuarryPackageTests.xctest kept from before a change:
+# the two builds then run alternately (before, after, before, after) in one run, each printing
+# its figures, and their chunk lists of the whole corpus (RealSourceTests.testChunkListsOfLanguageCorpora)
+# must be identical. Compare ratios to Python and JavaScript within a run: the CPU is shared.
 #
 # Kotlin and Scala: no Debian package or PyPI sdist of real code of a useful size was found
 # (Debian's kotlin and scala packages ship jars), so they are measured on this repository's
@@ -73,5 +79,29 @@ PY
 fi
 du -sh "$corpus"/*/ | sed "s|$corpus/||"
 cd "$root"
-QUARRY_LANGUAGE_CORPUS=$corpus swift test -c release -Xswiftc -enable-testing --skip-build \
-    --filter 'RealSourceTests/testThroughput' 2>&1 | grep -E 'chunker throughput|error|Executed .* tests'
+if [[ -z ${BEFORE:-} ]]; then
+    QUARRY_LANGUAGE_CORPUS=$corpus swift test -c release -Xswiftc -enable-testing --skip-build \
+        --filter 'RealSourceTests/testThroughput' 2>&1 | grep -E 'chunker throughput|error|Executed .* tests'
+    exit 0
+fi
+after=$root/.build/release/QuarryPackageTests.xctest
+[[ -x $BEFORE && -x $after ]] || { echo "languages.sh: need $BEFORE and $after (build with --build-tests)" >&2; exit 2; }
+lists=$(mktemp -d)
+trap 'rm -rf "$lists"' EXIT
+for round in 1 2; do
+    for build in before after; do
+        binary=$BEFORE; [[ $build == after ]] && binary=$after
+        QUARRY_LANGUAGE_CORPUS=$corpus "$binary" ChunkerTests.RealSourceTests 2>&1 |
+            grep -E 'chunker throughput|error:' | sed "s/^/$build $round: /"
+    done
+done
+for build in before after; do
+    binary=$BEFORE; [[ $build == after ]] && binary=$after
+    QUARRY_LANGUAGE_CORPUS=$corpus QUARRY_CHUNK_LISTS=$lists/$build.tsv \
+        "$binary" ChunkerTests.RealSourceTests/testChunkListsOfLanguageCorpora >/dev/null 2>&1
+done
+if cmp -s "$lists/before.tsv" "$lists/after.tsv"; then
+    echo "chunk lists: identical ($(wc -l <"$lists/after.tsv") chunks)"
+else
+    echo "chunk lists differ:"; diff "$lists/before.tsv" "$lists/after.tsv" | head -20; exit 1
+fi

@@ -12,6 +12,9 @@ public final class Chunker {
     private let parser: OpaquePointer
     private let cursor: OpaquePointer
     private var activeLanguage: OpaquePointer?
+    /// Whether prose is parsed through its `ProseMask` copy; tests turn it off
+    /// to check that masking leaves every chunk as it was.
+    var masksProse = true
 
     public init(registry: GrammarRegistry = .empty, options: ChunkingOptions = ChunkingOptions()) {
         self.registry = registry
@@ -47,7 +50,7 @@ public final class Chunker {
         guard !source.isBlank(0..<source.count) else { return [] }
         var assembler = ChunkAssembler(source: source, options: options, language: language)
         guard let grammar = registry.grammar(for: language), !Chunker.nestsTooDeep(source, language: language),
-              let tree = parse(bytes, grammar: grammar) else {
+              let tree = parseMasked(bytes, language: language, grammar: grammar) else {
             assembler.emitLineWindows(0..<source.count, kind: .lines, symbol: "")
             return assembler.chunks
         }
@@ -84,6 +87,14 @@ public final class Chunker {
             index += 1
         }
         return false
+    }
+
+    /// Parses prose through its masked copy (`ProseMask`), other languages as written.
+    private func parseMasked(_ bytes: UnsafeBufferPointer<UInt8>, language: Language, grammar: Grammar) -> OpaquePointer? {
+        guard masksProse, let masked = ProseMask.masked(bytes, language: language) else {
+            return parse(bytes, grammar: grammar)
+        }
+        return masked.withUnsafeBufferPointer { parse($0, grammar: grammar) }
     }
 
     private func parse(_ bytes: UnsafeBufferPointer<UInt8>, grammar: Grammar) -> OpaquePointer? {

@@ -215,4 +215,37 @@ final class LanguageFixtureTests: XCTestCase {
             "doc Configuration > Retry policy 17-25",
         ])
     }
+
+    /// Harder documents: headings in code, quotes, lists and HTML, setext and closed ATX
+    /// headings, skipped levels, an empty heading; the chunk lists were recorded before the
+    /// prose chunkers were made faster and must not change.
+    func testMarkdownRunbook() throws {
+        XCTAssertEqual(try outline("runbook.md", .markdown), [
+            "doc Runbook for the ingestion service 1-5",
+            "doc Alerts 6-40",
+            "doc Alerts > Queue backlog 18-40",
+            "doc Alerts > Queue backlog > A quoted heading 22-23",
+            "doc Alerts > Queue backlog > with a heading inside the item 26-27",
+            "doc Alerts > Queue backlog > Skipped levels 33-40",
+            "toplevel  41-43",
+            "doc Storage 45-58",
+            "doc Storage > Compaction 51-58",
+        ])
+    }
+
+    /// Overlined and underlined titles, a literal block holding an underlined line, directives,
+    /// a transition, and a new adornment style appearing late.
+    func testReStructuredTextDeployment() throws {
+        XCTAssertEqual(try outline("deployment.rst", .rst), [
+            "toplevel  1-1",
+            "doc Deployment 3-65",
+            "doc Deployment > Preparing a release 12-36",
+            "doc Deployment > Preparing a release > Checklists 26-36",
+            "doc Deployment > Preparing a release > Checklists > Sign-off 32-36",
+            "doc Deployment > Rolling out 37-60",
+            "doc Deployment > Rolling out > Canary hosts 44-60",
+            "doc Deployment > Rolling out > Canary hosts > Appendix 55-60",
+            "doc Deployment > Glossary 61-65",
+        ])
+    }
 }

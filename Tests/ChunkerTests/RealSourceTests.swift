@@ -104,6 +104,31 @@ final class RealSourceTests: XCTestCase {
         }
     }
 
+    /// Writes every chunk of the corpora to `$QUARRY_CHUNK_LISTS` (file, kind, symbol, lines,
+    /// bytes, FNV-1a of the text), so two builds' chunk lists can be compared with `diff`
+    /// (Benchmarks/languages.sh does, when given an older test binary).
+    func testChunkListsOfLanguageCorpora() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let root = environment["QUARRY_LANGUAGE_CORPUS"], let output = environment["QUARRY_CHUNK_LISTS"] else {
+            throw XCTSkip("QUARRY_LANGUAGE_CORPUS and QUARRY_CHUNK_LISTS not set (see Benchmarks/languages.sh)")
+        }
+        var lines: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: root).sorted() {
+            guard let language = Language(rawValue: name) else { continue }
+            let chunker = Chunker(registry: try TestSupport.grammarRegistry(for: language))
+            for file in try FileManager.default.contentsOfDirectory(atPath: root + "/" + name).sorted() {
+                guard let text = try? String(contentsOfFile: root + "/" + name + "/" + file, encoding: .utf8) else { continue }
+                for chunk in chunker.chunks(of: text, language: language, path: file) {
+                    let hash = chunk.text.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+                    lines.append("\(name)/\(file)\t\(chunk.kind.rawValue)\t\(chunk.symbol)\t\(chunk.startLine)-\(chunk.endLine)"
+                                 + "\t\(chunk.startByte)..<\(chunk.endByte)\t\(String(hash, radix: 16))")
+                }
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: output, atomically: true, encoding: .utf8)
+        XCTAssertFalse(lines.isEmpty)
+    }
+
     private func measureThroughput(root: String, suffix: String, language: Language, minimumFiles: Int,
                                    include: (String) -> Bool) throws {
         let registry = try TestSupport.grammarRegistry(for: language)
