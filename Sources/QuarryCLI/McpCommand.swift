@@ -36,7 +36,7 @@ enum McpCommand {
         let console = context.console
         // Warm the model while the client connects; a search waits for it.
         Thread.detachNewThread {
-            if (try? engine.model(named: nil)) == nil {
+            if (try? engine.warmUp()) == nil {
                 console.error("quarry mcp: note: default model '\(library.defaultName)' not loaded; "
                               + "semantic search is unavailable")
             }

@@ -65,7 +65,7 @@ enum ServeCommand {
         let server = try HTTPServer(router: Router(engine: engine, token: token), options: options)
         console.error("quarry serve: listening on http://\(options.host):\(server.port)/ (index \(engine.indexPath))")
         // Warm the model so the first search does not pay for loading it.
-        if (try? engine.model(named: nil)) == nil {
+        if (try? engine.warmUp()) == nil {
             console.error("quarry serve: note: default model '\(library.defaultName)' not loaded; "
                           + "semantic search is unavailable")
         }
