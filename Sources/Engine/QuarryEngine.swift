@@ -137,6 +137,11 @@ package final class QuarryEngine: @unchecked Sendable {
         lock.unlock()
         try model(named: nil).model.prepareForQueries()
         _ = try? search(SearchRequest(query: "warm up"))
+        // Its vectors stay cached; its connection does not: the first request
+        // opens its own, which checks the index (its schema) as it is then.
+        lock.lock()
+        idleStores.removeAll()
+        lock.unlock()
     }
 
     /// How this engine's searchers scan vectors (see `warmUp`).
