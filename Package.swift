@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Store", "TestSupport"]),
         .testTarget(name: "ArgumentsTests", dependencies: ["Arguments"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Search", "Store"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Encoder", "Search", "Store"]),
         .testTarget(name: "QuarryCLITests", dependencies: ["QuarryCLI", "Store", "CSQLite", "TeamStore", "TestSupport"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "COpenBLAS", "TestSupport"]),
     ],

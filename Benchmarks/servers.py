@@ -10,6 +10,8 @@ import threading
 import time
 import urllib.parse
 
+import quarry_serve
+
 quarry, corpus, index, duration = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 # The queries Benchmarks/search.sh times too.
 queries = open(os.path.join(os.path.dirname(__file__), "queries.txt")).read().splitlines()
@@ -32,16 +34,7 @@ def search_path(query, mode="hybrid"):
     return "/api/search?" + urllib.parse.urlencode({"q": query, "mode": mode, "k": 10})
 
 
-server = subprocess.Popen([quarry, "serve", "--repo", corpus, "--index", index, "--port", "0"],
-                          stderr=subprocess.PIPE, text=True)
-port = None
-while port is None:
-    line = server.stderr.readline()
-    if not line:
-        sys.exit("quarry serve did not start")
-    found = re.search(r"listening on http://[0-9.]+:(\d+)/", line)
-    port = int(found.group(1)) if found else None
-threading.Thread(target=lambda: server.stderr.read(), daemon=True).start()
+server, port = quarry_serve.start(quarry, corpus, index)
 
 connection = http.client.HTTPConnection("127.0.0.1", port)
 def get(conn, path):

@@ -23,6 +23,13 @@ final class BertNetwork: EncoderNetwork {
 
     var hiddenSize: Int { configuration.hiddenSize }
 
+    var projections: [(projection: Projection, layer: Int, weight: LinearWeight)] {
+        layers.enumerated().flatMap { index, layer in
+            [(.qkv, index, layer.qkvWeight), (.attentionOutput, index, layer.outputWeight),
+             (.mlpInput, index, layer.intermediateWeight), (.mlpOutput, index, layer.mlpOutputWeight)]
+        }
+    }
+
     init(configuration c: BertConfiguration, weights file: SafetensorsFile) throws(EncoderError) {
         configuration = c
         let loader = try WeightLoader(file: file, anchor: "embeddings.word_embeddings.weight")

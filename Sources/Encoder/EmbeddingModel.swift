@@ -105,6 +105,19 @@ public final class EmbeddingModel: @unchecked Sendable {
         weights.prefetchLentTensors()
     }
 
+    /// Packs every projection in the arithmetic of queries now (once; e.g. bf16: half the
+    /// fp32 weights' bytes), for a process that keeps the model to embed many queries: a
+    /// query's few tokens make each projection a matrix-vector product bound by reading its
+    /// weights, which unpacked would be the fp32 ones, converted on every call. Vectors are
+    /// unchanged (the packed and in-place kernels compute the same bits). Costs a few tens
+    /// of milliseconds and the packed copy's memory; a one-shot search is better off without.
+    public func prepareForQueries() {
+        let precisions = ProjectionPrecisions(LinearKernels.precision(for: .query))
+        for (projection, layer, weight) in network.projections {
+            if let precision = precisions(projection, layer: layer) { weight.pack(precision) }
+        }
+    }
+
     /// The prompt prefixed to texts of `role` (`query: `, `passage: ` for e5; empty for Granite).
     public func prompt(for role: TextRole) -> String {
         switch role {

@@ -9,6 +9,8 @@ protocol EncoderNetwork: AnyObject {
     /// run in the precisions `precisions` gives them.
     func forward(tokens: [Int32], sequences: [Range<Int>], precisions: ProjectionPrecisions,
                  workspace: Workspace) -> UnsafeMutablePointer<Float>
+    /// Every projection's weights, with what it is and its layer (to pack them ahead).
+    var projections: [(projection: Projection, layer: Int, weight: LinearWeight)] { get }
 }
 
 /// Scratch memory of one forward pass, reused across calls.

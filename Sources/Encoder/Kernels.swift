@@ -67,9 +67,9 @@ final class LinearWeight: @unchecked Sendable {
     private var rowsSeen = 0
     private let packingLock = NSLock()
 
-    /// Products with fewer input rows than this never use packed weights: they read the
+    /// Products with fewer input rows than this never pack the weights: they read the
     /// fp32 weights in place, which for a query's few tokens costs a fraction of packing
-    /// (a copy of every weight of the model, page faults included).
+    /// (a copy of every weight of the model, page faults included), unless packed already.
     static let minimumPackedRows = 64
     /// Weights are packed once products of at least `minimumPackedRows` rows have
     /// multiplied more than this many rows in all: one text of up to 512 tokens embeds
@@ -90,28 +90,46 @@ final class LinearWeight: @unchecked Sendable {
     /// The weights packed in `precision` for the CKernels GEMM when a product of `m` input
     /// rows should use them: never for BLAS (nil) nor small products; packed on first use
     /// past `packingRowThreshold`, once per precision (passages and queries may differ).
+    /// Weights packed already (by `pack`, or by enough large products) serve every product
+    /// in their precision, however few its rows: the same bits as the in-place kernel,
+    /// from half (bf16) or a quarter (int8) of the bytes.
     func packedForLinear(rows m: Int, precision: qk_precision?) -> OpaquePointer? {
-        guard m >= Self.minimumPackedRows, let precision else { return nil }
+        guard let precision else { return nil }
         let slot = Int(precision.rawValue)
         packingLock.lock()
         defer { packingLock.unlock() }
         if let weights = packed[slot] { return weights }
+        guard m >= Self.minimumPackedRows else { return nil }
         rowsSeen += m
         guard rowsSeen > Self.packingRowThreshold else { return nil }
-        if blocks.count == 1 {
-            packed[slot] = qk_weights_pack(blocks[0].data, Int32(rows), Int32(columns), precision)
-        } else {
-            // The packer reads one contiguous matrix; the joined copy lives only while packing.
-            let joined = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
-            defer { joined.deallocate() }
-            var offset = 0
-            for block in blocks {
-                (joined + offset).initialize(from: block.data, count: block.count)
-                offset += block.count
-            }
-            packed[slot] = qk_weights_pack(joined, Int32(rows), Int32(columns), precision)
-        }
+        packed[slot] = makePacked(precision)
         return packed[slot]
+    }
+
+    /// Packs the weights in `precision` now unless done before, so that a process about to
+    /// embed many short queries (a server) reads the packed form from its first query on
+    /// (a query's handful of tokens is a matrix-vector product bound by reading weights).
+    func pack(_ precision: qk_precision) {
+        let slot = Int(precision.rawValue)
+        packingLock.lock()
+        defer { packingLock.unlock() }
+        if packed[slot] == nil { packed[slot] = makePacked(precision) }
+    }
+
+    /// A packed copy in `precision`; nil where the CPU lacks it.
+    private func makePacked(_ precision: qk_precision) -> OpaquePointer? {
+        if blocks.count == 1 {
+            return qk_weights_pack(blocks[0].data, Int32(rows), Int32(columns), precision)
+        }
+        // The packer reads one contiguous matrix; the joined copy lives only while packing.
+        let joined = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
+        defer { joined.deallocate() }
+        var offset = 0
+        for block in blocks {
+            (joined + offset).initialize(from: block.data, count: block.count)
+            offset += block.count
+        }
+        return qk_weights_pack(joined, Int32(rows), Int32(columns), precision)
     }
 
     /// `output[r, c] = input[r, :] · W[c, :] (+ bias[c])` for `r` in `inputRows` and `c` in

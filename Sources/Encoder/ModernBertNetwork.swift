@@ -25,6 +25,13 @@ final class ModernBertNetwork: EncoderNetwork {
 
     var hiddenSize: Int { configuration.hiddenSize }
 
+    var projections: [(projection: Projection, layer: Int, weight: LinearWeight)] {
+        layers.enumerated().flatMap { index, layer in
+            [(.qkv, index, layer.qkvWeight), (.attentionOutput, index, layer.outputWeight),
+             (.mlpInput, index, layer.inputWeight), (.mlpOutput, index, layer.mlpOutputWeight)]
+        }
+    }
+
     init(configuration c: ModernBertConfiguration, weights file: SafetensorsFile) throws(EncoderError) {
         configuration = c
         let loader = try WeightLoader(file: file, anchor: "embeddings.tok_embeddings.weight")

@@ -54,6 +54,7 @@ extension QuarryEngine {
         let cached = cachedVectors(key)
         let searcher = cached.map { Searcher(store: store, model: record, vectors: $0.searcher, words: $0.words) }
             ?? Searcher(store: store, model: record)
+        searcher.quantization = vectorQuantization
         if let backlog = try store.embeddingBacklog(revision: request.revision, model: record) {
             searcher.fusion = searcher.fusion.coveringPart(backlog.coverage)
             notes.append(Self.coverageNote(backlog, mode: mode))

@@ -1,3 +1,4 @@
+import Encoder
 import Foundation
 import GitSource
 import Search
@@ -22,6 +23,9 @@ package final class QuarryEngine: @unchecked Sendable {
     package let team: TeamConnections?
     private let lock = NSLock()
     private var models: [String: LoadedModel] = [:]
+    /// Set by `warmUp`: searches scan vectors through a bf16 copy kept with them
+    /// (same results; worth its making only where it serves many queries).
+    private var screensVectors = false
     private var idleStores: [PooledStore] = []
     /// Per model id: vectors mapped by an earlier request and what they are valid for.
     /// Mapping 100k rows costs tens of milliseconds; a request whose snapshot
@@ -129,6 +133,30 @@ package final class QuarryEngine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         vectors[key.model] = (key, searcher, words)
+    }
+
+    /// Readies the engine for a stream of queries: the default model loaded with
+    /// its query weights packed, vectors screened in bf16, and one search run to
+    /// map and copy the vectors. What a server calls once at start, so that no
+    /// request pays for it; throws when the default model does not load.
+    package func warmUp() throws {
+        lock.lock()
+        screensVectors = true
+        lock.unlock()
+        try model(named: nil).model.prepareForQueries()
+        _ = try? search(SearchRequest(query: "warm up"))
+        // Its vectors stay cached; its connection does not: the first request
+        // opens its own, which checks the index (its schema) as it is then.
+        lock.lock()
+        idleStores.removeAll()
+        lock.unlock()
+    }
+
+    /// How this engine's searchers scan vectors (see `warmUp`).
+    var vectorQuantization: VectorQuantization {
+        lock.lock()
+        defer { lock.unlock() }
+        return screensVectors ? .bf16Screened : .none
     }
 
     /// The model called `name` (default: the library's), loaded on first use and kept.

@@ -42,7 +42,7 @@ enum McpCommand {
         let engine = try ServeCommand.engine(args, library: library) { console.error("quarry mcp: note: " + $0) }
         // Warm the model while the client connects; a search waits for it.
         Thread.detachNewThread {
-            if (try? engine.model(named: nil)) == nil {
+            if (try? engine.warmUp()) == nil {
                 console.error("quarry mcp: note: default model '\(library.defaultName)' not loaded; "
                               + "semantic search is unavailable")
             }

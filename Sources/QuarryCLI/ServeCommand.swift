@@ -76,7 +76,7 @@ enum ServeCommand {
         let source = engine.team.map { "team database " + $0.displayURL } ?? "index " + engine.indexPath
         console.error("quarry serve: listening on http://\(options.host):\(server.port)/ (\(source))")
         // Warm the model so the first search does not pay for loading it.
-        if (try? engine.model(named: nil)) == nil {
+        if (try? engine.warmUp()) == nil {
             console.error("quarry serve: note: default model '\(library.defaultName)' not loaded; "
                           + "semantic search is unavailable")
         }

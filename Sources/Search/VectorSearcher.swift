@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import QuarryCore
 import Store
@@ -10,6 +11,13 @@ public enum VectorQuantization: Sendable, Hashable {
     /// rescore the best `rescore` candidates (at least the number asked for)
     /// with the fp32 vectors, so the order returned is exact among them.
     case int8(rescore: Int)
+    /// Scan a bf16 copy of the vectors (half the bytes of fp32, on CKernels'
+    /// AVX512-BF16 product and its threads), then rescore exactly every row
+    /// whose bf16 score could reach the best asked for: the same rows and
+    /// scores as `.none`, bit for bit (see `BF16Screen`). For a process that
+    /// keeps its searcher (a server): making the copy costs a pass over the
+    /// vectors and memory of half their size. `.none` where the CPU lacks bf16.
+    case bf16Screened
 }
 
 /// Exact nearest-neighbour search over one model's vectors: every row of the
@@ -26,6 +34,7 @@ public final class VectorSearcher: @unchecked Sendable {
     public let quantization: VectorQuantization
     private let codes: [Int8]
     private let scales: [Float]
+    private let screen: BF16Screen?
 
     public var dimension: Int { matrix.dimension }
     public var count: Int { matrix.count }
@@ -50,6 +59,7 @@ public final class VectorSearcher: @unchecked Sendable {
         } else {
             (codes, scales) = ([], [])
         }
+        screen = quantization == .bf16Screened ? BF16Screen(matrix) : nil
     }
 
     /// The `k` rows most similar to `query`, best first, as (row, cosine).
@@ -113,12 +123,16 @@ public final class VectorSearcher: @unchecked Sendable {
     }
 
     /// One score per row for a normalised query (see `unit`): exact cosines,
-    /// or int8 approximations to rescore.
+    /// or int8 or bf16 approximations to rescore.
     private func score(_ unit: [Float]) -> [Float] {
         var scores = [Float](repeating: 0, count: count)
         guard count > 0 else { return scores }
+        if let screen {
+            screen.score(unit, into: &scores)
+            return scores
+        }
         switch quantization {
-        case .none:
+        case .none, .bf16Screened:
             unit.withUnsafeBufferPointer { q in
                 scores.withUnsafeMutableBufferPointer { out in
                     cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(dimension), 1,
@@ -147,6 +161,7 @@ public final class VectorSearcher: @unchecked Sendable {
     private func top(_ k: Int, of scores: [Float], query: [Float]) -> [(row: Int, score: Double)] {
         let k = min(k, count)
         guard k > 0 else { return [] }
+        if let screen { return screen.top(k, of: scores, query: query) }
         var candidates = k
         if case .int8(let rescore) = quantization { candidates = min(count, max(k, rescore)) }
         var best = TopK(capacity: candidates)

@@ -46,7 +46,43 @@ final class LinearTests: XCTestCase {
         }
         if let precision = LinearKernels.precision(for: .query) {
             XCTAssertNotNil(stacked.packedForLinear(rows: large, precision: precision))
-            XCTAssertNil(stacked.packedForLinear(rows: LinearWeight.minimumPackedRows - 1, precision: precision))
+            // Once packed, small products read the packed weights too.
+            XCTAssertNotNil(stacked.packedForLinear(rows: 1, precision: precision))
+        }
+    }
+
+    /// A query's few rows, before and after `pack` (what a server does at start): the
+    /// packed weights give the in-place kernel's bits, in every precision, stacked or not.
+    func testPackingAheadChangesNoSmallProduct() throws {
+        try XCTSkipUnless(qk_cpu_supports(QK_INT8) == 1 && qk_cpu_supports(QK_BF16) == 1, "needs AVX512 BF16 and VNNI")
+        var generator = SeededGenerator(seed: 9)
+        let (blockRows, k) = (64, 96)
+        for precision in [QK_FP32, QK_BF16, QK_INT8] {
+            let parts = (0..<3).map { _ in (0..<(blockRows * k)).map { _ in Float.random(in: -1..<1, using: &generator) } }
+            let bias = WeightTensor(shape: [3 * blockRows],
+                                    values: (0..<(3 * blockRows)).map { _ in Float.random(in: -1..<1, using: &generator) })
+            for weight in [LinearWeight(blocks: parts.map { WeightTensor(shape: [blockRows, k], values: $0) }),
+                           LinearWeight(WeightTensor(shape: [3 * blockRows, k], values: parts.flatMap { $0 }))] {
+                let sizes = [1, 7, LinearWeight.minimumPackedRows - 1]
+                let inputs = sizes.map { m in (0..<(m * k)).map { _ in Float.random(in: -1..<1, using: &generator) } }
+                func products() -> [[Float]] {
+                    zip(sizes, inputs).map { m, x in
+                        var y = [Float](repeating: .nan, count: m * 3 * blockRows)
+                        x.withUnsafeBufferPointer { input in
+                            y.withUnsafeMutableBufferPointer { output in
+                                linear(input.baseAddress!, weight, bias: bias, output.baseAddress!, m: m, precision: precision)
+                            }
+                        }
+                        return y
+                    }
+                }
+                let inPlace = products()
+                XCTAssertNil(weight.packedForLinear(rows: 1, precision: precision), "nothing packed yet")
+                weight.pack(precision)
+                XCTAssertNotNil(weight.packedForLinear(rows: 1, precision: precision))
+                XCTAssertEqual(products().map { $0.map(\.bitPattern) }, inPlace.map { $0.map(\.bitPattern) },
+                               "precision \(precision.rawValue), \(weight.blocks.count) blocks")
+            }
         }
     }
 
