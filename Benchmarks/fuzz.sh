@@ -12,6 +12,7 @@
 #   QUARRY_FUZZ_SEED=N       base seed (default 1); a crash is replayed with the same seed, or from the
 #                            input saved under $out (QUARRY_FUZZ_REPLAY=<file>)
 #   QUARRY_FUZZ_OUT=DIR      where reports and crashing inputs go (default .build/fuzz)
+#   QUARRY_FUZZ_BUILD=0      run the bundle already built (e.g. beside another fuzz.sh run)
 #   TMPDIR                   where the targets write their inputs (default /dev/shm when writable)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,7 +38,11 @@ if [[ $sanitize == 1 ]]; then
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
 echo "fuzz: building (${flags[*]})" >&2
-swift build "${flags[@]}" --build-tests >&2
+[[ ${QUARRY_FUZZ_BUILD:-1} == 0 ]] || swift build "${flags[@]}" --build-tests >&2
+# The test bundle itself, not `swift test`: that holds the build lock for as long as it runs, so two
+# fuzz.sh runs (one per core; the second with QUARRY_FUZZ_BUILD=0) would take turns.
+bundle=$root/.build/release/QuarryPackageTests.xctest
+[[ $sanitize == 0 ]] || bundle=$root/.build/sanitize/release/QuarryPackageTests.xctest
 
 targets=("${@:2}")
 if [[ ${#targets[@]} == 0 ]]; then
@@ -57,7 +62,7 @@ for target in "${targets[@]}"; do
     save=${TMPDIR:-$out}/quarry-fuzz-$$-$name.input
     echo "fuzz: $target, $seconds s per target" >&2
     if ! QUARRY_FUZZ_SECONDS=$seconds QUARRY_FUZZ_REPORT=$report QUARRY_FUZZ_SAVE=$save \
-        swift test "${flags[@]}" --skip-build --filter "$target" >"$out/$name.log" 2>&1; then
+        "$bundle" "$target" >"$out/$name.log" 2>&1; then
         # A failed assertion is a finding the log names; a crash leaves its input in $save.
         if grep -q "error:" "$out/$name.log" && ! grep -qE "Fatal|ERROR: AddressSanitizer|runtime error|signal" "$out/$name.log"; then
             echo "fuzz: $target reported findings (see $out/$name.log)" >&2
