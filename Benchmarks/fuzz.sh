@@ -21,9 +21,6 @@ seconds=${1:-600}
 out=${QUARRY_FUZZ_OUT:-$root/.build/fuzz}
 sanitize=${QUARRY_FUZZ_SANITIZE:-1}
 export QUARRY_HOME=${QUARRY_HOME:-$HOME/.cache/quarry}
-# The file targets write every input to a file: on a disk that I/O, not the parser, set the pace
-# (vector-file: 400 inputs/s on /tmp, 8,000 on tmpfs), so they write to memory where it exists.
-if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 mkdir -p "$out"
 report=$out/report.txt
 : >"$report"
@@ -43,6 +40,9 @@ echo "fuzz: building (${flags[*]})" >&2
 # fuzz.sh runs (one per core; the second with QUARRY_FUZZ_BUILD=0) would take turns.
 bundle=$root/.build/release/QuarryPackageTests.xctest
 [[ $sanitize == 0 ]] || bundle=$root/.build/sanitize/release/QuarryPackageTests.xctest
+# The file targets write every input to a file: on a disk that I/O, not the parser, set the pace
+# (vector-file: 400 inputs/s on /tmp, 8,000 on tmpfs), so they write to memory where it exists.
+if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 
 targets=("${@:2}")
 if [[ ${#targets[@]} == 0 ]]; then
