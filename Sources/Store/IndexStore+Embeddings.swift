@@ -28,6 +28,9 @@ extension IndexStore {
         upsert.bind(dimension, at: 3)
         guard try upsert.step() else { throw .sqlite(operation: "register model", code: 1, message: "no id returned") }
         let id = upsert.int64(0)
+        // Outside a transaction the row commits only when the statement finishes: a failed
+        // commit (a disk error) surfaces here, not after `reset` has rolled the row back unseen.
+        while try upsert.step() {}
         upsert.reset()
         return ModelRecord(id: id, name: name, revision: revision, dimension: dimension)
     }

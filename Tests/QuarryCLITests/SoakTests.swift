@@ -57,7 +57,8 @@ final class SoakTests: XCTestCase {
         Thread.sleep(forTimeInterval: min(5, seconds / 6))
         let baseline = ProcessSample(pid: server.process.processIdentifier)
         var peak = baseline
-        var runs = 0, largestIndex = 0
+        var runs = 0, largestIndex = 0, lastIndex = 0
+        var firstIndex: Int?
         while Date() < deadline {
             try change(repository, step: runs)
             try committed.add(repository)
@@ -66,6 +67,8 @@ final class SoakTests: XCTestCase {
             if runs % 4 == 3 {
                 XCTAssertEqual(try QuarryProcess.run(["gc", "--index", index, "--keep", "1"]).status, 0)
                 largestIndex = max(largestIndex, indexBytes(index))
+                firstIndex = firstIndex ?? indexBytes(index)
+                lastIndex = indexBytes(index)
             }
             runs += 1
             let sample = ProcessSample(pid: server.process.processIdentifier)
@@ -75,7 +78,8 @@ final class SoakTests: XCTestCase {
         let end = ProcessSample(pid: server.process.processIdentifier)
         print("soak: \(Int(seconds)) s, \(runs) index runs, \(tally.successes) searches, \(tally.failures.count) errors, "
               + "server RSS \(baseline.rssKB / 1024) -> \(end.rssKB / 1024) MB (peak \(peak.rssKB / 1024) MB), "
-              + "descriptors \(baseline.descriptors) -> \(end.descriptors), index after gc <= \(largestIndex / 1024) KB")
+              + "descriptors \(baseline.descriptors) -> \(end.descriptors), "
+              + "index after gc \((firstIndex ?? 0) / 1024) -> \(lastIndex / 1024) KB (max \(largestIndex / 1024))")
         XCTAssertEqual(tally.failures.prefix(5), [], "\(tally.failures.count) failed searches")
         XCTAssertGreaterThan(tally.successes, 20)
         XCTAssertGreaterThan(runs, 2)

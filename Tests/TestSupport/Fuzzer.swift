@@ -55,7 +55,9 @@ public struct Fuzzer {
         let started = DispatchTime.now().uptimeNanoseconds
         let seconds = environment["QUARRY_FUZZ_SECONDS"].flatMap { Double($0) }
         let deadline = seconds.map { started + UInt64($0 * 1e9) }
-        let save = environment["QUARRY_FUZZ_SAVE"]
+        // Opened once: creating and closing a file per input cost more than many targets' checks.
+        let save = environment["QUARRY_FUZZ_SAVE"].map { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) } ?? -1
+        defer { if save >= 0 { close(save) } }
         var iteration = 0
         while true {
             if let deadline {
@@ -69,7 +71,7 @@ public struct Fuzzer {
             } else {
                 data = input(iteration: iteration)
             }
-            if let save { try? Data(data).write(to: URL(fileURLWithPath: save)) }
+            if save >= 0 { Fuzzer.overwrite(save, with: data) }
             do {
                 try check(data)
             } catch {
@@ -128,6 +130,20 @@ public struct Fuzzer {
                 bytes.insert(contentsOf: Array(repeating: Array(slice), count: times).joined(), at: position)
             }
         }
+    }
+
+    /// Leaves exactly `bytes` in the file behind `descriptor`, so a crash leaves its input there.
+    private static func overwrite(_ descriptor: Int32, with bytes: [UInt8]) {
+        var written = 0
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            while written < buffer.count {
+                let count = pwrite(descriptor, base + written, buffer.count - written, off_t(written))
+                guard count > 0 else { return }
+                written += count
+            }
+        }
+        _ = ftruncate(descriptor, off_t(written))
     }
 
     private func append(_ report: Report) {
