@@ -10,6 +10,7 @@
 #include "attention.h"
 #include "activations.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -140,21 +141,25 @@ static QA_TARGET void values_block(const float *p, size_t lp, const float *v, si
     }
 }
 
+/* The keys [lower, upper) a query at `offset` from the first key sees within
+ * half_window, clamped to [0, keys) (empty when it sees none). */
+static void visible_keys(int offset, int half_window, int keys, int *lower, int *upper) {
+    int lo = offset - half_window, hi = offset + half_window + 1;
+    if (lo < 0) lo = 0;
+    if (lo > keys) lo = keys;
+    if (hi > keys) hi = keys;
+    if (hi < lo) hi = lo;
+    *lower = lo;
+    *upper = hi;
+}
+
 /* Softmax of each query's visible keys in place (zero elsewhere, [keys, np) untouched). */
 static void softmax_rows(float *scores, int np, int queries, int keys, int query_start, int key_start,
                          int half_window) {
     for (int i = 0; i < queries; i++) {
         float *row = scores + (size_t)i * np;
         int lower = 0, upper = keys;
-        if (half_window >= 0) {
-            const int position = query_start + i;
-            lower = position - half_window - key_start;
-            upper = position + half_window + 1 - key_start;
-            if (lower < 0) lower = 0;
-            if (lower > keys) lower = keys;
-            if (upper > keys) upper = keys;
-            if (upper < lower) upper = lower;
-        }
+        if (half_window >= 0) visible_keys(query_start + i - key_start, half_window, keys, &lower, &upper);
         if (lower > 0) memset(row, 0, (size_t)lower * sizeof(float));
         if (upper < keys) memset(row + upper, 0, (size_t)(keys - upper) * sizeof(float));
         if (upper > lower) qk_softmax(row + lower, (size_t)(upper - lower));
@@ -205,15 +210,65 @@ static QA_TARGET void pair_values_bf16(const float *v, size_t ld, int keys, int 
     }
 }
 
-/* Each probability row [0, keys) as bf16 pairs (zero past keys, up to np). */
-static QA_TARGET void probabilities_bf16(const float *p, int np, int queries, int keys, float *pp) {
+/* exp(x) for x <= 0 to ~5e-5 relative: 2^(x log2 e) split into 2^n * 2^f,
+ * |f| <= 1/2, with a degree-4 Taylor polynomial of e^(f ln 2). Probabilities
+ * rounded to bf16 next keep 8 bits (4e-3), so the full-precision exp would
+ * only cost time here. Below -87 the result flushes to 0. */
+QA_INLINE __m512 coarse_exp(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 r = _mm512_mul_ps(_mm512_sub_ps(t, n), _mm512_set1_ps(0.693147180559945309f));
+    __m512 p = _mm512_set1_ps(1.0f / 24.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* Softmax of row[lower, upper) (upper > lower), left unnormalised: returns
+ * 1 / sum, or 0 when the largest score is not finite. */
+static QA_TARGET float coarse_softmax(float *row, int lower, int upper) {
+    __m512 top = _mm512_set1_ps(-INFINITY);
+    for (int j = lower; j < upper; j += 16) {
+        const int left = upper - j;
+        const __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        top = _mm512_max_ps(_mm512_mask_loadu_ps(top, m, row + j), top);
+    }
+    const float maximum = _mm512_reduce_max_ps(top);
+    if (!isfinite(maximum)) return 0.0f;
+    const __m512 shift = _mm512_set1_ps(maximum);
+    __m512 sum = _mm512_setzero_ps();
+    for (int j = lower; j < upper; j += 16) {
+        const int left = upper - j;
+        const __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        const __m512 e = coarse_exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + j), shift));
+        _mm512_mask_storeu_ps(row + j, m, e);
+        sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(m, e));
+    }
+    return 1.0f / _mm512_reduce_add_ps(sum);
+}
+
+/* Each query's probabilities over its visible keys as bf16 pairs in pp (np/2
+ * per row, zero outside the visible keys): the exponentials stay in scores,
+ * normalised while they are rounded. */
+static QA_TARGET void probabilities_bf16(float *scores, int np, int queries, int keys, int query_start,
+                                         int key_start, int half_window, float *pp) {
     for (int i = 0; i < queries; i++) {
-        const float *row = p + (size_t)i * np;
+        float *row = scores + (size_t)i * np;
+        int lower = 0, upper = keys;
+        if (half_window >= 0) visible_keys(query_start + i - key_start, half_window, keys, &lower, &upper);
+        const float inverse = upper > lower ? coarse_softmax(row, lower, upper) : 0.0f;
+        const __m512 scale = _mm512_set1_ps(inverse);
         uint16_t *out = (uint16_t *)(pp + (size_t)i * (np / 2));
         for (int j = 0; j < np; j += 16) {
-            const int left = keys - j;
-            const __mmask16 m = left >= 16 ? (__mmask16)0xffff : (left <= 0 ? 0 : (__mmask16)((1u << left) - 1));
-            _mm256_storeu_si256((__m256i *)(out + j), (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, row + j)));
+            /* lanes j + l with lower <= j + l < upper */
+            const int from = lower - j, to = upper - j;
+            const __mmask16 below = to >= 16 ? (__mmask16)0xffff : (to <= 0 ? 0 : (__mmask16)((1u << to) - 1));
+            const __mmask16 before = from >= 16 ? (__mmask16)0xffff : (from <= 0 ? 0 : (__mmask16)((1u << from) - 1));
+            const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(below & (__mmask16)~before, row + j), scale);
+            _mm256_storeu_si256((__m256i *)(out + j), (__m256i)_mm512_cvtneps_pbh(p));
         }
     }
 }
@@ -251,8 +306,7 @@ int qk_attention_block(const float *q, const float *k, const float *v, size_t ld
     for (int i = 0; i < queries; i++) to_bf16_pairs(q + (size_t)i * ld, d, qp + (size_t)i * (d / 2));
     transpose_keys_bf16(k, ld, keys, d, np, kt);
     scores_block(qp, (size_t)(d / 2), queries, kt, np, d / 2, 1, scale, scores);
-    softmax_rows(scores, np, queries, keys, query_start, key_start, half_window);
-    probabilities_bf16(scores, np, queries, keys, pp);
+    probabilities_bf16(scores, np, queries, keys, query_start, key_start, half_window, pp);
     pair_values_bf16(v, ld, keys, d, vp);
     values_block(pp, (size_t)(np / 2), vp, (size_t)d, queries, (keys + 1) / 2, d, 1, out, ldo);
     return 0;

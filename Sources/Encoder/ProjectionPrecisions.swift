@@ -31,7 +31,9 @@ struct ProjectionPrecisions: Sendable, Equatable {
     var bf16Projections: Set<Projection> = []
     var bf16Layers: Set<Int> = []
     /// Attention's two products (Q·Kᵀ and P·V) on bf16 inputs. On by default under int8
-    /// (`QUARRY_INT8_ATTENTION=fp32` turns it off): measured against the same gate.
+    /// (`QUARRY_INT8_ATTENTION=fp32` turns it off). Measured with Q/K/V in bf16 as above:
+    /// cosine to fp32 mean 0.99969, min 0.99951 over the 2,000 texts; CoSQA semantic
+    /// nDCG@10 dev 56.76, test 54.63 (fp32 56.70, 54.71): within the 0.3 points.
     var bf16Attention = false
 
     init(_ base: qk_precision?, bf16Projections: Set<Projection> = [], bf16Layers: Set<Int> = []) {
