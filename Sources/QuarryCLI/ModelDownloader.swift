@@ -1,8 +1,5 @@
 import Engine
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Fetches a model's files from a Hugging Face style hub
 /// (`<base>/<repo>/resolve/main/<file>`).
@@ -37,37 +34,40 @@ struct ModelDownloader {
     }
 
     /// Downloads `url` to `destination`; false on HTTP 404, throws on other failures.
+    /// Debian's curl fetches rather than URLSession: FoundationNetworking would link
+    /// libcurl, gnutls, krb5 and a score of other libraries into every quarry process,
+    /// whose symbol binding is a tenth of a one-shot search's CPU time.
     private func download(_ url: String, to destination: String, progress: (Int) -> Void) throws -> Bool {
-        guard let address = URL(string: url) else { throw CLIError("invalid URL \(url)") }
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var outcome: Result<(URL, Int), Error> = .failure(CLIError("no response"))
-        let task = URLSession.shared.downloadTask(with: address) { location, response, error in
-            if let error {
-                outcome = .failure(CLIError("\(url): \(error.localizedDescription)"))
-            } else if let location, let http = response as? HTTPURLResponse {
-                // The temporary file vanishes when this handler returns: move it now.
-                let kept = URL(fileURLWithPath: destination + ".part")
-                try? FileManager.default.removeItem(at: kept)
-                do {
-                    try FileManager.default.createDirectory(at: kept.deletingLastPathComponent(),
-                                                            withIntermediateDirectories: true)
-                    try FileManager.default.moveItem(at: location, to: kept)
-                    outcome = .success((kept, http.statusCode))
-                } catch {
-                    outcome = .failure(error)
-                }
-            }
-            done.signal()
+        guard URL(string: url) != nil else { throw CLIError("invalid URL \(url)") }
+        let partial = destination + ".part"
+        try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: partial) }
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        curl.arguments = ["curl", "--silent", "--show-error", "--location", "--output", partial,
+                          "--write-out", "%{http_code}", "--url", url]
+        let output = Pipe(), errors = Pipe()
+        curl.standardOutput = output
+        curl.standardError = errors
+        curl.standardInput = FileHandle.nullDevice
+        do {
+            try curl.run()
+        } catch {
+            throw CLIError("\(url): cannot run curl: \(error.localizedDescription)")
         }
-        task.resume()
-        done.wait()
-        let (file, status) = try outcome.get()
-        defer { try? FileManager.default.removeItem(at: file) }
-        if status == 404 { return false }
-        guard status == 200 else { throw CLIError("\(url): HTTP \(status)") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        // Both outputs are a line at most, well within a pipe's buffer, so reading after exit cannot block.
+        curl.waitUntilExit()
+        let status = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(whereSeparator: \.isNewline).last.map(String.init) ?? "curl exited with \(curl.terminationStatus)"
+        guard curl.terminationStatus == 0 else { throw CLIError("\(url): \(message)") }
+        if status == "404" { return false }
+        guard status == "200" else { throw CLIError("\(url): HTTP \(status)") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0
         progress(size)
-        try FileManager.default.moveItem(atPath: file.path, toPath: destination)
+        try? FileManager.default.removeItem(atPath: destination)
+        try FileManager.default.moveItem(atPath: partial, toPath: destination)
         return true
     }
 }

@@ -103,14 +103,15 @@ enum SearchCommand {
         // Refuse a bad query before looking for the index.
         try request.validate()
         let library = ModelLibrary(paths: context.paths, environment: context.environment)
-        let response: SearchResponse
+        let engine: QuarryEngine
         if let database = try databaseURL(args, environment: context.environment) {
             request.repositories = args.allValues("repo-name")
-            response = try QuarryEngine(database: database, library: library).search(request)
+            engine = QuarryEngine(database: database, library: library)
         } else {
-            response = try QuarryEngine.locate(index: args.value("index"), repo: args.value("repo"), library: library)
-                .search(request)
+            engine = try QuarryEngine.locate(index: args.value("index"), repo: args.value("repo"), library: library)
         }
+        let response = try engine.search(request)
+        ProcessExit.keep(engine)
         for note in response.notes { context.console.error("quarry: note: " + note) }
         let printer = ResultPrinter(console: context.console, contextLines: contextLines)
         for hit in response.hits {

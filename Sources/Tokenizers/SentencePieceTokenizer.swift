@@ -40,36 +40,79 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     private static let fairseqOffset: Int32 = 1
     private static let metaspace: [UInt8] = Array("▁".utf8)
 
+    /// Loads `modelPath`. With `cachePath` the built vocabulary is kept in that file (see
+    /// `TokenizerCacheFile`): read from it when it matches the model, else built and written.
     public convenience init(modelPath: String, modelMaxLength: Int? = nil,
-                            engine: Engine = .transformers) throws(TokenizerError) {
-        try self.init(modelData: try readFile(modelPath, mapped: true), modelMaxLength: modelMaxLength, engine: engine)
+                            engine: Engine = .transformers, cachePath: String? = nil) throws(TokenizerError) {
+        let source = cachePath.flatMap { _ in TokenizerCacheFile.SourceIdentity(path: modelPath) }
+        let modelData = try readFile(modelPath, mapped: true)
+        guard let cachePath, var source else {
+            try self.init(modelData: modelData, modelMaxLength: modelMaxLength, engine: engine)
+            return
+        }
+        source.sample = TokenizerCacheFile.sampleHash(of: modelData)
+        let vocabulary: Vocabulary
+        if let cached = TokenizerCacheFile.read(cachePath, source: source) {
+            vocabulary = cached
+        } else {
+            vocabulary = try Vocabulary(modelData: modelData)
+            TokenizerCacheFile.write(vocabulary, source: source, to: cachePath)
+        }
+        try self.init(vocabulary: vocabulary, modelData: modelData, modelMaxLength: modelMaxLength, engine: engine)
     }
 
-    public init(modelData: Data, modelMaxLength: Int? = nil, engine: Engine = .transformers) throws(TokenizerError) {
+    public convenience init(modelData: Data, modelMaxLength: Int? = nil, engine: Engine = .transformers) throws(TokenizerError) {
+        try self.init(vocabulary: try Vocabulary(modelData: modelData), modelData: modelData,
+                      modelMaxLength: modelMaxLength, engine: engine)
+    }
+
+    /// What loading a ModelProto builds: the unigram model in the fairseq id layout and the
+    /// normalisation rules. A cache file holds exactly this.
+    struct Vocabulary {
+        /// Pieces in the ModelProto.
+        var pieceCount: Int
+        var unigram: UnigramModel.Parts
+        var precompiledCharsmap: [UInt8]
+
+        init(pieceCount: Int, unigram: UnigramModel.Parts, precompiledCharsmap: [UInt8]) {
+            self.pieceCount = pieceCount
+            self.unigram = unigram
+            self.precompiledCharsmap = precompiledCharsmap
+        }
+
+        init(modelData: Data) throws(TokenizerError) {
+            // transformers' XLMRobertaConverter: four fairseq specials, pieces[3...], then <mask>.
+            var pieces = PieceTable()
+            for special in ["<s>", "<pad>", "</s>", "<unk>"] { pieces.append(special.utf8, score: 0) }
+            let contents = try SentencePieceModelContents(modelData, appendingPiecesFrom: 3, to: &pieces)
+            guard contents.pieceCount >= 3 else {
+                throw .invalidModel("ModelProto has \(contents.pieceCount) pieces, fewer than <unk> <s> </s>")
+            }
+            pieces.append("<mask>".utf8, score: 0)
+            self.init(pieceCount: contents.pieceCount,
+                      unigram: UnigramModel(pieces: pieces, unknownID: SentencePieceTokenizer.unknownID).parts,
+                      precompiledCharsmap: contents.precompiledCharsmap)
+        }
+    }
+
+    private static let unknownID: Int32 = 3
+
+    private init(vocabulary: Vocabulary, modelData: Data, modelMaxLength: Int?, engine: Engine) throws(TokenizerError) {
         self.engine = engine
         self.modelMaxLength = modelMaxLength
-        // transformers' XLMRobertaConverter: four fairseq specials, pieces[3...], then <mask>.
-        var vocabulary = PieceTable()
-        for special in ["<s>", "<pad>", "</s>", "<unk>"] { vocabulary.append(special.utf8, score: 0) }
-        let contents = try SentencePieceModelContents(modelData, appendingPiecesFrom: 3, to: &vocabulary)
-        let pieceCount = contents.pieceCount
-        guard pieceCount >= 3 else {
-            throw .invalidModel("ModelProto has \(pieceCount) pieces, fewer than <unk> <s> </s>")
-        }
+        let pieceCount = vocabulary.pieceCount
         loadedProcessor = LazyProcessor(modelData: modelData, expectedPieces: pieceCount)
         if engine == .sentencePiece { try loadedProcessor.load() }
         let maskID = Int32(pieceCount + 1)
-        vocabulary.append("<mask>".utf8, score: 0)
-        unigram = UnigramModel(pieces: vocabulary, unknownID: 3)
-        charsmap = contents.precompiledCharsmap.isEmpty ? nil : try PrecompiledCharsmap(contents.precompiledCharsmap)
-        vocabularySize = vocabulary.count
-        specialTokens = SpecialTokenIDs(classification: 0, separator: 2, padding: 1, unknown: 3, mask: maskID)
-        addedTokens = AddedTokenMatcher([("<s>", 0), ("<pad>", 1), ("</s>", 2), ("<unk>", 3), ("<mask>", maskID)].map {
+        unigram = UnigramModel(parts: vocabulary.unigram, unknownID: Self.unknownID)
+        charsmap = vocabulary.precompiledCharsmap.isEmpty ? nil : try PrecompiledCharsmap(vocabulary.precompiledCharsmap)
+        vocabularySize = vocabulary.unigram.scores.count
+        specialTokens = SpecialTokenIDs(classification: 0, separator: 2, padding: 1, unknown: Self.unknownID, mask: maskID)
+        addedTokens = AddedTokenMatcher([("<s>", 0), ("<pad>", 1), ("</s>", 2), ("<unk>", Self.unknownID), ("<mask>", maskID)].map {
             AddedToken(id: $0.1, content: Array($0.0.utf8), singleWord: false, leftStrip: false, rightStrip: false,
                        normalized: false, special: true)
         })
     }
-
 
     /// Loads the model into libsentencepiece now (it otherwise loads on first
     /// use), surfacing any error it reports.

@@ -42,17 +42,42 @@ struct UnigramModel: Sendable {
                 }
             }
         }
-        self.blob = blob
-        self.starts = starts
-        self.scores = pieces.scores
-        self.table = table
-        mask = size - 1
-        maxPieceBytes = longest
-        self.unknownID = unknownID
-        unknownScore = Double(pieces.scores.min() ?? 0) - 10
+        self.init(parts: Parts(bytes: blob, starts: starts, scores: pieces.scores, table: table,
+                               maxPieceBytes: longest, unknownScore: Double(pieces.scores.min() ?? 0) - 10),
+                  unknownID: unknownID)
     }
 
-    private static let emptySlot = UInt64.max
+    /// Everything the model is made of, so a cache file can store a built model and
+    /// restore it without hashing 250k pieces again (see `TokenizerCacheFile`).
+    struct Parts: Sendable {
+        var bytes: [UInt8]
+        var starts: [UInt32]
+        var scores: [Float]
+        /// Power-of-two slot count; each slot `emptySlot` or a tagged id below `scores.count`.
+        var table: [UInt64]
+        var maxPieceBytes: Int
+        var unknownScore: Double
+    }
+
+    /// A model from parts that `parts` of a model returned (callers check untrusted ones
+    /// with `Parts.isConsistent` first).
+    init(parts: Parts, unknownID: Int32) {
+        blob = parts.bytes
+        starts = parts.starts
+        scores = parts.scores
+        table = parts.table
+        mask = parts.table.count - 1
+        maxPieceBytes = parts.maxPieceBytes
+        self.unknownID = unknownID
+        unknownScore = parts.unknownScore
+    }
+
+    var parts: Parts {
+        Parts(bytes: blob, starts: starts, scores: scores, table: table, maxPieceBytes: maxPieceBytes,
+              unknownScore: unknownScore)
+    }
+
+    static let emptySlot = UInt64.max
 
     @inline(__always)
     private static func entry(id: Int, hash: UInt64) -> UInt64 {
