@@ -4,8 +4,10 @@
  * K is first transposed into scratch (kt[c * np + j], np = keys rounded up
  * to 16, zero padded), so that both products are broadcast-FMA micro-tiles
  * like the linear kernels' (fma_tile): scores in 6 queries x 64 keys, P V
- * reading V's rows in place in 12 (d = 32) or 6 (d = 64) queries x d. The order of additions differs from
- * BLAS only in blocking, well inside the parity budget.
+ * reading V's rows in place in 12 (d = 32) or 6 (d = 64) queries x d. In
+ * fp32 the order of additions differs from BLAS only in blocking, well inside
+ * the parity budget; the bf16 variant (int8 passages) rounds Q, K, P and V to
+ * bf16 pairs first and sums in fp32.
  */
 #include "attention.h"
 #include "activations.h"
@@ -273,9 +275,12 @@ static QA_TARGET void probabilities_bf16(float *scores, int np, int queries, int
     }
 }
 
+/* The fp32 path may use any of these (the target attribute allows them). */
 static int has_avx512(void) {
     static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    if (cached < 0)
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512vl");
     return cached;
 }
 
