@@ -5,6 +5,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "simd.h"
 #define QK_AVX512 __attribute__((target("avx512f")))
 
 /* exp(x) by x = n*ln2 + r, |r| <= ln2/2, a degree-7 Taylor polynomial in r
@@ -63,7 +64,7 @@ QK_AVX512 static void gelu_avx512(float *x, size_t n) {
                                               _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
     }
     if (i < n) {
-        const __mmask16 mask = (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 mask = lanes((int)(n - i));
         const __m512 v = _mm512_maskz_loadu_ps(mask, x + i);
         const __m512 e = erf512(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
         _mm512_mask_storeu_ps(x + i, mask, _mm512_mul_ps(_mm512_mul_ps(v, _mm512_set1_ps(0.5f)),
@@ -75,7 +76,7 @@ QK_AVX512 static void silu_avx512(float *x, size_t n) {
     const __m512 one = _mm512_set1_ps(1.0f);
     size_t i = 0;
     for (; i < n; i += 16) {
-        const __mmask16 mask = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 mask = lanes((int)(n - i));
         const __m512 v = _mm512_maskz_loadu_ps(mask, x + i);
         const __m512 d = _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), v)));
         _mm512_mask_storeu_ps(x + i, mask, _mm512_div_ps(v, d));
@@ -86,7 +87,7 @@ QK_AVX512 static float exp_sum_avx512(float *x, size_t n, float shift) {
     const __m512 s = _mm512_set1_ps(shift);
     __m512 total = _mm512_setzero_ps();
     for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 mask = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 mask = lanes((int)(n - i));
         const __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), s));
         _mm512_mask_storeu_ps(x + i, mask, e);
         total = _mm512_add_ps(total, _mm512_maskz_mov_ps(mask, e));
@@ -97,7 +98,7 @@ QK_AVX512 static float exp_sum_avx512(float *x, size_t n, float shift) {
 QK_AVX512 static void softmax_avx512(float *x, size_t n) {
     __m512 top = _mm512_set1_ps(-INFINITY);
     for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 mask = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 mask = lanes((int)(n - i));
         /* max_ps returns its second operand when either is NaN: NaN entries are skipped. */
         top = _mm512_max_ps(_mm512_mask_loadu_ps(top, mask, x + i), top);
     }
@@ -108,7 +109,7 @@ QK_AVX512 static void softmax_avx512(float *x, size_t n) {
     }
     const __m512 inverse = _mm512_set1_ps(1.0f / exp_sum_avx512(x, n, maximum));
     for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 mask = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 mask = lanes((int)(n - i));
         _mm512_mask_storeu_ps(x + i, mask, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + i), inverse));
     }
 }
@@ -132,7 +133,7 @@ QK_AVX512 static void layer_norm_avx512(float *r, const float *residual, size_t 
         s1 = _mm512_add_ps(s1, b);
     }
     for (; i < width; i += 16) {
-        const __mmask16 mask = width - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (width - i)) - 1);
+        const __mmask16 mask = lanes((int)(width - i));
         __m512 v = _mm512_maskz_loadu_ps(mask, r + i);
         if (residual) {
             v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual + i));
@@ -150,14 +151,14 @@ QK_AVX512 static void layer_norm_avx512(float *r, const float *residual, size_t 
         q1 = _mm512_fmadd_ps(b, b, q1);
     }
     for (; i < width; i += 16) {
-        const __mmask16 mask = width - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (width - i)) - 1);
+        const __mmask16 mask = lanes((int)(width - i));
         const __m512 a = _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, r + i), mean_v);
         q0 = _mm512_fmadd_ps(a, a, q0);
     }
     const float variance = _mm512_reduce_add_ps(_mm512_add_ps(q0, q1)) / (float)width;
     const __m512 inverse = _mm512_set1_ps(1.0f / sqrtf(variance + epsilon));
     for (i = 0; i < width; i += 16) {
-        const __mmask16 mask = width - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (width - i)) - 1);
+        const __mmask16 mask = lanes((int)(width - i));
         const __m512 centred = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, r + i), mean_v), inverse);
         __m512 y = _mm512_mul_ps(centred, _mm512_maskz_loadu_ps(mask, weight + i));
         if (bias) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, bias + i));

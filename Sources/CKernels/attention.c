@@ -11,6 +11,7 @@
  */
 #include "attention.h"
 #include "activations.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -29,7 +30,7 @@ size_t qk_attention_scratch_floats(int queries, int keys, int d) {
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include "transpose.h"
+#include "simd.h"
 
 #define QA_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define QA_INLINE static inline __attribute__((always_inline)) QA_TARGET
@@ -234,8 +235,7 @@ QA_INLINE __m512 coarse_exp(__m512 x) {
 static QA_TARGET float coarse_softmax(float *row, int lower, int upper) {
     __m512 top = _mm512_set1_ps(-INFINITY);
     for (int j = lower; j < upper; j += 16) {
-        const int left = upper - j;
-        const __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        const __mmask16 m = lanes(upper - j);
         top = _mm512_max_ps(_mm512_mask_loadu_ps(top, m, row + j), top);
     }
     const float maximum = _mm512_reduce_max_ps(top);
@@ -243,8 +243,7 @@ static QA_TARGET float coarse_softmax(float *row, int lower, int upper) {
     const __m512 shift = _mm512_set1_ps(maximum);
     __m512 sum = _mm512_setzero_ps();
     for (int j = lower; j < upper; j += 16) {
-        const int left = upper - j;
-        const __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        const __mmask16 m = lanes(upper - j);
         const __m512 e = coarse_exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + j), shift));
         _mm512_mask_storeu_ps(row + j, m, e);
         sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(m, e));
@@ -267,34 +266,18 @@ static QA_TARGET void probabilities_bf16(float *scores, int np, int queries, int
         for (int j = 0; j < np; j += 16) {
             /* lanes j + l with lower <= j + l < upper */
             const int from = lower - j, to = upper - j;
-            const __mmask16 below = to >= 16 ? (__mmask16)0xffff : (to <= 0 ? 0 : (__mmask16)((1u << to) - 1));
-            const __mmask16 before = from >= 16 ? (__mmask16)0xffff : (from <= 0 ? 0 : (__mmask16)((1u << from) - 1));
-            const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(below & (__mmask16)~before, row + j), scale);
+            const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(to) & (__mmask16)~lanes(from), row + j), scale);
             _mm256_storeu_si256((__m256i *)(out + j), (__m256i)_mm512_cvtneps_pbh(p));
         }
     }
 }
 
-/* The fp32 path may use any of these (the target attribute allows them). */
-static int has_avx512(void) {
-    static int cached = -1;
-    if (cached < 0)
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vl");
-    return cached;
-}
-
-static int has_bf16(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
-    return cached;
-}
-
 int qk_attention_block(const float *q, const float *k, const float *v, size_t ld, int queries,
                        int keys, int d, float scale, int query_start, int key_start,
                        int half_window, int bf16, float *out, size_t ldo, float *scratch) {
-    if ((d != 32 && d != 64) || queries < 1 || keys < 1 || !has_avx512()) return -1;
-    if (bf16 && !has_bf16()) return -1;
+    if ((d != 32 && d != 64) || queries < 1 || keys < 1) return -1;
+    /* The same CPU check as the linear kernels': AVX-512 F/BW/VL (+ BF16). */
+    if (!qk_cpu_supports(bf16 ? QK_BF16 : QK_FP32)) return -1;
     const int np = (keys + 15) / 16 * 16;
     float *scores = scratch, *rest = scratch + (size_t)np * queries;
     if (!bf16) {

@@ -25,7 +25,7 @@
  */
 #include "kernels.h"
 #include "pool.h"
-#include "transpose.h"
+#include "simd.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -362,9 +362,9 @@ static QK_TARGET void convert_bf16(const float *x, size_t ldx, int rows, int k, 
         uint16_t *out = (uint16_t *)(dst + i * ldd);
         for (int j = 0; j < width; j += 32) {
             int left = avail - j;
-            __mmask16 lo = left >= 16 ? 0xffff : (left <= 0 ? 0 : (__mmask16)((1u << left) - 1));
+            __mmask16 lo = lanes(left);
             int left_hi = left - 16;
-            __mmask16 hi = left_hi >= 16 ? 0xffff : (left_hi <= 0 ? 0 : (__mmask16)((1u << left_hi) - 1));
+            __mmask16 hi = lanes(left_hi);
             __m512 vlo = _mm512_maskz_loadu_ps(lo, src + j);
             __m512 vhi = _mm512_maskz_loadu_ps(hi, src + j + 16);
             __m512bh packed = _mm512_cvtne2ps_pbh(vhi, vlo);
@@ -373,11 +373,6 @@ static QK_TARGET void convert_bf16(const float *x, size_t ldx, int rows, int k, 
             _mm512_mask_storeu_epi16(out + j, sm, (__m512i)packed);
         }
     }
-}
-
-/* Mask of the first n (0..16) lanes. */
-QK_INLINE __mmask16 lanes(int n) {
-    return n >= 16 ? (__mmask16)0xffff : (n <= 0 ? 0 : (__mmask16)((1u << n) - 1));
 }
 
 /* Per-row symmetric scales for int8: scale = max|x| / 127. Four running
@@ -483,8 +478,8 @@ static QK_TARGET void linear_block(const linear_job *job, int r0, int r1, int p0
             for (int p = p0; p < p1; p++) {
                 const int c0 = p * NR;
                 const int valid = w->n - c0 < NR ? w->n - c0 : NR;
-                t.m0 = valid >= 16 ? 0xffff : (__mmask16)((1u << valid) - 1);
-                t.m1 = valid <= 16 ? 0 : (valid >= 32 ? 0xffff : (__mmask16)((1u << (valid - 16)) - 1));
+                t.m0 = lanes(valid);
+                t.m1 = lanes(valid - 16);
                 t.b = (const char *)w->panels + ((size_t)p * w->kg + g0) * 128;
                 /* Masked loads never touch the channels past n. */
                 t.bias = job->bias ? job->bias + c0 : NULL;
@@ -575,16 +570,16 @@ static QK_TARGET void pack_rows_panel(const float *w, size_t ldw, int n, int k, 
     const int groups = pairs ? (k + 1) / 2 : k;
     for (int half = 0; half < 2; half++) {
         const int j0 = p * NR + 16 * half;
-        const int lanes = n - j0 < 16 ? (n - j0 > 0 ? n - j0 : 0) : 16;
+        const int present = n - j0 < 16 ? (n - j0 > 0 ? n - j0 : 0) : 16;
         const int ahead = n - (j0 + NR) < 16 ? (n - (j0 + NR) > 0 ? n - (j0 + NR) : 0) : 16;
         for (int kk = 0, g = 0; kk < k; kk += step, g += 16) {
             const int left = k - kk;
-            const __mmask16 lo = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-            const __mmask16 hi = left >= 32 ? 0xffff : (left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1));
+            const __mmask16 lo = lanes(left);
+            const __mmask16 hi = lanes(left - 16);
             __m512 r[16];
             for (int lane = 0; lane < 16; lane++) {
                 if (lane < ahead) _mm_prefetch((const char *)(w + (size_t)(j0 + NR + lane) * ldw + kk), _MM_HINT_T1);
-                if (lane >= lanes) {
+                if (lane >= present) {
                     r[lane] = _mm512_setzero_ps();
                     continue;
                 }
@@ -662,8 +657,8 @@ static QK_TARGET int run_unpacked(const float *w, size_t ldw, int n, int k, cons
                 t.ldy = ldy;
                 t.first = kb == 0;
                 t.load_y = kb > 0;
-                t.m0 = valid >= 16 ? 0xffff : (__mmask16)((1u << valid) - 1);
-                t.m1 = valid <= 16 ? 0 : (valid >= 32 ? 0xffff : (__mmask16)((1u << (valid - 16)) - 1));
+                t.m0 = lanes(valid);
+                t.m1 = lanes(valid - 16);
                 t.b = packed + (size_t)g0 * 128;
                 t.bias = bias ? bias + c0 : NULL;
                 t.col_scale = scale;

@@ -1,12 +1,17 @@
 /*
- * In-register 16 x 16 float transpose, shared by the weight packer
- * (linear.c) and the attention block's key transpose (attention.c).
- * Private to CKernels (not under include/).
+ * AVX-512 helpers shared by CKernels' sources (private, not under include/):
+ * the mask of a vector's first lanes, and an in-register 16 x 16 float
+ * transpose (the weight packer in linear.c, the key transpose in attention.c).
  */
-#ifndef QUARRY_TRANSPOSE_H
-#define QUARRY_TRANSPOSE_H
+#ifndef QUARRY_SIMD_H
+#define QUARRY_SIMD_H
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+/* Mask of the first n (0..16) lanes: the tails of loops over 16 floats. */
+static inline __attribute__((always_inline, target("avx512f"))) __mmask16 lanes(int n) {
+    return n >= 16 ? (__mmask16)0xffff : (n <= 0 ? 0 : (__mmask16)((1u << n) - 1));
+}
 
 /* Transposes the 16 x 16 floats in r (row i = r[i]) in place. */
 static inline __attribute__((always_inline, target("avx512f"))) void transpose16(__m512 r[16]) {
