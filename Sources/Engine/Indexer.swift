@@ -2,6 +2,7 @@ import Chunker
 import Foundation
 import GitSource
 import QuarryCore
+import Search
 import Store
 
 /// The indexing pipeline: git tree -> new blobs -> chunks -> store.
@@ -42,6 +43,10 @@ package struct Indexer {
         package var model: LoadedModel?
         /// Chunk texts embedded per store transaction.
         package var embeddingBatchSize = 256
+        /// Scales new vectors by their hubness (`ReferenceQuestions.correction`);
+        /// nil stores them plain. An index whose vectors are plain is brought
+        /// to it without embedding anything again (see `settleRepresentation`).
+        package var hubness: HubnessCorrection?
         /// Index lock files, keys, text images, source maps and data files too.
         package var includeData = false
         /// A revision new to the index with at least this many texts to embed
@@ -124,7 +129,10 @@ package struct Indexer {
         // Bring the model's vector file up to date first (an index from an
         // older Quarry, a run killed between a commit and its append), so
         // this run's batches append to it and searches meanwhile can map it.
-        if let modelRecord { try store.synchronizeVectorFile(for: modelRecord) }
+        if let modelRecord {
+            try store.synchronizeVectorFile(for: modelRecord)
+            summary.rescaledVectors = try settleRepresentation(of: modelRecord, store: store)
+        }
         let tokensBefore = options.model?.model.tokensEmbedded ?? 0
         var previous: FileList?
         var outcomes: [RevisionOutcome] = []
@@ -334,7 +342,8 @@ package struct Indexer {
             }
             guard let lastPending = pending.last else { break }
             last = lastPending.hash
-            let vectors = try loaded.model.embed(pending.map(\.text), as: .passage)
+            var vectors = try loaded.model.embed(pending.map(\.text), as: .passage)
+            if let hubness = options.hubness { vectors = hubness.applied(to: vectors) }
             try store.writeEmbeddings(zip(pending, vectors).map { (hash: $0.0.hash, vector: $0.1) }, model: record,
                                       backlogOf: backlog)
             done += pending.count
@@ -342,6 +351,30 @@ package struct Indexer {
                               elapsed: monotonicSeconds() - start))
         }
         return done
+    }
+
+    /// Makes the model's stored vectors the representation this run writes:
+    /// records it for an index without vectors, and rescales plain vectors
+    /// (from before the hubness correction, or a run without reference
+    /// questions) in place. Vectors of another correction cannot be turned
+    /// back into plain ones, so that is an error saying what to do. Returns
+    /// how many vectors were rescaled.
+    private func settleRepresentation(of model: ModelRecord, store: IndexStore) throws -> Int {
+        let wanted = options.hubness?.representation ?? plainRepresentation
+        let stored = try store.vectorRepresentation(of: model)
+        if stored == wanted { return 0 }
+        guard try store.hasEmbeddings(of: model) else {
+            try store.recordVectorRepresentation(wanted, of: model)
+            return 0
+        }
+        if stored ?? plainRepresentation == plainRepresentation, let hubness = options.hubness {
+            return try store.transformEmbeddings(of: model, into: wanted) { hubness.applied(to: $0) }
+        }
+        throw EngineError("""
+            the index's \(model.name) vectors are '\(stored ?? plainRepresentation)' but this run would add \
+            '\(wanted)' (reference questions \(options.hubness == nil ? "missing" : "changed"); \
+            scripts/setup.sh installs them); restore them, or delete the index and index again
+            """)
     }
 
     /// Classifies and chunks one blob. Never throws: a blob that cannot be
@@ -418,6 +451,8 @@ package struct IndexSummary {
     package var embeddingSeconds = 0.0
     /// Stored blobs classified again because the data policy changed (see `applyDataPolicy`).
     package var reclassifiedBlobs = 0
+    /// Stored vectors rescaled to the hubness correction (an index from before it).
+    package var rescaledVectors = 0
     /// Vocabulary words embedded for the cross-lingual keyword bridge (see `embedVocabulary`).
     package var embeddedWords = 0
 
@@ -463,6 +498,7 @@ package struct IndexSummary {
             ("embedded", .int(embedded)),
             ("embedded_tokens", .int(embeddedTokens)),
             ("embedded_words", .int(embeddedWords)),
+            ("rescaled_vectors", .int(rescaledVectors)),
             ("embedding_seconds", .double((embeddingSeconds * 1000).rounded() / 1000)),
             ("seconds", .double((seconds * 1000).rounded() / 1000)),
             ("peak_rss_bytes", .int(peakResidentBytes())),
@@ -476,12 +512,15 @@ package struct IndexSummary {
                 .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
         let embeddedText = model.map { ", \(embedded) chunks embedded with \($0)" } ?? ""
         let names = revisions.count == 1 ? "\(revision) (\(String(commit.prefix(12))))" : "\(revisions.count) revisions"
+        let rescaledText = rescaledVectors > 0 ? "; \(rescaledVectors) stored vectors rescaled for hubness" : ""
         if newBlobs == 0 && embedded == 0 && reclassifiedBlobs == 0 && revisions.allSatisfy(\.unchanged) {
+            if rescaledVectors > 0 { return "index is up to date: \(filesSeen) files at \(names)\(rescaledText)" }
             return "index is up to date: \(filesSeen) files at \(names)"
         }
         return "indexed \(names): \(filesSeen) files, \(changedFiles) changed, \(newBlobs) new blobs, "
             + "\(chunks) chunks\(embeddedText), \(formatBytes(bytes)) in \(formatDuration(seconds)); \(skippedText)"
             + (reclassifiedBlobs > 0 ? "; \(reclassifiedBlobs) stored blobs classified again for the data policy" : "")
+            + rescaledText
     }
 }
 
@@ -538,3 +577,6 @@ private func orderedUnique(_ names: [String], first: String?) -> [String] {
     let front = names.filter { $0 == first }
     return (front + names).filter { seen.insert($0).inserted }
 }
+
+/// Vectors as the encoder makes them: what an index that never recorded a representation holds.
+package let plainRepresentation = "plain"

@@ -19,7 +19,9 @@ extension QuarryEngine {
         let lock = try IndexLock(indexPath: indexPath, waitSeconds: 0)
         defer { lock.release() }
         if embed, let directory = try? library.directory(for: nil) {
-            options.model = try ModelLoader.loadForIndexing(directory: directory)
+            let loaded = try ModelLoader.loadForIndexing(directory: directory)
+            options.model = loaded
+            options.hubness = try ReferenceQuestions.correction(for: loaded, paths: library.paths)
         }
         return try Indexer(repository: repository, indexPath: indexPath, options: options).run(progress: progress)
     }

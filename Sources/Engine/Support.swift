@@ -6,6 +6,11 @@ public struct QuarryPaths: Sendable {
     public var grammars: String
     public var models: String
     public var downloads: String
+    /// The reference questions `HubnessCorrection` measures chunks against
+    /// (written by `scripts/reference-questions.py`, run by `scripts/setup.sh`).
+    public var referenceQuestions: String
+    /// Derived data kept between runs (e.g. reference questions embedded per model).
+    public var cache: String
 
     public init(environment: [String: String]) {
         let home = environment["QUARRY_HOME"].flatMap { $0.isEmpty ? nil : $0 }
@@ -14,6 +19,9 @@ public struct QuarryPaths: Sendable {
         grammars = environment["QUARRY_GRAMMARS"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/grammars"
         models = home + "/models"
         downloads = home + "/downloads"
+        referenceQuestions = environment["QUARRY_REFERENCE_QUESTIONS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? home + "/reference/questions.tsv"
+        cache = home + "/cache"
     }
 }
 

@@ -226,6 +226,7 @@ extension EvalOptions {
         var indexOptions = Indexer.Options()
         indexOptions.grammarDirectory = context.paths.grammars
         indexOptions.model = loaded
+        indexOptions.hubness = try ReferenceQuestions.correction(for: loaded, paths: context.paths)
         let progress = ProgressLine(enabled: context.console.stderrIsTerminal && !json)
         let summary = try Indexer(repository: try GitRepository(discoveringFrom: path), indexPath: indexPath,
                                   options: indexOptions).run { progress.update(label + $0.progressText) }

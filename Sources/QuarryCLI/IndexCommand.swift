@@ -134,6 +134,7 @@ enum IndexCommand {
         defer { lock.release() }
         if FileManager.default.fileExists(atPath: indexPath) { _ = try IndexStore(path: indexPath, mode: .create) }
         options.model = try embeddingModel(context)
+        options.hubness = try options.model.flatMap { try ReferenceQuestions.correction(for: $0, paths: context.paths) }
         let indexer = Indexer(repository: repository, indexPath: indexPath, options: options)
         let summary = try indexer.run { state in
             progress.update(state.progressText)

@@ -37,6 +37,12 @@ enum StatusCommand {
             let file = current || size.vectors == 0 ? "" : " (vector file out of date: run 'quarry index')"
             console.line("model:      \(size.model.name) (\(size.model.dimension) dims): \(size.vectors) vectors, "
                          + formatBytes(size.bytes) + file)
+            if !status.isRepresentationCurrent(index) {
+                let stored = status.representations[index]
+                let fix = stored == "plain" ? "'quarry index' converts them without embedding again"
+                    : "reference questions missing or changed: scripts/setup.sh installs them"
+                console.line("vectors:    \(stored); this build writes \(status.currentRepresentation) (\(fix))")
+            }
             if let backlog = status.backlogs[index], let revision = stats.revision {
                 console.line("embedding:  \(backlog.percentEmbedded)% of \(revision)'s texts (\(backlog.embedded) of "
                              + "\(backlog.texts)); keywords answer for the rest until 'quarry index' has embedded them")
