@@ -78,10 +78,14 @@ extension QuarryEngine {
         started = monotonicSeconds()
         let vector = try loaded.model.embed([query], as: .query)[0]
         timings.queryEmbeddingSeconds = monotonicSeconds() - started
+        // Keyword ranking usually outlasts the embedding: scan the cached
+        // vectors meanwhile (the scan reads no store).
+        let scan = cached == nil ? nil : try searcher.scan(vector, mode: mode, filters: filters, limit: limit)
         preparation.group.wait()
         if let error = preparation.error { throw error }
         defer { timings.search = searcher.statistics }
-        let results = try searcher.search(query, queryVector: vector, mode: mode, filters: filters, limit: limit)
+        let results = try searcher.search(query, queryVector: vector, mode: mode, filters: filters, limit: limit,
+                                          scan: scan)
         // Word vectors (the keyword bridge) are only read by hybrid searches.
         if cached == nil || (cached?.words == nil && mode == .hybrid) {
             cacheVectors(try searcher.vectorSearcher(), words: mode == .hybrid ? try searcher.wordVectors(of: record) : nil,

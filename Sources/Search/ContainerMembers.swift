@@ -46,17 +46,17 @@ struct ContainerMembers {
     var meaning: (ranking: Ranking, model: ModelRecord, query: [Float])?
     /// The fusion's k (rank damping); ignored when one ranking is used.
     var k: Double
-    let terms: Set<String>
+    /// The searcher's vectors, when loaded: members' cosines come from them if they keep rows by hash.
+    var vectors: VectorSearcher?
     /// What `load` read: each container's members and their scores in each ranking.
     private var loaded: [Int64: [StoredChunk]] = [:]
     private var lexicalScores: [Int64: Double] = [:]
     private var cosines: [ContentHash: Double] = [:]
 
-    init(store: IndexStore, lexical: LexicalSearcher, k: Double, terms: Set<String>) {
+    init(store: IndexStore, lexical: LexicalSearcher, k: Double) {
         self.store = store
         self.lexical = lexical
         self.k = k
-        self.terms = terms
     }
 
     /// Reads the members of `containers` and scores them all at once: one
@@ -65,17 +65,16 @@ struct ContainerMembers {
     /// the table once per statement). A member's scores are its own, so
     /// `members(of:)` answers as if each container were read alone.
     mutating func load(_ containers: [Int64]) throws(SearchError) {
-        var members: [StoredChunk] = []
-        for container in Set(containers) where loaded[container] == nil {
-            let stored: [StoredChunk]
-            do {
-                stored = try store.memberFunctions(ofChunk: container)
-            } catch {
-                throw .store(error)
-            }
-            loaded[container] = stored
-            members += stored
+        let unread = Array(Set(containers).filter { loaded[$0] == nil })
+        guard !unread.isEmpty else { return }
+        let read: [Int64: [StoredChunk]]
+        do {
+            read = try store.memberFunctions(ofChunks: unread)
+        } catch {
+            throw .store(error)
         }
+        loaded.merge(read) { $1 }
+        let members = read.values.flatMap { $0 }
         guard !members.isEmpty else { return }
         if let keywords {
             lexicalScores.merge(try lexical.scores(of: members.map(\.id), match: keywords.match)) { $1 }
@@ -86,7 +85,8 @@ struct ContainerMembers {
     }
 
     /// The members of `container` that score well, best first, each located
-    /// where the container was (path, revision) and scored by its fused rank score.
+    /// where the container was (path, revision) and scored by its fused rank
+    /// score, without relevant lines.
     mutating func members(of container: SearchResult) throws(SearchError) -> [SearchResult] {
         if loaded[container.chunkID] == nil { try load([container.chunkID]) }
         let stored = loaded[container.chunkID] ?? []
@@ -110,14 +110,18 @@ struct ContainerMembers {
             hit.chunk = entry.member.chunk
             hit.contentHash = entry.member.contentHash
             hit.score = entry.fused
-            return SearchResult(hit: hit, relevantLines: Searcher.relevantLines(of: hit, terms: terms))
+            // Lines are found for the shown results only (`Searcher.withRelevantLines`).
+            return SearchResult(hit: hit, relevantLines: [])
         }
     }
 
-    /// Cosine of each stored vector of `hashes` with the unit `query`.
+    /// Cosine of each stored vector of `hashes` with the unit `query`: from
+    /// the searcher's mapped vectors when it keeps rows by hash (the same
+    /// floats as the database's), else read from the database.
     private func cosines(of hashes: [ContentHash], model: ModelRecord, query: [Float])
         throws(SearchError) -> [ContentHash: Double]
     {
+        if let mapped = vectors?.cosines(of: hashes, query: query) { return mapped }
         let vectors: [ContentHash: [Float]]
         do {
             vectors = try store.vectors(forContentHashes: hashes, model: model)
@@ -125,12 +129,7 @@ struct ContainerMembers {
             throw .store(error)
         }
         return vectors.mapValues { vector in
-            var dot: Float = 0, norm: Float = 0
-            for (a, b) in zip(vector, query) {
-                dot += a * b
-                norm += a * a
-            }
-            return norm > 0 ? Double(dot / norm.squareRoot()) : -.infinity
+            vector.withUnsafeBufferPointer { VectorSearcher.cosine($0, query) }
         }
     }
 }

@@ -79,8 +79,12 @@ public final class Searcher {
     /// `ResultMerger`), best first. Semantic and hybrid need `queryVector`
     /// and a `model`; hybrid with no vectors stored answers lexically (check
     /// `vectorCount()` to warn).
+    ///
+    /// `scan`, when given, is `scan(_:mode:filters:limit:)`'s for the same
+    /// query vector, mode, filters and limit: its scores are used instead of scanning again.
     public func search(_ query: String, queryVector: [Float]? = nil, mode: SearchMode = .hybrid,
-                       filters: SearchFilters = SearchFilters(), limit: Int = 10) throws(SearchError) -> [SearchResult] {
+                       filters: SearchFilters = SearchFilters(), limit: Int = 10,
+                       scan: VectorScan? = nil) throws(SearchError) -> [SearchResult] {
         guard limit > 0 else { return [] }
         let terms = Set(LexicalSearcher.terms(of: query))
         var vectors: VectorSearcher?
@@ -93,34 +97,43 @@ public final class Searcher {
             vectors = loaded.count > 0 ? loaded : nil
             if vectors == nil && mode == .semantic { return [] }
         }
+        if let scan {
+            statistics.vectorScoringSeconds += scan.seconds
+            statistics.semanticSeconds += scan.seconds
+        }
         // Merging can fold several hits into one: ask for more until `limit`
         // merged results exist or the rankings run out.
         var depth = initialDepth(mode: mode, vectors: vectors != nil, limit: limit)
         while true {
-            let rankings = try rankedHits(query, queryVector: queryVector, vectors: vectors, mode: mode,
+            let rankings = try rankedHits(query, queryVector: queryVector, vectors: vectors, scan: scan, mode: mode,
                                           filters: filters, depth: depth)
             let merging = SearchStatistics.now()
-            var members = try containerMembers(query, queryVector: queryVector, rankings: rankings, depth: depth,
-                                               terms: terms)
+            var members = try containerMembers(query, queryVector: queryVector, rankings: rankings, depth: depth)
             let ordered = Self.demoting(rankings.merged, tests: filters.tests == .below ? testDemotion : 0,
                                         documents: Self.asksForDocumentation(query) ? 0 : documentDemotion)
             try members.load(ordered.filter { $0.chunk.kind.isContainer }.map(\.chunkID))
-            let results = try ResultMerger.merge(ordered.map { hit in
-                SearchResult(hit: hit, relevantLines: Self.relevantLines(of: hit, terms: terms))
-            }, members: { (container) throws(SearchError) in try members.members(of: container) })
-            statistics.mergingSeconds += SearchStatistics.now() - merging
+            // Lines are found after merging, for the results shown only (see `withRelevantLines`).
+            let results = try ResultMerger.merge(ordered.map { SearchResult(hit: $0, relevantLines: []) },
+                                                 members: { (container) throws(SearchError) in
+                                                     try members.members(of: container)
+                                                 })
+            defer { statistics.mergingSeconds += SearchStatistics.now() - merging }
             if results.count >= limit || rankings.exhausted {
-                return results.prefix(limit).map(Self.labellingTests)
+                let pieces = Dictionary(ordered.map { ($0.chunkID, $0) }, uniquingKeysWith: { first, _ in first })
+                return results.prefix(limit).map { result in
+                    Self.labellingTests(Self.withRelevantLines(result, pieces: pieces, terms: terms))
+                }
             }
             depth *= 2
         }
     }
 
     /// What `ResultMerger` resolves containers with: each ranking used, as scores at `depth`.
-    private func containerMembers(_ query: String, queryVector: [Float]?, rankings: Rankings, depth: Int,
-                                  terms: Set<String>) throws(SearchError) -> ContainerMembers {
+    private func containerMembers(_ query: String, queryVector: [Float]?, rankings: Rankings,
+                                  depth: Int) throws(SearchError) -> ContainerMembers {
         let fused = rankings.semantic != nil && rankings.lexical != nil
-        var members = ContainerMembers(store: store, lexical: lexical, k: fused ? fusion.k : 0, terms: terms)
+        var members = ContainerMembers(store: store, lexical: lexical, k: fused ? fusion.k : 0)
+        members.vectors = loadedVectors
         if let hits = rankings.lexical, let match = try lexical.matchExpression(for: query) {
             let weight = fused ? fusion.weights.first ?? 1 : 1
             members.keywords = (ContainerMembers.Ranking(hits, depth: depth, weight: weight), match)
@@ -149,6 +162,21 @@ public final class Searcher {
         guard mode != .semantic else { return }
         let depth = initialDepth(mode: mode, vectors: vectorsAvailable, limit: limit)
         preparedLexical = (query, filters.cacheKey, depth, try timedLexicalHits(query, filters: filters, depth: depth))
+    }
+
+    /// The vector scan `search` would run for this query vector, for a
+    /// caller that has the vector while `prepare` still runs on another
+    /// thread: it reads only the vectors this searcher was made with, never
+    /// the store or the searcher's caches, so it may run beside `prepare`
+    /// (nothing else). Pass it to `search`. Nil when the mode uses no
+    /// vectors, none are stored, or they are not loaded yet (`prepare` loads
+    /// them: scan in `search` then).
+    public func scan(_ queryVector: [Float], mode: SearchMode = .hybrid, filters: SearchFilters = SearchFilters(),
+                     limit: Int = 10) throws(SearchError) -> VectorScan? {
+        guard mode.usesVectors, limit > 0, model != nil, let loadedVectors, loadedVectors.count > 0,
+              queryVector.count == loadedVectors.dimension else { return nil }
+        return try loadedVectors.scan(queryVector, filters: filters,
+                                      limit: initialDepth(mode: mode, vectors: true, limit: limit))
     }
 
     /// How many hits each ranking gives a search's first round.
@@ -191,8 +219,8 @@ public final class Searcher {
         var exhausted: Bool
     }
 
-    private func rankedHits(_ query: String, queryVector: [Float]?, vectors: VectorSearcher?, mode: SearchMode,
-                            filters: SearchFilters, depth: Int) throws(SearchError) -> Rankings {
+    private func rankedHits(_ query: String, queryVector: [Float]?, vectors: VectorSearcher?, scan: VectorScan?,
+                            mode: SearchMode, filters: SearchFilters, depth: Int) throws(SearchError) -> Rankings {
         var lexicalHits: [ChunkHit]?
         if let prepared = preparedLexical, mode != .semantic, prepared.query == query,
            prepared.filters == filters.cacheKey, prepared.depth == depth {
@@ -205,8 +233,14 @@ public final class Searcher {
             return Rankings(lexical: lexicalHits, merged: hits, exhausted: hits.count < depth)
         }
         let semanticStart = SearchStatistics.now()
-        let semanticHits = Self.definitionsFirst(try vectors.search(queryVector, in: store, filters: filters,
-                                                                    limit: depth, statistics: &statistics))
+        let scanned: VectorScan
+        if let scan {
+            scanned = scan
+        } else {
+            scanned = try vectors.scan(queryVector, filters: filters, limit: depth, statistics: &statistics)
+        }
+        let semanticHits = Self.definitionsFirst(try vectors.search(scanned, in: store, filters: filters, limit: depth,
+                                                                    statistics: &statistics))
         statistics.semanticSeconds += SearchStatistics.now() - semanticStart
         guard let lexicalHits else {
             return Rankings(semantic: semanticHits, merged: semanticHits, exhausted: semanticHits.count < depth)
@@ -287,6 +321,25 @@ public final class Searcher {
         var labelled = result
         labelled.hit.chunk.kind = .test
         return labelled
+    }
+
+    /// `result` (merged without lines) with the relevant lines `ResultMerger`
+    /// gives it when every hit carries its own: its chunk's, then those of
+    /// the pieces joined to it (`pieces`, by chunk id) in the order they
+    /// joined, three at most, ascending. Finding lines is most of merging's
+    /// time, and most merged results are never shown.
+    static func withRelevantLines(_ result: SearchResult, pieces: [Int64: ChunkHit], terms: Set<String>,
+                                  maxRelevantLines: Int = 3) -> SearchResult {
+        var lines = relevantLines(of: result.hit, terms: terms, limit: maxRelevantLines)
+        for piece in result.mergedChunkIDs.compactMap({ pieces[$0] }) where lines.count < maxRelevantLines {
+            for line in relevantLines(of: piece, terms: terms, limit: maxRelevantLines)
+            where lines.count < maxRelevantLines && !lines.contains(line) {
+                lines.append(line)
+            }
+        }
+        var lined = result
+        lined.relevantLines = lines.sorted()
+        return lined
     }
 
     /// The chunk's lines holding the most query terms; when none holds any

@@ -50,6 +50,10 @@ public enum TestDetection {
             return true
         }
         let head = chunk.text.prefix(400)
+        // Foundation's `contains` costs a bridge per call, and a search asks
+        // for every hit: an attribute's bytes must occur for it to match
+        // (each is ASCII, equivalent to no other text), so most heads are ruled out here.
+        guard TestAttributes.mayOccur(in: head) else { return false }
         return head.contains("@Test") || head.contains("#[test]") || head.contains("#[tokio::test]")
             || head.contains("[Fact]") || head.contains("[TestMethod]")
     }
@@ -79,6 +83,27 @@ public enum TestDetection {
         "test", "tests", "__tests__", "testing", "spec", "specs", "testdata", "test_data", "e2e", "integration_tests",
         "unittests", "unit_tests",
     ]
+}
+
+/// The attributes that declare a test function, as bytes: a test whether
+/// any occurs in a chunk's head before asking Foundation where.
+private enum TestAttributes {
+    static let needles: [[UInt8]] = ["@Test", "#[test]", "#[tokio::test]", "[Fact]", "[TestMethod]"].map { Array($0.utf8) }
+
+    static func mayOccur(in head: Substring) -> Bool {
+        var copy = head
+        return copy.withUTF8 { bytes in needles.contains { occurs($0, in: bytes) } }
+    }
+
+    private static func occurs(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+            var matched = 1
+            while matched < needle.count && haystack[start + matched] == needle[matched] { matched += 1 }
+            if matched == needle.count { return true }
+        }
+        return false
+    }
 }
 
 /// Which test code a search returns.

@@ -20,6 +20,19 @@ public enum VectorQuantization: Sendable, Hashable {
     case bf16Screened
 }
 
+/// One query's scores for every row of a `VectorSearcher`, and the best rows
+/// of a search's first round: see `VectorSearcher.scan`.
+public struct VectorScan: Sendable {
+    /// The normalised query.
+    let query: [Float]
+    let scores: [Float]
+    /// How many rows `best` holds (fewer when the matrix has fewer).
+    let candidates: Int
+    let best: [(row: Int, score: Double)]
+    /// How long scoring and selecting took.
+    let seconds: Double
+}
+
 /// Exact nearest-neighbour search over one model's vectors: every row of the
 /// store's `VectorMatrix` (the mapped vector file, normally), scored with one
 /// BLAS matrix-vector product per query.
@@ -35,6 +48,9 @@ public final class VectorSearcher: @unchecked Sendable {
     private let codes: [Int8]
     private let scales: [Float]
     private let screen: BF16Screen?
+    /// With the bf16 screen (a long-lived searcher): rows by content hash,
+    /// for container members' cosines (see `cosines(of:query:)`).
+    private let rowsByHash: RowsByHash?
 
     public var dimension: Int { matrix.dimension }
     public var count: Int { matrix.count }
@@ -60,6 +76,29 @@ public final class VectorSearcher: @unchecked Sendable {
             (codes, scales) = ([], [])
         }
         screen = quantization == .bf16Screened ? BF16Screen(matrix) : nil
+        rowsByHash = quantization == .bf16Screened ? RowsByHash(matrix) : nil
+    }
+
+    /// The cosine of each of `hashes`' vectors with the unit `query`, as
+    /// `cosine(_:_:)` computes it; hashes without a row are absent. Nil when
+    /// this searcher keeps no rows by hash: ask the store then.
+    func cosines(of hashes: [ContentHash], query: [Float]) -> [ContentHash: Double]? {
+        guard let rowsByHash, query.count == dimension else { return nil }
+        var cosines: [ContentHash: Double] = [:]
+        for hash in hashes {
+            if let row = rowsByHash.row(of: hash) { cosines[hash] = Self.cosine(matrix.vector(ofRow: row), query) }
+        }
+        return cosines
+    }
+
+    /// `vector`'s cosine with the unit `query`; -infinity for a zero vector.
+    static func cosine(_ vector: UnsafeBufferPointer<Float>, _ query: [Float]) -> Double {
+        var dot: Float = 0, norm: Float = 0
+        for (a, b) in zip(vector, query) {
+            dot += a * b
+            norm += a * a
+        }
+        return norm > 0 ? Double(dot / norm.squareRoot()) : -.infinity
     }
 
     /// The `k` rows most similar to `query`, best first, as (row, cosine).
@@ -89,19 +128,50 @@ public final class VectorSearcher: @unchecked Sendable {
     public func search(_ queryVector: [Float], in store: IndexStore, filters: SearchFilters = SearchFilters(),
                        limit: Int, statistics: inout SearchStatistics) throws(SearchError) -> [ChunkHit] {
         guard limit > 0, count > 0 else { return [] }
+        return try search(try scan(queryVector, filters: filters, limit: limit, statistics: &statistics), in: store,
+                          filters: filters, limit: limit, statistics: &statistics)
+    }
+
+    /// `scan`, adding its time to `statistics`.
+    func scan(_ queryVector: [Float], filters: SearchFilters, limit: Int,
+              statistics: inout SearchStatistics) throws(SearchError) -> VectorScan {
+        let scan = try scan(queryVector, filters: filters, limit: limit)
+        statistics.vectorScoringSeconds += scan.seconds
+        return scan
+    }
+
+    /// The part of `search` that needs no store: every row scored and the
+    /// first round's best rows for `filters` and `limit`. It reads only the
+    /// vectors, so it can run while another thread uses the store.
+    public func scan(_ queryVector: [Float], filters: SearchFilters = SearchFilters(),
+                     limit: Int) throws(SearchError) -> VectorScan {
         let query = try unit(queryVector)
         let started = SearchStatistics.now()
         let scores = score(query)
-        statistics.vectorScoringSeconds += SearchStatistics.now() - started
+        let candidates = firstCandidates(filters: filters, limit: limit)
+        let best = top(candidates, of: scores, query: query)
+        return VectorScan(query: query, scores: scores, candidates: candidates, best: best,
+                          seconds: SearchStatistics.now() - started)
+    }
+
+    /// `search` from a `scan` of the same query (any limit: rounds beyond
+    /// the scan's first take more rows from its scores), adding the time
+    /// spent selecting rows, not the scan's own, to `statistics`.
+    public func search(_ scan: VectorScan, in store: IndexStore, filters: SearchFilters = SearchFilters(),
+                       limit: Int, statistics: inout SearchStatistics) throws(SearchError) -> [ChunkHit] {
+        guard limit > 0, count > 0, scan.scores.count == count else { return [] }
         let languages = filters.languageSet
         let pathFilter = filters.pathFilter
         let chunkFilter = filters.chunkFilter
-        let filtered = languages != nil || pathFilter != nil || chunkFilter != nil
-        var candidates = min(count, filtered ? max(4 * limit, 64) : limit + limit / 2 + 5)
+        var candidates = firstCandidates(filters: filters, limit: limit)
         while true {
-            let selecting = SearchStatistics.now()
-            let ranked = top(candidates, of: scores, query: query).map { (hash: contentHash(ofRow: $0.row), score: $0.score) }
-            statistics.vectorScoringSeconds += SearchStatistics.now() - selecting
+            var best = scan.best
+            if candidates != scan.candidates {
+                let selecting = SearchStatistics.now()
+                best = top(candidates, of: scan.scores, query: scan.query)
+                statistics.vectorScoringSeconds += SearchStatistics.now() - selecting
+            }
+            let ranked = best.map { (hash: contentHash(ofRow: $0.row), score: $0.score) }
             let hits: [ChunkHit]
             do {
                 hits = try store.chunkHits(forContentHashes: ranked, revision: filters.revision, languages: languages,
@@ -112,6 +182,12 @@ public final class VectorSearcher: @unchecked Sendable {
             if hits.count >= limit || candidates >= count { return hits }
             candidates = min(count, candidates * 4)
         }
+    }
+
+    /// How many rows the first round locates: filters reject some, so more.
+    private func firstCandidates(filters: SearchFilters, limit: Int) -> Int {
+        let filtered = filters.languageSet != nil || !filters.paths.isEmpty || filters.chunkFilter != nil
+        return min(count, filtered ? max(4 * limit, 64) : limit + limit / 2 + 5)
     }
 
     // MARK: Scoring

@@ -15,6 +15,11 @@ extension IndexStore {
     /// The function chunks of the same blob whose lines lie within chunk
     /// `id`'s lines (its methods, nested functions included), in file order.
     public func memberFunctions(ofChunk id: Int64) throws(StoreError) -> [StoredChunk] {
+        try memberFunctions(ofChunks: [id])[id] ?? []
+    }
+
+    /// `memberFunctions(ofChunk:)` of each of `ids`, on one prepared statement.
+    public func memberFunctions(ofChunks ids: [Int64]) throws(StoreError) -> [Int64: [StoredChunk]] {
         let statement = try db.prepare("""
             SELECT m.id, m.kind, m.symbol, m.start_line, m.end_line, m.start_byte, m.end_byte, m.text,
                    m.content_hash, b.language
@@ -23,18 +28,23 @@ extension IndexStore {
               AND m.start_line >= c.start_line AND m.end_line <= c.end_line
             ORDER BY m.ordinal
             """)
-        statement.bind(id, at: 1)
-        var members: [StoredChunk] = []
-        while try statement.step() {
-            let text = statement.string(7)
-            let chunk = Chunk(language: Language(rawValue: statement.string(9)) ?? .other,
-                              kind: ChunkKind(rawValue: statement.string(1)) ?? .function,
-                              symbol: statement.string(2), startLine: statement.int(3), endLine: statement.int(4),
-                              startByte: statement.int(5), endByte: statement.int(6), text: text)
-            members.append(StoredChunk(id: statement.int64(0), chunk: chunk,
-                                       contentHash: ContentHash(bytes: statement.bytes(8)) ?? ContentHash(of: text)))
+        var membersByChunk: [Int64: [StoredChunk]] = [:]
+        for id in ids where membersByChunk[id] == nil {
+            statement.bind(id, at: 1)
+            defer { statement.reset() }
+            var members: [StoredChunk] = []
+            while try statement.step() {
+                let text = statement.string(7)
+                let chunk = Chunk(language: Language(rawValue: statement.string(9)) ?? .other,
+                                  kind: ChunkKind(rawValue: statement.string(1)) ?? .function,
+                                  symbol: statement.string(2), startLine: statement.int(3), endLine: statement.int(4),
+                                  startByte: statement.int(5), endByte: statement.int(6), text: text)
+                members.append(StoredChunk(id: statement.int64(0), chunk: chunk,
+                                           contentHash: ContentHash(bytes: statement.bytes(8)) ?? ContentHash(of: text)))
+            }
+            membersByChunk[id] = members
         }
-        return members
+        return membersByChunk
     }
 
     /// The BM25 score (higher is better, as in `lexicalSearch`'s hits) of

@@ -78,6 +78,11 @@ public final class VectorMatrix: @unchecked Sendable {
             ?? ContentHash(digesting: [])
     }
 
+    /// Row `row`'s 32 content-hash bytes, in place: valid while the matrix lives.
+    public func hashBytes(ofRow row: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: rows + row * rowStride * 4, count: VectorFile.hashBytes)
+    }
+
     /// Row `row`'s components.
     public func vector(ofRow row: Int) -> UnsafeBufferPointer<Float> {
         UnsafeBufferPointer(start: floats + row * rowStride, count: dimension)

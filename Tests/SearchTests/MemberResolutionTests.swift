@@ -53,11 +53,7 @@ final class MemberResolutionTests: XCTestCase {
                       startByte: 0, endByte: text.utf8.count, text: text),
             ]))
         }
-        try store.write(blobs)
-        let date = Date(timeIntervalSince1970: 1_700_000_000)
-        try store.recordRevision(RevisionRecord(name: "HEAD", commitID: "c", treeID: "t", commitTime: date,
-                                                author: "a", subject: "s", indexedAt: date),
-                                 files: blobs.map { FileRecord(path: $0.path, blobID: $0.id) })
+        try writeHead(blobs, to: store)
 
         model = try store.registerModel(name: "synthetic", revision: "1", dimension: dimension)
         var generator = SeededGenerator(seed: 3)

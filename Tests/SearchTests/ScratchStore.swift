@@ -11,4 +11,13 @@ extension XCTestCase {
         addTeardownBlock { try? FileManager.default.removeItem(atPath: directory) }
         return try IndexStore(path: directory + "/index.db", mode: .create)
     }
+
+    /// Writes `blobs` to `store` as revision HEAD, every blob at its path.
+    func writeHead(_ blobs: [BlobRecord], to store: IndexStore) throws {
+        try store.write(blobs)
+        let date = Date(timeIntervalSince1970: 1_700_000_000)
+        try store.recordRevision(RevisionRecord(name: "HEAD", commitID: "c", treeID: "t", commitTime: date,
+                                                author: "a", subject: "s", indexedAt: date),
+                                 files: blobs.map { FileRecord(path: $0.path, blobID: $0.id) })
+    }
 }

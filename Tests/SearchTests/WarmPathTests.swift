@@ -75,7 +75,7 @@ final class WarmPathTests: XCTestCase {
         XCTAssertEqual(try store.memberFunctions(ofChunk: containers[0]).count, 6, "chunk 1 is a class of six methods")
 
         func members(loadingAll: Bool) throws -> [[SearchResult]] {
-            var members = ContainerMembers(store: store, lexical: lexical, k: 60, terms: ["parse", "date", "string"])
+            var members = ContainerMembers(store: store, lexical: lexical, k: 60)
             let hits = try lexical.hits("parse the date string", limit: 50)
             members.keywords = (ContainerMembers.Ranking(hits, depth: 50, weight: 1), match)
             let semantic = try searcher.vectorSearcher().search(queryVector, in: store, limit: 50)
