@@ -42,8 +42,9 @@ struct ContainerMembers {
     let lexical: LexicalSearcher
     /// The keyword ranking and its FTS5 expression; nil in semantic mode.
     var keywords: (ranking: Ranking, match: String)?
-    /// The semantic ranking, the model and the normalised query; nil in lexical mode.
-    var meaning: (ranking: Ranking, model: ModelRecord, query: [Float])?
+    /// The semantic ranking, the model, the normalised query and the
+    /// ranking's hubness strength (nil: as stored); nil in lexical mode.
+    var meaning: (ranking: Ranking, model: ModelRecord, query: [Float], hubness: Float?)?
     /// The fusion's k (rank damping); ignored when one ranking is used.
     var k: Double
     /// The searcher's vectors, when loaded: members' cosines come from them if they keep rows by hash.
@@ -80,7 +81,8 @@ struct ContainerMembers {
             lexicalScores.merge(try lexical.scores(of: members.map(\.id), match: keywords.match)) { $1 }
         }
         if let meaning {
-            cosines.merge(try cosines(of: members.map(\.contentHash), model: meaning.model, query: meaning.query)) { $1 }
+            cosines.merge(try cosines(of: members.map(\.contentHash), model: meaning.model, query: meaning.query,
+                                      hubness: meaning.hubness)) { $1 }
         }
     }
 
@@ -115,13 +117,14 @@ struct ContainerMembers {
         }
     }
 
-    /// Cosine of each stored vector of `hashes` with the unit `query`: from
-    /// the searcher's mapped vectors when it keeps rows by hash (the same
-    /// floats as the database's), else read from the database.
-    private func cosines(of hashes: [ContentHash], model: ModelRecord, query: [Float])
+    /// Score of each stored vector of `hashes` with the unit `query`, as the
+    /// semantic ranking scores rows (`VectorSearcher.score`): from the
+    /// searcher's mapped vectors when it keeps rows by hash (the same floats
+    /// as the database's), else read from the database.
+    private func cosines(of hashes: [ContentHash], model: ModelRecord, query: [Float], hubness: Float?)
         throws(SearchError) -> [ContentHash: Double]
     {
-        if let mapped = vectors?.cosines(of: hashes, query: query) { return mapped }
+        if let mapped = vectors?.scores(of: hashes, query: query, hubness: hubness) { return mapped }
         let vectors: [ContentHash: [Float]]
         do {
             vectors = try store.vectors(forContentHashes: hashes, model: model)
@@ -129,7 +132,7 @@ struct ContainerMembers {
             throw .store(error)
         }
         return vectors.mapValues { vector in
-            vector.withUnsafeBufferPointer { VectorSearcher.cosine($0, query) }
+            vector.withUnsafeBufferPointer { VectorSearcher.score($0, query, hubness: hubness) }
         }
     }
 }

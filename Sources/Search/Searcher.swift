@@ -101,14 +101,24 @@ public final class Searcher {
             statistics.vectorScoringSeconds += scan.seconds
             statistics.semanticSeconds += scan.seconds
         }
+        // How much of the question the keywords cover decides the hubness
+        // strength the vectors rank by and whether the keyword bridge joins.
+        var coverage: Double?
+        if vectors != nil {
+            let covering = SearchStatistics.now()
+            coverage = try lexical.coverage(of: query)
+            statistics.coverageSeconds += SearchStatistics.now() - covering
+        }
+        let hubness = coverage.flatMap(HubnessCorrection.strength(forCoverage:))
         // Merging can fold several hits into one: ask for more until `limit`
         // merged results exist or the rankings run out.
         var depth = initialDepth(mode: mode, vectors: vectors != nil, limit: limit)
         while true {
             let rankings = try rankedHits(query, queryVector: queryVector, vectors: vectors, scan: scan, mode: mode,
-                                          filters: filters, depth: depth)
+                                          filters: filters, depth: depth, coverage: coverage ?? 1)
             let merging = SearchStatistics.now()
-            var members = try containerMembers(query, queryVector: queryVector, rankings: rankings, depth: depth)
+            var members = try containerMembers(query, queryVector: queryVector, rankings: rankings, depth: depth,
+                                               hubness: hubness)
             let ordered = Self.demoting(rankings.merged, tests: filters.tests == .below ? testDemotion : 0,
                                         documents: Self.asksForDocumentation(query) ? 0 : documentDemotion)
             try members.load(ordered.filter { $0.chunk.kind.isContainer }.map(\.chunkID))
@@ -130,7 +140,7 @@ public final class Searcher {
 
     /// What `ResultMerger` resolves containers with: each ranking used, as scores at `depth`.
     private func containerMembers(_ query: String, queryVector: [Float]?, rankings: Rankings,
-                                  depth: Int) throws(SearchError) -> ContainerMembers {
+                                  depth: Int, hubness: Float?) throws(SearchError) -> ContainerMembers {
         let fused = rankings.semantic != nil && rankings.lexical != nil
         var members = ContainerMembers(store: store, lexical: lexical, k: fused ? fusion.k : 0)
         members.vectors = loadedVectors
@@ -141,7 +151,7 @@ public final class Searcher {
         if let hits = rankings.semantic, let model, let queryVector {
             let weight = fused && fusion.weights.count > 1 ? fusion.weights[1] : 1
             members.meaning = (ContainerMembers.Ranking(hits, depth: depth, weight: weight), model,
-                               VectorSearcher.normalised(queryVector))
+                               VectorSearcher.normalised(queryVector), hubness)
         }
         return members
     }
@@ -219,8 +229,12 @@ public final class Searcher {
         var exhausted: Bool
     }
 
+    /// The rankings at `depth`; `coverage` is the share of the question the
+    /// index's keywords cover (`LexicalSearcher.coverage`), asked for only
+    /// when vectors rank.
     private func rankedHits(_ query: String, queryVector: [Float]?, vectors: VectorSearcher?, scan: VectorScan?,
-                            mode: SearchMode, filters: SearchFilters, depth: Int) throws(SearchError) -> Rankings {
+                            mode: SearchMode, filters: SearchFilters, depth: Int,
+                            coverage: Double) throws(SearchError) -> Rankings {
         var lexicalHits: [ChunkHit]?
         if let prepared = preparedLexical, mode != .semantic, prepared.query == query,
            prepared.filters == filters.cacheKey, prepared.depth == depth {
@@ -239,8 +253,9 @@ public final class Searcher {
         } else {
             scanned = try vectors.scan(queryVector, filters: filters, limit: depth, statistics: &statistics)
         }
-        let semanticHits = Self.definitionsFirst(try vectors.search(scanned, in: store, filters: filters, limit: depth,
-                                                                    statistics: &statistics))
+        let semanticHits = Self.definitionsFirst(try vectors.search(
+            scanned, in: store, filters: filters, limit: depth,
+            hubness: HubnessCorrection.strength(forCoverage: coverage), statistics: &statistics))
         statistics.semanticSeconds += SearchStatistics.now() - semanticStart
         guard let lexicalHits else {
             return Rankings(semantic: semanticHits, merged: semanticHits, exhausted: semanticHits.count < depth)
@@ -253,8 +268,6 @@ public final class Searcher {
             // and past `maximumCoverage` it is left out.
             let bridging = SearchStatistics.now()
             defer { statistics.bridgeSeconds += SearchStatistics.now() - bridging }
-            let coverage = try lexical.coverage(of: query)
-            statistics.coverageSeconds += SearchStatistics.now() - bridging
             let weight = coverage < bridge.maximumCoverage ? bridge.weight * (1 - coverage) : 0
             let words = weight > 0 ? try bridgeWords(for: queryVector, query: query, bridge: bridge, model: model) : []
             if !words.isEmpty {

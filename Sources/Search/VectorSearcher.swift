@@ -79,26 +79,30 @@ public final class VectorSearcher: @unchecked Sendable {
         rowsByHash = quantization == .bf16Screened ? RowsByHash(matrix) : nil
     }
 
-    /// The cosine of each of `hashes`' vectors with the unit `query`, as
-    /// `cosine(_:_:)` computes it; hashes without a row are absent. Nil when
-    /// this searcher keeps no rows by hash: ask the store then.
-    func cosines(of hashes: [ContentHash], query: [Float]) -> [ContentHash: Double]? {
+    /// The score of each of `hashes`' vectors with the unit `query`, as
+    /// `score(_:_:hubness:)` computes it; hashes without a row are absent.
+    /// Nil when this searcher keeps no rows by hash: ask the store then.
+    func scores(of hashes: [ContentHash], query: [Float], hubness: Float?) -> [ContentHash: Double]? {
         guard let rowsByHash, query.count == dimension else { return nil }
-        var cosines: [ContentHash: Double] = [:]
+        var scores: [ContentHash: Double] = [:]
         for hash in hashes {
-            if let row = rowsByHash.row(of: hash) { cosines[hash] = Self.cosine(matrix.vector(ofRow: row), query) }
+            if let row = rowsByHash.row(of: hash) { scores[hash] = Self.score(matrix.vector(ofRow: row), query, hubness: hubness) }
         }
-        return cosines
+        return scores
     }
 
-    /// `vector`'s cosine with the unit `query`; -infinity for a zero vector.
-    static func cosine(_ vector: UnsafeBufferPointer<Float>, _ query: [Float]) -> Double {
+    /// A stored `vector`'s score with the unit `query` as the ranking scores
+    /// it: the dot product, scaled by `HubnessCorrection.lengthFactor` for a
+    /// search at another hubness strength (`hubness`; nil: as stored);
+    /// -infinity for a zero vector.
+    static func score(_ vector: UnsafeBufferPointer<Float>, _ query: [Float], hubness: Float?) -> Double {
         var dot: Float = 0, norm: Float = 0
         for (a, b) in zip(vector, query) {
             dot += a * b
             norm += a * a
         }
-        return norm > 0 ? Double(dot / norm.squareRoot()) : -.infinity
+        guard norm > 0 else { return -.infinity }
+        return Double(dot * HubnessCorrection.lengthFactor(norm: norm.squareRoot(), strength: hubness))
     }
 
     /// The `k` rows most similar to `query`, best first, as (row, cosine).
@@ -156,9 +160,12 @@ public final class VectorSearcher: @unchecked Sendable {
 
     /// `search` from a `scan` of the same query (any limit: rounds beyond
     /// the scan's first take more rows from its scores), adding the time
-    /// spent selecting rows, not the scan's own, to `statistics`.
+    /// spent selecting rows, not the scan's own, to `statistics`. With
+    /// `hubness`, rows rank as if stored at that hubness strength
+    /// (`HubnessCorrection.strength(forCoverage:)`).
     public func search(_ scan: VectorScan, in store: IndexStore, filters: SearchFilters = SearchFilters(),
-                       limit: Int, statistics: inout SearchStatistics) throws(SearchError) -> [ChunkHit] {
+                       limit: Int, hubness: Float? = nil,
+                       statistics: inout SearchStatistics) throws(SearchError) -> [ChunkHit] {
         guard limit > 0, count > 0, scan.scores.count == count else { return [] }
         let languages = filters.languageSet
         let pathFilter = filters.pathFilter
@@ -166,9 +173,9 @@ public final class VectorSearcher: @unchecked Sendable {
         var candidates = firstCandidates(filters: filters, limit: limit)
         while true {
             var best = scan.best
-            if candidates != scan.candidates {
+            if candidates != scan.candidates || hubness != nil {
                 let selecting = SearchStatistics.now()
-                best = top(candidates, of: scan.scores, query: scan.query)
+                best = top(candidates, of: scan.scores, query: scan.query, hubness: hubness)
                 statistics.vectorScoringSeconds += SearchStatistics.now() - selecting
             }
             let ranked = best.map { (hash: contentHash(ofRow: $0.row), score: $0.score) }
@@ -230,6 +237,28 @@ public final class VectorSearcher: @unchecked Sendable {
             }
         }
         return scores
+    }
+
+    /// Rows re-ranked by length beyond `k` when a search asks for another
+    /// hubness strength than the stored one: lengths differ by a few
+    /// percent, so the best `k` at one strength lie among the best `k` plus
+    /// these at the other.
+    static let hubnessMargin = 200
+
+    /// The best `k` rows at hubness strength `hubness` (nil: as stored):
+    /// the best `k + hubnessMargin` by stored score, rescored by their lengths.
+    private func top(_ k: Int, of scores: [Float], query: [Float], hubness: Float?) -> [(row: Int, score: Double)] {
+        guard let hubness, hubness != HubnessCorrection.strength else { return top(k, of: scores, query: query) }
+        let wide = top(k + Self.hubnessMargin, of: scores, query: query)
+        var best = TopK(capacity: k)
+        for candidate in wide {
+            let vector = matrix.vector(ofRow: candidate.row)
+            var norm: Float = 0
+            for value in vector { norm += value * value }
+            let factor = HubnessCorrection.lengthFactor(norm: norm.squareRoot(), strength: hubness)
+            best.offer(Float(candidate.score) * factor, Int32(candidate.row))
+        }
+        return best.sorted().map { (Int($0.index), Double($0.score)) }
     }
 
     /// The best `k` rows by `scores`; int8 scores are approximate, so their

@@ -59,4 +59,29 @@ final class HubnessCorrectionTests: XCTestCase {
         XCTAssertEqual(HubnessCorrection(references: Array(repeating: [1, 0], count: 10), digest: "abc")?.representation,
                        "hubness-\(HubnessCorrection.version)-abc")
     }
+
+    func testAStoredLengthGivesBackThePlainCosineOrAnyOtherStrength() {
+        for h: Float in [0.78, 0.85, 0.9] {
+            let stored = HubnessCorrection.scale(forHubness: h)
+            // A dot product with a stored vector is cosine * stored length.
+            let cosine: Float = 0.62
+            let dot = cosine * stored
+            XCTAssertEqual(dot * HubnessCorrection.lengthFactor(norm: stored, strength: 0), cosine, accuracy: 1e-6)
+            XCTAssertEqual(HubnessCorrection.lengthFactor(norm: stored, strength: nil), 1)
+            XCTAssertEqual(HubnessCorrection.lengthFactor(norm: stored, strength: HubnessCorrection.strength), 1)
+            let half = HubnessCorrection.strength / 2
+            let expected = cosine * (1 - half * h) / (1 - half * 0.85)
+            XCTAssertEqual(dot * HubnessCorrection.lengthFactor(norm: stored, strength: half), expected, accuracy: 1e-5)
+        }
+        // Plain vectors (an index without the correction) rank the same at every strength.
+        XCTAssertEqual(HubnessCorrection.lengthFactor(norm: 1, strength: 0), 1, accuracy: 1e-6)
+        XCTAssertEqual(HubnessCorrection.lengthFactor(norm: 1, strength: 0.1), 1, accuracy: 1e-6)
+    }
+
+    func testQuestionsTheKeywordsCoverRankByPlainCosine() {
+        XCTAssertNil(HubnessCorrection.strength(forCoverage: 0))
+        XCTAssertNil(HubnessCorrection.strength(forCoverage: 0.49))
+        XCTAssertEqual(HubnessCorrection.strength(forCoverage: 0.5), 0)
+        XCTAssertEqual(HubnessCorrection.strength(forCoverage: 1), 0)
+    }
 }

@@ -91,16 +91,16 @@ final class ScanAheadTests: XCTestCase {
     func testMappedMemberCosinesAreTheDatabases() throws {
         let matrix = try store.vectorMatrix(for: model)
         let screened = VectorSearcher(matrix: matrix, quantization: .bf16Screened)
-        XCTAssertNil(VectorSearcher(matrix: matrix).cosines(of: [], query: queryVector),
+        XCTAssertNil(VectorSearcher(matrix: matrix).scores(of: [], query: queryVector, hubness: nil),
                      "only a long-lived searcher keeps rows by hash")
         let unit = VectorSearcher.normalised(queryVector)
         let hashes = (0..<matrix.count).map(matrix.contentHash(ofRow:)) + [ContentHash(of: "never embedded")]
-        let mapped = try XCTUnwrap(screened.cosines(of: hashes, query: unit))
+        let mapped = try XCTUnwrap(screened.scores(of: hashes, query: unit, hubness: nil))
         let stored = try store.vectors(forContentHashes: hashes, model: model)
         XCTAssertEqual(mapped.count, matrix.count)
         XCTAssertEqual(Set(stored.keys), Set(mapped.keys))
         for (hash, vector) in stored {
-            let cosine = vector.withUnsafeBufferPointer { VectorSearcher.cosine($0, unit) }
+            let cosine = vector.withUnsafeBufferPointer { VectorSearcher.score($0, unit, hubness: nil) }
             XCTAssertEqual(mapped[hash], cosine, "bit for bit, as ranks compare them")
         }
     }

@@ -80,7 +80,7 @@ final class WarmPathTests: XCTestCase {
             members.keywords = (ContainerMembers.Ranking(hits, depth: 50, weight: 1), match)
             let semantic = try searcher.vectorSearcher().search(queryVector, in: store, limit: 50)
             members.meaning = (ContainerMembers.Ranking(semantic, depth: 50, weight: 1), model,
-                               VectorSearcher.normalised(queryVector))
+                               VectorSearcher.normalised(queryVector), nil)
             if loadingAll { try members.load(containers) }
             let chunk = Chunk(language: .python, kind: .type, symbol: "C", startLine: 1, endLine: 26, startByte: 0,
                               endByte: 1, text: "class C:")
