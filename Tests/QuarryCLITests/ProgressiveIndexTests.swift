@@ -67,8 +67,12 @@ final class ProgressiveIndexTests: XCTestCase {
         XCTAssertEqual(Set(resumedVectors.keys), Set(expectedVectors.keys), "the same texts embedded")
         for (hash, vector) in expectedVectors {
             let other = try XCTUnwrap(resumedVectors[hash])
-            let cosine = zip(vector, other).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            // Stored vectors carry their hubness in their length (`HubnessCorrection`): compare both.
+            let length = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            let otherLength = other.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            let cosine = zip(vector, other).reduce(Float(0)) { $0 + $1.0 * $1.1 } / (length * otherLength)
             XCTAssertGreaterThan(cosine, 0.9999, "vector of \(hash)")
+            XCTAssertEqual(length, otherLength, accuracy: 1e-3 * length, "length of \(hash)")
         }
         let after = try QuarryProcess.run(["search", "--index", index, "-k", "3", "decode a json document"])
         XCTAssertEqual(after.status, 0, after.stderr)
