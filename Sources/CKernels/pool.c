@@ -47,12 +47,18 @@ static int online_cpus(void) {
     return n < 1 ? 1 : (n > QK_MAX_THREADS ? QK_MAX_THREADS : (int)n);
 }
 
+/* The calling thread's own cap (qk_set_thread_limit); 0: none. */
+static _Thread_local int thread_limit;
+
 int qk_pool_threads(void) {
     pthread_mutex_lock(&pool.lock);
     int n = pool.requested;
     pthread_mutex_unlock(&pool.lock);
-    return n > 0 ? n : online_cpus();
+    if (n <= 0) n = online_cpus();
+    return thread_limit > 0 && thread_limit < n ? thread_limit : n;
 }
+
+void qk_set_thread_limit(int n) { thread_limit = n < 0 ? 0 : n; }
 
 void qk_pool_set_threads(int n) {
     pthread_mutex_lock(&pool.lock);

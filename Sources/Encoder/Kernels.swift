@@ -192,6 +192,20 @@ public enum LinearKernels {
         speedPreferred = true
     }
 
+    /// Puts OpenBLAS on one thread for the whole process. Quarry schedules
+    /// its own threads; a second pool's worker, left spinning after a large
+    /// call (a server's word-vector product), takes the core that another
+    /// part of the same search is running on.
+    public static func keepBLASOnOneThread() { _ = useSingleThreadedBLAS }
+
+    /// Runs `body` with the calling thread's kernel calls on at most
+    /// `threads` threads (`qk_set_thread_limit`); other threads are unaffected.
+    public static func withThreadLimit<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+        qk_set_thread_limit(Int32(max(0, threads)))
+        defer { qk_set_thread_limit(0) }
+        return try body()
+    }
+
     /// The precision of texts of `role`: a CKernels precision, or nil for BLAS.
     public static func precision(for role: TextRole) -> qk_precision? {
         switch role {
@@ -310,7 +324,9 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
 
 /// Runs `body(worker)` for `0..<workers` on separate threads and waits for all.
 /// Callers hand each worker disjoint memory, which is why the body need not be Sendable.
+/// A thread capped by `LinearKernels.withThreadLimit` runs them all itself.
 func concurrently(_ workers: Int, _ body: (Int) -> Void) {
+    let workers = min(workers, Int(qk_get_threads()))
     if workers <= 1 {
         body(0)
         return

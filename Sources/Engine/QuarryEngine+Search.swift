@@ -1,3 +1,4 @@
+import Encoder
 import Foundation
 import Search
 import Store
@@ -76,7 +77,12 @@ extension QuarryEngine {
                               + "run 'quarry index' to embed with the installed one")
         }
         started = monotonicSeconds()
-        let vector = try loaded.model.embed([query], as: .query)[0]
+        // Keyword ranking runs on the other core meanwhile: a worker thread
+        // for the query's few-row products would wait for that core, so the
+        // embedding runs alone on this one (semantic searches use both).
+        let vector = try LinearKernels.withThreadLimit(mode == .semantic ? 0 : 1) {
+            try loaded.model.embed([query], as: .query)[0]
+        }
         timings.queryEmbeddingSeconds = monotonicSeconds() - started
         // Keyword ranking usually outlasts the embedding: scan the cached
         // vectors meanwhile (the scan reads no store).

@@ -46,6 +46,7 @@ package final class QuarryEngine: @unchecked Sendable {
         self.repositoryPath = repositoryPath
         self.library = library
         self.team = team
+        LinearKernels.keepBLASOnOneThread()
     }
 
     /// An engine that searches the team database at `url` (`--db`) rather than a local index.

@@ -26,8 +26,11 @@ public struct VectorScan: Sendable {
     /// The normalised query.
     let query: [Float]
     let scores: [Float]
-    /// How many rows `best` holds (fewer when the matrix has fewer).
+    /// How many rows the first round locates (fewer when the matrix has fewer).
     let candidates: Int
+    /// The best `candidates + VectorSearcher.hubnessMargin` rows by stored
+    /// score, so a search at another hubness strength re-ranks them without
+    /// selecting from every row again.
     let best: [(row: Int, score: Double)]
     /// How long scoring and selecting took.
     let seconds: Double
@@ -153,7 +156,7 @@ public final class VectorSearcher: @unchecked Sendable {
         let started = SearchStatistics.now()
         let scores = score(query)
         let candidates = firstCandidates(filters: filters, limit: limit)
-        let best = top(candidates, of: scores, query: query)
+        let best = top(candidates + Self.hubnessMargin, of: scores, query: query)
         return VectorScan(query: query, scores: scores, candidates: candidates, best: best,
                           seconds: SearchStatistics.now() - started)
     }
@@ -172,12 +175,11 @@ public final class VectorSearcher: @unchecked Sendable {
         let chunkFilter = filters.chunkFilter
         var candidates = firstCandidates(filters: filters, limit: limit)
         while true {
-            var best = scan.best
-            if candidates != scan.candidates || hubness != nil {
-                let selecting = SearchStatistics.now()
-                best = top(candidates, of: scan.scores, query: scan.query, hubness: hubness)
-                statistics.vectorScoringSeconds += SearchStatistics.now() - selecting
-            }
+            let selecting = SearchStatistics.now()
+            let best = candidates == scan.candidates
+                ? reranked(scan.best, keeping: candidates, hubness: hubness)
+                : top(candidates, of: scan.scores, query: scan.query, hubness: hubness)
+            statistics.vectorScoringSeconds += SearchStatistics.now() - selecting
             let ranked = best.map { (hash: contentHash(ofRow: $0.row), score: $0.score) }
             let hits: [ChunkHit]
             do {
@@ -249,7 +251,13 @@ public final class VectorSearcher: @unchecked Sendable {
     /// the best `k + hubnessMargin` by stored score, rescored by their lengths.
     private func top(_ k: Int, of scores: [Float], query: [Float], hubness: Float?) -> [(row: Int, score: Double)] {
         guard let hubness, hubness != HubnessCorrection.strength else { return top(k, of: scores, query: query) }
-        let wide = top(k + Self.hubnessMargin, of: scores, query: query)
+        return reranked(top(k + Self.hubnessMargin, of: scores, query: query), keeping: k, hubness: hubness)
+    }
+
+    /// The best `k` of `wide` (rows by stored score, best first) at hubness strength `hubness`.
+    private func reranked(_ wide: [(row: Int, score: Double)], keeping k: Int,
+                          hubness: Float?) -> [(row: Int, score: Double)] {
+        guard let hubness, hubness != HubnessCorrection.strength else { return Array(wide.prefix(k)) }
         var best = TopK(capacity: k)
         for candidate in wide {
             let vector = matrix.vector(ofRow: candidate.row)

@@ -121,8 +121,15 @@ int qk_linear_unpacked(const float *w, size_t ldw, int n, int k, const float *x,
  * n <= 0 selects the number of online CPUs (the default). Capped at 64. */
 void qk_set_threads(int n);
 
-/* The number of threads qk_linear currently uses. */
+/* The number of threads qk_linear currently uses (on the calling thread). */
 int qk_get_threads(void);
+
+/* Caps the threads that the calling thread's own qk_linear and
+ * qk_parallel_for calls use (0: no cap); other threads are unaffected. For a
+ * caller whose other cores are busy with its own work (a search ranking
+ * keywords while it embeds the query): its products then run alone rather
+ * than wait for a worker that a busy core must first schedule. */
+void qk_set_thread_limit(int n);
 
 /* Calls fn(ctx, i) once for every i in [0, count), spread over the same
  * thread pool (indices handed out one at a time; order unspecified); returns
