@@ -324,11 +324,10 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
 
 /// Runs `body(worker)` for `0..<workers` on separate threads and waits for all.
 /// Callers hand each worker disjoint memory, which is why the body need not be Sendable.
-/// A thread capped by `LinearKernels.withThreadLimit` runs them all itself.
+/// A thread capped to one by `LinearKernels.withThreadLimit` runs them all itself, in order.
 func concurrently(_ workers: Int, _ body: (Int) -> Void) {
-    let workers = min(workers, Int(qk_get_threads()))
-    if workers <= 1 {
-        body(0)
+    if workers <= 1 || qk_get_threads() <= 1 {
+        for worker in 0..<max(1, workers) { body(worker) }
         return
     }
     withoutActuallyEscaping(body) { escapable in

@@ -132,6 +132,21 @@ final class EncoderE5Tests: XCTestCase {
         XCTAssertTrue(result.meetsParity, "\(result)")
     }
 
+    /// A search embeds its query alone while keyword ranking has the other
+    /// core: the vector must be the one the unrestricted encoder gives, for
+    /// a few short sequences (the query path: few rows split by column) and
+    /// for whole texts.
+    func testEmbeddingOnOneThreadGivesTheSameVectors() throws {
+        let model = try loadModel()
+        let fixture = try Fixture.load()
+        let short = fixture.inputs.prefix(3).map { Array($0.prefix(12)) }
+        for (sequences, role) in [(short, TextRole.query), (Array(fixture.inputs.prefix(6)), .passage)] {
+            let free = try model.embed(tokenIDs: sequences, as: role)
+            let alone = try LinearKernels.withThreadLimit(1) { try model.embed(tokenIDs: sequences, as: role) }
+            XCTAssertEqual(alone, free, "\(role)")
+        }
+    }
+
     /// The int8 quality gate, kept cheap: on the fixture's 50+ real texts, every projection
     /// in int8 (stricter than the shipped plan, which keeps Q/K/V in bf16) against fp32 keep every cosine >= 0.99 and their mean >= 0.998 (the bounds measured
     /// on 2,000 CoSQA functions with Benchmarks/encoder), and the model passes its own check.
