@@ -367,7 +367,7 @@ package struct Indexer {
             try store.recordVectorRepresentation(wanted, of: model)
             return 0
         }
-        if stored ?? plainRepresentation == plainRepresentation, let hubness = options.hubness {
+        if (stored ?? plainRepresentation) == plainRepresentation, let hubness = options.hubness {
             return try store.transformEmbeddings(of: model, into: wanted) { hubness.applied(to: $0) }
         }
         throw EngineError("""
@@ -514,8 +514,7 @@ package struct IndexSummary {
         let names = revisions.count == 1 ? "\(revision) (\(String(commit.prefix(12))))" : "\(revisions.count) revisions"
         let rescaledText = rescaledVectors > 0 ? "; \(rescaledVectors) stored vectors rescaled for hubness" : ""
         if newBlobs == 0 && embedded == 0 && reclassifiedBlobs == 0 && revisions.allSatisfy(\.unchanged) {
-            if rescaledVectors > 0 { return "index is up to date: \(filesSeen) files at \(names)\(rescaledText)" }
-            return "index is up to date: \(filesSeen) files at \(names)"
+            return "index is up to date: \(filesSeen) files at \(names)\(rescaledText)"
         }
         return "indexed \(names): \(filesSeen) files, \(changedFiles) changed, \(newBlobs) new blobs, "
             + "\(chunks) chunks\(embeddedText), \(formatBytes(bytes)) in \(formatDuration(seconds)); \(skippedText)"

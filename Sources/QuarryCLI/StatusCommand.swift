@@ -39,7 +39,7 @@ enum StatusCommand {
                          + formatBytes(size.bytes) + file)
             if !status.isRepresentationCurrent(index) {
                 let stored = status.representations[index]
-                let fix = stored == "plain" ? "'quarry index' converts them without embedding again"
+                let fix = stored == plainRepresentation ? "'quarry index' converts them without embedding again"
                     : "reference questions missing or changed: scripts/setup.sh installs them"
                 console.line("vectors:    \(stored); this build writes \(status.currentRepresentation) (\(fix))")
             }

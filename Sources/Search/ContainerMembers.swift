@@ -47,12 +47,12 @@ struct ContainerMembers {
     var meaning: (ranking: Ranking, model: ModelRecord, query: [Float], hubness: Float?)?
     /// The fusion's k (rank damping); ignored when one ranking is used.
     var k: Double
-    /// The searcher's vectors, when loaded: members' cosines come from them if they keep rows by hash.
+    /// The searcher's vectors, when loaded: members' scores come from them if they keep rows by hash.
     var vectors: VectorSearcher?
     /// What `load` read: each container's members and their scores in each ranking.
     private var loaded: [Int64: [StoredChunk]] = [:]
     private var lexicalScores: [Int64: Double] = [:]
-    private var cosines: [ContentHash: Double] = [:]
+    private var vectorScores: [ContentHash: Double] = [:]
 
     init(store: IndexStore, lexical: LexicalSearcher, k: Double) {
         self.store = store
@@ -81,7 +81,7 @@ struct ContainerMembers {
             lexicalScores.merge(try lexical.scores(of: members.map(\.id), match: keywords.match)) { $1 }
         }
         if let meaning {
-            cosines.merge(try cosines(of: members.map(\.contentHash), model: meaning.model, query: meaning.query,
+            vectorScores.merge(try vectorScores(of: members.map(\.contentHash), model: meaning.model, query: meaning.query,
                                       hubness: meaning.hubness)) { $1 }
         }
     }
@@ -98,7 +98,7 @@ struct ContainerMembers {
             if let keywords, let score = lexicalScores[member.id], let rank = keywords.ranking.rank(of: score) {
                 fused += keywords.ranking.weight / (k + Double(rank))
             }
-            let cosine = cosines[member.contentHash] ?? -.infinity
+            let cosine = vectorScores[member.contentHash] ?? -.infinity
             if let meaning, cosine.isFinite, let rank = meaning.ranking.rank(of: cosine) {
                 fused += meaning.ranking.weight / (k + Double(rank))
             }
@@ -121,7 +121,7 @@ struct ContainerMembers {
     /// semantic ranking scores rows (`VectorSearcher.score`): from the
     /// searcher's mapped vectors when it keeps rows by hash (the same floats
     /// as the database's), else read from the database.
-    private func cosines(of hashes: [ContentHash], model: ModelRecord, query: [Float], hubness: Float?)
+    private func vectorScores(of hashes: [ContentHash], model: ModelRecord, query: [Float], hubness: Float?)
         throws(SearchError) -> [ContentHash: Double]
     {
         if let mapped = vectors?.scores(of: hashes, query: query, hubness: hubness) { return mapped }

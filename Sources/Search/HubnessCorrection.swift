@@ -50,7 +50,7 @@ public struct HubnessCorrection: Sendable {
         self.dimension = dimension
         referenceCount = references.count
         referenceDigest = digest
-        self.references = references.flatMap { Self.unit($0) }
+        self.references = references.flatMap(VectorSearcher.normalised)
     }
 
     /// Each vector's hubness: its mean cosine with its `neighbours` nearest references.
@@ -64,7 +64,7 @@ public struct HubnessCorrection: Sendable {
         var nearest = [Float](repeating: 0, count: Self.neighbours)
         for pageStart in stride(from: 0, to: vectors.count, by: pageSize) {
             let page = vectors[pageStart..<min(vectors.count, pageStart + pageSize)]
-            let rows = page.flatMap { $0.count == dimension ? Self.unit($0) : [Float](repeating: 0, count: dimension) }
+            let rows = page.flatMap { $0.count == dimension ? VectorSearcher.normalised($0) : [Float](repeating: 0, count: dimension) }
             rows.withUnsafeBufferPointer { a in
                 references.withUnsafeBufferPointer { b in
                     similarities.withUnsafeMutableBufferPointer { c in
@@ -140,13 +140,5 @@ public struct HubnessCorrection: Sendable {
         var sum: Float = 0
         for i in 0..<k { sum += nearest[i] }
         return sum / Float(k)
-    }
-
-    private static func unit(_ vector: [Float]) -> [Float] {
-        var norm: Float = 0
-        for value in vector { norm += value * value }
-        guard norm > 0 else { return vector }
-        let inverse = 1 / norm.squareRoot()
-        return vector.map { $0 * inverse }
     }
 }

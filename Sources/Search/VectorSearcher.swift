@@ -52,7 +52,7 @@ public final class VectorSearcher: @unchecked Sendable {
     private let scales: [Float]
     private let screen: BF16Screen?
     /// With the bf16 screen (a long-lived searcher): rows by content hash,
-    /// for container members' cosines (see `cosines(of:query:)`).
+    /// for container members' scores (see `scores(of:query:hubness:)`).
     private let rowsByHash: RowsByHash?
 
     public var dimension: Int { matrix.dimension }

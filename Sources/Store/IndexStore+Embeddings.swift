@@ -308,3 +308,16 @@ enum ChunkScope {
         if case .revision(let row) = self { statement.bind(row, at: 1) }
     }
 }
+
+extension Statement {
+    /// Column `column` as a stored vector (little-endian float32, see
+    /// `IndexStore.writeEmbeddings`); nil when it is not `dimension` floats.
+    func storedVector(_ column: Int32, dimension: Int) -> [Float]? {
+        withBytes(column) { raw -> [Float]? in
+            guard raw.count == dimension * 4 else { return nil }
+            return (0..<dimension).map { i in
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            }
+        }
+    }
+}

@@ -85,13 +85,9 @@ extension IndexStore {
             hash.bytes.withUnsafeBytes { statement.bind(bytes: $0, at: 1) }
             defer { statement.reset() }
             guard try statement.step() else { continue }
-            let vector = statement.withBytes(0) { raw -> [Float]? in
-                guard raw.count == model.dimension * 4 else { return nil }
-                return (0..<model.dimension).map { i in
-                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                }
+            guard let vector = statement.storedVector(0, dimension: model.dimension) else {
+                throw .corrupt(path: path, detail: "a stored vector has the wrong size")
             }
-            guard let vector else { throw .corrupt(path: path, detail: "a stored vector has the wrong size") }
             vectors[hash] = vector
         }
         return vectors

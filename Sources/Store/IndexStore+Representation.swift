@@ -49,10 +49,8 @@ extension IndexStore {
                     let bytes = page.bytes(0)
                     last = bytes
                     guard let hash = ContentHash(bytes: bytes) else { continue }
-                    let vector = page.withBytes(1) { raw -> [Float] in
-                        (0..<raw.count / 4).map {
-                            Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
-                        }
+                    guard let vector = page.storedVector(1, dimension: model.dimension) else {
+                        throw .corrupt(path: path, detail: "a stored vector has the wrong size")
                     }
                     hashes.append(hash)
                     vectors.append(vector)
