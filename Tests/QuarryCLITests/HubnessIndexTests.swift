@@ -89,4 +89,23 @@ final class HubnessIndexTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("reference questions missing"), refused.stderr)
         XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
     }
+
+    func testAReferenceFileWithTooFewQuestionsIsAOneLineError() throws {
+        let repository = try ScratchRepository()
+        defer { repository.remove() }
+        try repository.write("mail.py", "def send_email(to):\n    return to\n")
+        try repository.commitAll()
+        let references = repository.path + "/../references-\(UUID().uuidString).tsv"
+        // Three usable lines; the others have no tab or no text and are skipped.
+        try "en\tLog in\nno tab here\nde\t \nfr\tConnexion\nja\tログイン\n"
+            .write(toFile: references, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: references) }
+        let index = repository.path + "/index.sqlite"
+        let run = try QuarryProcess.run(["index", repository.path, "--index", index],
+                                        environment: ["QUARRY_REFERENCE_QUESTIONS": references])
+        XCTAssertEqual(run.status, 2)
+        XCTAssertTrue(run.stderr.contains("fewer than 10 reference questions"), run.stderr)
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: index), "refused before any index is written")
+    }
 }
